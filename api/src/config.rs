@@ -1,0 +1,131 @@
+//! Every setting of the server: a command-line flag and an environment variable each (12-factor).
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Args, ValueEnum};
+use secrecy::SecretString;
+
+/// Teams Communications Administrator, the directory role template id the app needs.
+pub const TEAMS_COMMUNICATIONS_ADMINISTRATOR: &str = "baf37b3a-610e-45da-9e62-d9d1e5e8914b";
+
+/// Where Microsoft is: the real one, or the simulator built into this server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MicrosoftMode {
+    Simulated,
+    Live,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
+    pub bind_addr: SocketAddr,
+
+    /// The externally visible base URL (used for redirect URIs). Default: http://BIND_ADDR.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Directory for the embedded database and the generated JWT secret.
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// `sqlite://PATH` or `postgres://...`. Default: sqlite://DATA_DIR/tenant-connect.db.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Largest number of pooled database connections per process.
+    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 10)]
+    pub database_pool_size: u32,
+
+    /// Secret signing the portal's session tokens. Generated and kept in DATA_DIR when unset.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<SecretString>,
+
+    /// How long a portal session token lives, in minutes.
+    #[arg(long, env = "JWT_TTL_MINUTES", default_value_t = 60)]
+    pub jwt_ttl_minutes: u64,
+
+    /// `simulated` (the built-in simulator of Entra ID and Graph) or `live` (Microsoft).
+    #[arg(long, env = "MICROSOFT_MODE", value_enum, default_value_t = MicrosoftMode::Simulated)]
+    pub microsoft_mode: MicrosoftMode,
+
+    /// The multi-tenant Entra ID app's client (application) id.
+    #[arg(long, env = "MS_CLIENT_ID")]
+    pub ms_client_id: Option<String>,
+
+    /// The app's client secret.
+    #[arg(long, env = "MS_CLIENT_SECRET", hide_env_values = true)]
+    pub ms_client_secret: Option<SecretString>,
+
+    /// Identity platform base URL. Default: PUBLIC_URL/_microsoft/login when simulated,
+    /// https://login.microsoftonline.com when live.
+    #[arg(long, env = "MS_LOGIN_URL")]
+    pub ms_login_url: Option<String>,
+
+    /// Microsoft Graph base URL. Default: PUBLIC_URL/_microsoft/graph when simulated,
+    /// https://graph.microsoft.com when live.
+    #[arg(long, env = "MS_GRAPH_URL")]
+    pub ms_graph_url: Option<String>,
+
+    /// The app's display name, as customers search for it in Entra ID (setup step 3).
+    #[arg(long, env = "MS_APP_DISPLAY_NAME", default_value = "Tenant Connect")]
+    pub ms_app_display_name: String,
+
+    /// Application permissions the connection must have (comma-separated).
+    #[arg(
+        long,
+        env = "MS_REQUIRED_PERMISSIONS",
+        value_delimiter = ',',
+        default_value = "CrossTenantInformation.ReadBasic.All,TeamSettings.ReadWrite.All"
+    )]
+    pub ms_required_permissions: Vec<String>,
+
+    /// Directory role template id the app must hold (Teams Communications Administrator).
+    #[arg(long, env = "MS_REQUIRED_ROLE", default_value = TEAMS_COMMUNICATIONS_ADMINISTRATOR)]
+    pub ms_required_role: String,
+
+    /// Create the demo accounts and users at start-up (skipped when they exist).
+    #[arg(long, env = "DEMO_SEED", default_value_t = false, action = clap::ArgAction::Set)]
+    pub demo_seed: bool,
+
+    /// Password of the demo users.
+    #[arg(long, env = "DEMO_PASSWORD", default_value = "demo-password", hide_env_values = true)]
+    pub demo_password: SecretString,
+
+    /// Directory with the built web app (index.html and its assets).
+    #[arg(long, env = "WEB_DIR", default_value = "web/dist")]
+    pub web_dir: PathBuf,
+
+    /// `human` or `json` log lines.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.bind_addr),
+        }
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}",
+                self.data_dir.join("tenant-connect.db").display()
+            ),
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! API tokens, stored by the hash of their secret.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{
+    accounts::AccountRow,
+    schema::{accounts, api_tokens},
+    DbConn,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiTokenRow {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub role: String,
+    pub token_hash: String,
+    pub prefix: String,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConn, row: &ApiTokenRow) -> QueryResult<()> {
+    diesel::insert_into(api_tokens::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn list(conn: &mut DbConn, account_id: &str) -> QueryResult<Vec<ApiTokenRow>> {
+    api_tokens::table
+        .filter(api_tokens::account_id.eq(account_id))
+        .order(api_tokens::created_at.desc())
+        .select(ApiTokenRow::as_select())
+        .load(conn)
+}
+
+pub fn find(conn: &mut DbConn, account_id: &str, id: &str) -> QueryResult<Option<ApiTokenRow>> {
+    api_tokens::table
+        .filter(api_tokens::account_id.eq(account_id))
+        .filter(api_tokens::id.eq(id))
+        .select(ApiTokenRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The unrevoked token with this hash, with its account.
+pub fn find_active_by_hash(
+    conn: &mut DbConn,
+    hash: &str,
+) -> QueryResult<Option<(ApiTokenRow, AccountRow)>> {
+    api_tokens::table
+        .inner_join(accounts::table)
+        .filter(api_tokens::token_hash.eq(hash))
+        .filter(api_tokens::revoked_at.is_null())
+        .select((ApiTokenRow::as_select(), AccountRow::as_select()))
+        .first(conn)
+        .optional()
+}
+
+pub fn touch(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(api_tokens::table.filter(api_tokens::id.eq(id)))
+        .set(api_tokens::last_used_at.eq(at))
+        .execute(conn)
+}
+
+pub fn revoke(conn: &mut DbConn, account_id: &str, id: &str, at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        api_tokens::table
+            .filter(api_tokens::account_id.eq(account_id))
+            .filter(api_tokens::id.eq(id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(at))
+    .execute(conn)
+}

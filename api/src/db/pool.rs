@@ -1,0 +1,180 @@
+use std::time::Duration;
+
+use diesel::{
+    connection::SimpleConnection,
+    r2d2::{self, ManageConnection, R2D2Connection},
+    Connection, PgConnection, SqliteConnection,
+};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::ApiError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend; every query in `db::*` is written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Result<Backend, anyhow::Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else if url.starts_with("sqlite://") {
+            Ok(Backend::Sqlite)
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite:// or postgres://")
+        }
+    }
+}
+
+/// Opens connections for the pool. Diesel's own multi-backend `establish` tries each backend
+/// in turn and hides why the right one failed; this picks the backend from the URL.
+struct Manager {
+    backend: Backend,
+    url: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.url)
+                .map(DbConn::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn =
+                    SqliteConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the writer; busy_timeout makes a second writer
+                // wait instead of failing; foreign keys are off by default in SQLite.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// The pool. Cheap to clone; queries run on actix's blocking threads through [`Db::run`].
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects and brings the schema up to date.
+    pub fn connect(url: &str, max_size: u32) -> Result<Db, anyhow::Error> {
+        let backend = Backend::of_url(url)?;
+        let manager = Manager {
+            backend,
+            url: url.to_owned(),
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(max_size)
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
+        let db = Db { pool, backend };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn migrate(&self) -> Result<(), anyhow::Error> {
+        let mut conn = self.pool.get()?;
+        let applied = match &mut *conn {
+            DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        }
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+        for version in applied {
+            tracing::info!(%version, "applied migration");
+        }
+        Ok(())
+    }
+
+    /// Runs blocking database work on the blocking thread pool, never on an async worker.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(|e| ApiError::unavailable(e.into()))?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::internal(e.into()))?
+    }
+
+    /// The same, outside a request (start-up, the command line).
+    pub fn run_now<T>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| ApiError::unavailable(e.into()))?;
+        work(&mut conn)
+    }
+}
+
+/// Takes the write lock that serialises changes to one account's members inside a
+/// transaction: a row lock on PostgreSQL, the database write lock on SQLite (taken as the
+/// transaction's first statement, so it waits instead of failing on a stale snapshot).
+pub fn lock_account(conn: &mut DbConn, account_id: &str) -> diesel::QueryResult<()> {
+    use crate::db::schema::accounts::dsl::*;
+    use diesel::prelude::*;
+    diesel::update(accounts.filter(id.eq(account_id)))
+        .set(id.eq(account_id))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Runs `work` in a transaction: committed when it returns `Ok`, rolled back otherwise.
+pub fn transaction<T>(
+    conn: &mut DbConn,
+    work: impl FnOnce(&mut DbConn) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    conn.transaction(work)
+}
+
+/// Whether the database refused a write for breaking a unique constraint.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+/// A round trip to the database.
+pub fn ping(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    conn.ping()
+}

@@ -1,0 +1,135 @@
+//! API tokens for integrators: a random secret shown once, kept only as a SHA-256 hash (the
+//! secret has 238 bits of entropy, so a fast hash is safe and lets us look it up directly).
+
+use rand::{distr::Alphanumeric, Rng};
+use sha2::{Digest, Sha256};
+
+/// Every API token starts with this, which tells it apart from a session JWT.
+pub const PREFIX: &str = "tc_";
+const SECRET_CHARS: usize = 40;
+const SHOWN_PREFIX_CHARS: usize = 10;
+
+pub struct NewToken {
+    pub secret: String,
+    pub hash: String,
+    /// The first characters, kept in clear so a person can recognise the token.
+    pub prefix: String,
+}
+
+pub fn generate() -> NewToken {
+    let random: String = rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(SECRET_CHARS)
+        .map(char::from)
+        .collect();
+    let secret = format!("{PREFIX}{random}");
+    NewToken {
+        hash: hash(&secret),
+        prefix: secret.chars().take(SHOWN_PREFIX_CHARS).collect(),
+        secret,
+    }
+}
+
+pub fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+pub fn looks_like_api_token(bearer: &str) -> bool {
+    bearer.starts_with(PREFIX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hash_finds_the_token_and_hides_it() {
+        let token = generate();
+        assert!(looks_like_api_token(&token.secret));
+        assert_eq!(hash(&token.secret), token.hash);
+        assert!(!token.hash.contains(&token.secret[PREFIX.len()..]));
+        assert!(token.secret.starts_with(&token.prefix));
+        assert_ne!(generate().secret, token.secret);
+    }
+}
+
+/// Managing an account's tokens (admins only).
+pub mod manage {
+    use shared::api_tokens::{ApiToken, CreateApiTokenRequest, CreatedApiToken};
+    use uuid::Uuid;
+
+    use crate::{
+        db::{self, api_tokens::ApiTokenRow, DbConn},
+        domain::{principal::Principal, stored},
+        error::ApiError,
+    };
+
+    fn to_dto(row: ApiTokenRow) -> Result<ApiToken, ApiError> {
+        Ok(ApiToken {
+            id: stored::uuid(&row.id)?,
+            role: stored::role(&row.role)?,
+            name: row.name,
+            prefix: row.prefix,
+            created_at: stored::time(row.created_at),
+            last_used_at: row.last_used_at.map(stored::time),
+            revoked_at: row.revoked_at.map(stored::time),
+        })
+    }
+
+    pub fn list(conn: &mut DbConn, caller: &Principal) -> Result<Vec<ApiToken>, ApiError> {
+        caller.require_admin()?;
+        db::api_tokens::list(conn, &caller.account_id.to_string())?
+            .into_iter()
+            .map(to_dto)
+            .collect()
+    }
+
+    pub fn create(
+        conn: &mut DbConn,
+        caller: &Principal,
+        request: &CreateApiTokenRequest,
+    ) -> Result<CreatedApiToken, ApiError> {
+        caller.require_admin()?;
+        let name = request.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(ApiError::InvalidInput(
+                "A token name needs 1 to 100 characters.".to_owned(),
+            ));
+        }
+        let new = super::generate();
+        let row = ApiTokenRow {
+            id: Uuid::new_v4().to_string(),
+            account_id: caller.account_id.to_string(),
+            name: name.to_owned(),
+            role: request.role.as_str().to_owned(),
+            token_hash: new.hash,
+            prefix: new.prefix,
+            created_by: match caller.kind {
+                shared::auth::PrincipalKind::User => Some(caller.id.to_string()),
+                shared::auth::PrincipalKind::ApiToken => None,
+            },
+            created_at: stored::now(),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        db::api_tokens::insert(conn, &row)?;
+        tracing::info!(token = %row.id, role = %request.role, "API token created");
+        Ok(CreatedApiToken {
+            token: to_dto(row)?,
+            secret: new.secret,
+        })
+    }
+
+    pub fn revoke(conn: &mut DbConn, caller: &Principal, id: Uuid) -> Result<(), ApiError> {
+        caller.require_admin()?;
+        let account = caller.account_id.to_string();
+        let id = id.to_string();
+        if db::api_tokens::find(conn, &account, &id)?.is_none() {
+            return Err(ApiError::not_found("API token"));
+        }
+        // Revoking twice is fine: the token stays revoked as of the first time.
+        db::api_tokens::revoke(conn, &account, &id, stored::now())?;
+        tracing::info!(token = %id, "API token revoked");
+        Ok(())
+    }
+}

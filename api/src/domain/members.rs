@@ -1,0 +1,140 @@
+//! An account's members: admins invite people with a role, change roles and remove people;
+//! an account always keeps at least one admin. Everyone may change their own password.
+
+use shared::{
+    members::{InviteMemberRequest, InvitedMember, Member},
+    role::Role,
+};
+use uuid::Uuid;
+
+use super::{email::Email, password, password::NewPassword, principal::Principal, stored};
+use crate::{
+    db::{self, users::UserRow, DbConn},
+    error::ApiError,
+};
+
+fn to_member(row: UserRow) -> Result<Member, ApiError> {
+    Ok(Member {
+        id: stored::uuid(&row.id)?,
+        role: stored::role(&row.role)?,
+        email: row.email,
+        created_at: stored::time(row.created_at),
+    })
+}
+
+pub fn list(conn: &mut DbConn, caller: &Principal) -> Result<Vec<Member>, ApiError> {
+    db::users::list(conn, &caller.account_id.to_string())?
+        .into_iter()
+        .map(to_member)
+        .collect()
+}
+
+pub fn invite(
+    conn: &mut DbConn,
+    caller: &Principal,
+    request: &InviteMemberRequest,
+) -> Result<InvitedMember, ApiError> {
+    caller.require_admin()?;
+    let email = Email::parse(&request.email)?;
+    let (password, clear) = NewPassword::generate();
+    let now = stored::now();
+    let row = UserRow {
+        id: Uuid::new_v4().to_string(),
+        account_id: caller.account_id.to_string(),
+        email: email.as_str().to_owned(),
+        password_hash: password.hash()?,
+        role: request.role.as_str().to_owned(),
+        created_at: now,
+        password_changed_at: now,
+    };
+    match db::users::insert(conn, &row) {
+        Ok(()) => {}
+        Err(e) if db::is_unique_violation(&e) => {
+            return Err(ApiError::conflict(
+                "email_taken",
+                format!("{} already has a portal sign-in.", email.as_str()),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(member = %row.id, role = %request.role, "member invited");
+    Ok(InvitedMember {
+        member: to_member(row)?,
+        temporary_password: clear,
+    })
+}
+
+/// Changes a member's role; demoting the last admin is refused.
+pub fn change_role(
+    conn: &mut DbConn,
+    caller: &Principal,
+    member_id: Uuid,
+    role: Role,
+) -> Result<Member, ApiError> {
+    caller.require_admin()?;
+    let account = caller.account_id.to_string();
+    let id = member_id.to_string();
+    db::transaction(conn, |conn| {
+        db::lock_account(conn, &account)?;
+        let member = db::users::find(conn, &account, &id)?
+            .ok_or_else(|| ApiError::not_found("member"))?;
+        if member.role == Role::Admin.as_str()
+            && role != Role::Admin
+            && db::users::count_admins(conn, &account)? <= 1
+        {
+            return Err(last_admin());
+        }
+        db::users::set_role(conn, &account, &id, role.as_str())?;
+        to_member(UserRow {
+            role: role.as_str().to_owned(),
+            ..member
+        })
+    })
+}
+
+/// Removes a member; removing the last admin is refused.
+pub fn remove(conn: &mut DbConn, caller: &Principal, member_id: Uuid) -> Result<(), ApiError> {
+    caller.require_admin()?;
+    let account = caller.account_id.to_string();
+    let id = member_id.to_string();
+    db::transaction(conn, |conn| {
+        db::lock_account(conn, &account)?;
+        let member = db::users::find(conn, &account, &id)?
+            .ok_or_else(|| ApiError::not_found("member"))?;
+        if member.role == Role::Admin.as_str() && db::users::count_admins(conn, &account)? <= 1 {
+            return Err(last_admin());
+        }
+        db::users::delete(conn, &account, &id)?;
+        Ok(())
+    })
+}
+
+fn last_admin() -> ApiError {
+    ApiError::conflict(
+        "last_admin",
+        "An account needs at least one admin. Make someone else an admin first.",
+    )
+}
+
+/// Changes the caller's own password after checking the current one. Sessions issued before
+/// the change stop working.
+pub fn change_own_password(
+    conn: &mut DbConn,
+    caller: &Principal,
+    current: &str,
+    new: &str,
+) -> Result<(), ApiError> {
+    caller.require_user()?;
+    let account = caller.account_id.to_string();
+    let id = caller.id.to_string();
+    let user = db::users::find(conn, &account, &id)?
+        .ok_or_else(|| ApiError::Unauthenticated("Please sign in again.".to_owned()))?;
+    if !password::verify(current, &user.password_hash) {
+        return Err(ApiError::InvalidInput(
+            "The current password is incorrect.".to_owned(),
+        ));
+    }
+    let hash = NewPassword::parse(new)?.hash()?;
+    db::users::set_password(conn, &account, &id, &hash, stored::now())?;
+    Ok(())
+}

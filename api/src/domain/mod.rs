@@ -1,0 +1,12 @@
+//! The rules, free of HTTP and SQL: who may do what, what a valid email or password is, how
+//! sessions and API tokens are made and checked, and the account membership rules.
+
+pub mod accounts;
+pub mod api_token;
+pub mod auth;
+pub mod email;
+pub mod members;
+pub mod password;
+pub mod principal;
+pub mod session;
+pub mod stored;

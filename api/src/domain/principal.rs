@@ -1,0 +1,66 @@
+//! Who is calling, and what their role lets them do.
+
+use shared::{
+    auth::{AccountSummary, Me, PrincipalKind},
+    role::Role,
+};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// An authenticated caller: a portal user or an API token, always of exactly one account.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub id: Uuid,
+    /// The user's email, or the token's name.
+    pub name: String,
+    pub kind: PrincipalKind,
+    pub role: Role,
+    pub account_id: Uuid,
+    pub account_name: String,
+}
+
+impl Principal {
+    /// Admins only: members, API tokens, disconnecting the tenant.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::Staff | Role::Viewer => Err(ApiError::Forbidden(
+                "Only an admin of your account can do this.".to_owned(),
+            )),
+        }
+    }
+
+    /// Admins and staff: changes to phone service.
+    pub fn require_staff(&self) -> Result<(), ApiError> {
+        match self.role {
+            Role::Admin | Role::Staff => Ok(()),
+            Role::Viewer => Err(ApiError::Forbidden(
+                "Viewers can look but not change anything.".to_owned(),
+            )),
+        }
+    }
+
+    /// Only a person signed in with a password (not an API token).
+    pub fn require_user(&self) -> Result<(), ApiError> {
+        match self.kind {
+            PrincipalKind::User => Ok(()),
+            PrincipalKind::ApiToken => Err(ApiError::Forbidden(
+                "This needs a signed-in user, not an API token.".to_owned(),
+            )),
+        }
+    }
+
+    pub fn me(&self) -> Me {
+        Me {
+            id: self.id,
+            email: self.name.clone(),
+            role: self.role,
+            kind: self.kind,
+            account: AccountSummary {
+                id: self.account_id,
+                name: self.account_name.clone(),
+            },
+        }
+    }
+}

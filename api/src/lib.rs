@@ -1,0 +1,16 @@
+//! Tenant Connect: the admin portal API for Microsoft Teams Direct Routing providers.
+//! Layout and data flow: route -> domain -> db (see DESIGN.md).
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod request_id;
+pub mod routes;
+pub mod spa;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

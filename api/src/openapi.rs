@@ -1,0 +1,71 @@
+//! The OpenAPI 3.1 document, generated from the handlers and the shared DTOs. The same
+//! document is committed at `openapi/openapi.json`; a test fails when they differ.
+
+use utoipa::{
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    Modify, OpenApi,
+};
+
+use crate::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tenant Connect API",
+        description = "The admin portal API for Microsoft Teams Direct Routing providers and their \
+            customers. Every call under /api/v1 except sign-in needs `Authorization: Bearer <token>`: \
+            a session token from `POST /api/v1/auth/login`, or an API token an admin created. \
+            Everything is scoped to the caller's account. Errors are `application/problem+json` \
+            (RFC 9457) with a stable `code`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    paths(
+        routes::health::healthz,
+        routes::health::readyz,
+        routes::auth::login,
+        routes::auth::me,
+        routes::auth::change_password,
+        routes::members::list,
+        routes::members::invite,
+        routes::members::update,
+        routes::members::remove,
+        routes::api_tokens::list,
+        routes::api_tokens::create,
+        routes::api_tokens::revoke,
+    ),
+    components(schemas(shared::problem::Problem)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "Sign-in", description = "Sessions, who am I, and your own password."),
+        (name = "Members", description = "The people of your account and their roles."),
+        (name = "API tokens", description = "Tokens for integrators, shown once, revocable."),
+        (name = "Operations", description = "Health and readiness for operators."),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A session token (JWT) from /api/v1/auth/login, or an API token (tc_...).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document as served and committed: pretty JSON with a final newline.
+pub fn document() -> Result<String, serde_json::Error> {
+    let mut json = serde_json::to_string_pretty(&ApiDoc::openapi())?;
+    json.push('\n');
+    Ok(json)
+}

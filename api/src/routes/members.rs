@@ -1,0 +1,116 @@
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use shared::members::{InviteMemberRequest, InvitedMember, Member, UpdateMemberRequest};
+use uuid::Uuid;
+
+use crate::{
+    domain::{members, principal::Principal},
+    error::ApiError,
+    state::AppState,
+};
+
+/// The members of your account.
+#[utoipa::path(
+    tag = "Members",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Members, oldest first", body = Vec<Member>),
+        (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/members")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Principal,
+) -> Result<web::Json<Vec<Member>>, ApiError> {
+    let found = state
+        .db
+        .run(move |conn| members::list(conn, &caller))
+        .await?;
+    Ok(web::Json(found))
+}
+
+/// Invite a person with a role (admins).
+///
+/// The answer carries a one-time password to pass on; it is never shown again.
+#[utoipa::path(
+    tag = "Members",
+    security(("bearer" = [])),
+    request_body = InviteMemberRequest,
+    responses(
+        (status = 201, description = "Invited", body = InvitedMember),
+        (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The email already has a sign-in (`email_taken`)", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid email or role", body = shared::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/members")]
+pub async fn invite(
+    state: web::Data<AppState>,
+    caller: Principal,
+    body: web::Json<InviteMemberRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let invited = state
+        .db
+        .run(move |conn| members::invite(conn, &caller, &body))
+        .await?;
+    Ok(HttpResponse::Created().json(invited))
+}
+
+/// Change a member's role (admins).
+#[utoipa::path(
+    tag = "Members",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The member's id")),
+    request_body = UpdateMemberRequest,
+    responses(
+        (status = 200, description = "Changed", body = Member),
+        (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member in your account", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "That would leave the account without an admin (`last_admin`)", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid role", body = shared::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/members/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Principal,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateMemberRequest>,
+) -> Result<web::Json<Member>, ApiError> {
+    let id = id.into_inner();
+    let role = body.role;
+    let member = state
+        .db
+        .run(move |conn| members::change_role(conn, &caller, id, role))
+        .await?;
+    Ok(web::Json(member))
+}
+
+/// Remove a member (admins). The last admin cannot be removed.
+#[utoipa::path(
+    tag = "Members",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The member's id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member in your account", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The last admin (`last_admin`)", body = shared::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/members/{id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    caller: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    state
+        .db
+        .run(move |conn| members::remove(conn, &caller, id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,36 @@
+//! The HTTP surface: one module per resource, wired in [`configure`]. Handlers are thin:
+//! extract, call the domain, map the result.
+
+pub mod api_tokens;
+pub mod auth;
+mod extract;
+pub mod health;
+pub mod members;
+
+use actix_web::web;
+
+use crate::error::ApiError;
+
+/// Mounts `/api/v1/...`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .service(auth::login)
+            .service(auth::me)
+            .service(auth::change_password)
+            .service(members::list)
+            .service(members::invite)
+            .service(members::update)
+            .service(members::remove)
+            .service(api_tokens::list)
+            .service(api_tokens::create)
+            .service(api_tokens::revoke)
+            .default_service(web::to(unknown_endpoint)),
+    );
+}
+
+async fn unknown_endpoint() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound(
+        "There is no such API endpoint; see /docs for the ones there are.".to_owned(),
+    ))
+}

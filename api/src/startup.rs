@@ -1,0 +1,171 @@
+//! Builds the whole server from a [`Config`]: used by `main` and by the tests (on port 0).
+
+use std::{io::Write, net::TcpListener, path::Path, sync::Arc};
+
+use actix_web::{
+    dev::Server,
+    middleware::{from_fn, NormalizePath, TrailingSlash},
+    web, App, HttpResponse, HttpServer,
+};
+use anyhow::Context;
+use rand::{distr::Alphanumeric, Rng};
+use secrecy::{ExposeSecret, SecretString};
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    config::Config,
+    db::Db,
+    domain::{accounts, session::SessionKeys},
+    error::{extractors, ApiError},
+    metrics::{self, Metrics},
+    openapi::ApiDoc,
+    request_id, routes, spa,
+    state::AppState,
+};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the database (migrating it), seeds the demo if asked, binds the listener.
+    pub async fn build(mut config: Config) -> anyhow::Result<Application> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating DATA_DIR {}", config.data_dir.display()))?;
+        let listener = TcpListener::bind(config.bind_addr)
+            .with_context(|| format!("binding {}", config.bind_addr))?;
+        let address = listener.local_addr()?;
+        if config.public_url.is_none() {
+            config.public_url = Some(format!("http://{address}"));
+        }
+
+        let db = {
+            let (url, size) = (config.database_url(), config.database_pool_size);
+            tokio::task::spawn_blocking(move || Db::connect(&url, size)).await??
+        };
+        if config.demo_seed {
+            let (db, password) = (db.clone(), config.demo_password.clone());
+            tokio::task::spawn_blocking(move || {
+                db.run_now(|conn| accounts::seed_demo(conn, &password))
+            })
+            .await??;
+        }
+        let secret = jwt_secret(&config)?;
+        let state = AppState {
+            db,
+            sessions: SessionKeys::new(secret.expose_secret().as_bytes(), config.jwt_ttl_minutes * 60),
+            config: Arc::new(config),
+        };
+        let metrics = Metrics::new()?;
+        let server = serve(listener, state.clone(), metrics)?;
+        Ok(Application {
+            port: address.port(),
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or SIGINT; in-flight requests are finished first (up to 30 s).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(listener: TcpListener, state: AppState, metrics: Metrics) -> anyhow::Result<Server> {
+    let openapi = ApiDoc::openapi();
+    let body_limit = state.config.max_body_bytes;
+    let web_dir = state.config.web_dir.clone();
+    let state = web::Data::new(state);
+    let metrics = web::Data::new(metrics);
+    let server = HttpServer::new(move || {
+        let web_dir = web_dir.clone();
+        App::new()
+            // Innermost first: the request id is known to every layer above the handlers.
+            .wrap(from_fn(request_id::middleware))
+            .wrap(from_fn(metrics::middleware))
+            .wrap(TracingLogger::default())
+            .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
+            .app_data(state.clone())
+            .app_data(metrics.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(body_limit)
+                    .error_handler(extractors::json),
+            )
+            .app_data(web::PathConfig::default().error_handler(extractors::path))
+            .app_data(web::QueryConfig::default().error_handler(extractors::query))
+            .app_data(web::PayloadConfig::default().limit(body_limit))
+            .service(routes::health::healthz)
+            .service(routes::health::readyz)
+            .route("/metrics", web::get().to(metrics::endpoint))
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", openapi.clone()))
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header(("Location", "/docs/"))
+                        .finish()
+                }),
+            )
+            .configure(routes::configure)
+            .service(web::scope("/api").default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ApiError::NotFound(
+                    "There is no such API endpoint; see /docs for the ones there are.".to_owned(),
+                ))
+            })))
+            .configure(|cfg| spa::configure(cfg, web_dir))
+    })
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// `JWT_SECRET`, or the one kept in DATA_DIR (made on first run, readable by the owner only).
+fn jwt_secret(config: &Config) -> anyhow::Result<SecretString> {
+    if let Some(secret) = &config.jwt_secret {
+        anyhow::ensure!(
+            secret.expose_secret().len() >= 32,
+            "JWT_SECRET must have at least 32 characters"
+        );
+        return Ok(secret.clone());
+    }
+    let path = config.data_dir.join("jwt-secret");
+    if path.is_file() {
+        let kept = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return Ok(SecretString::from(kept.trim()));
+    }
+    let secret: String = rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(64)
+        .map(char::from)
+        .collect();
+    write_private(&path, &secret)?;
+    tracing::info!(path = %path.display(), "generated a JWT secret");
+    Ok(SecretString::from(secret))
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}

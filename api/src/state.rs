@@ -1,0 +1,11 @@
+use std::sync::Arc;
+
+use crate::{config::Config, db::Db, domain::session::SessionKeys};
+
+/// What every handler may need. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub sessions: SessionKeys,
+    pub config: Arc<Config>,
+}

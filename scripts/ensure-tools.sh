@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs the tools the build and the tests need, skipping each one already present.
+# Only the package registries are reached (crates.io, npm, PyPI, Debian): nothing downloads
+# a prebuilt binary of its own. Usage: scripts/ensure-tools.sh [build|test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-build}"
+TOOLS_DIR="$PWD/.tools"
+TRUNK_VERSION=0.21.14
+BINARYEN_VERSION=123
+# wasm-bindgen-cli must equal the wasm-bindgen library in Cargo.lock.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
+
+log() { printf '\033[1m[tools]\033[0m %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! command -v trunk >/dev/null || [ "$(trunk --version | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
+  log "installing trunk $TRUNK_VERSION (a few minutes, once)"
+  cargo install trunk --version "$TRUNK_VERSION" --locked
+fi
+
+if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  # Not --locked: its own lockfile wants a crate version the registry lacks.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if [ ! -x "$TOOLS_DIR/node_modules/.bin/wasm-opt" ]; then
+  log "installing wasm-opt (npm binaryen@$BINARYEN_VERSION) into .tools/"
+  mkdir -p "$TOOLS_DIR"
+  npm install --prefix "$TOOLS_DIR" --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >/dev/null
+fi
+
+if [ "$what" = test ]; then
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    log "installing Debian's chromium and chromium-driver"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+  if [ ! -x "$TOOLS_DIR/venv/bin/openapi-spec-validator" ]; then
+    log "installing openapi-spec-validator (PyPI) into .tools/venv"
+    python3 -m venv "$TOOLS_DIR/venv"
+    "$TOOLS_DIR/venv/bin/pip" install -q openapi-spec-validator
+  fi
+  if ! command -v cargo-nextest >/dev/null; then
+    log "installing cargo-nextest"
+    cargo install cargo-nextest --locked
+  fi
+fi

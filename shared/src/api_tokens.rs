@@ -1,0 +1,39 @@
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::role::Role;
+
+dto! {
+    /// An API token for an integrator, without its secret.
+    pub struct ApiToken {
+        pub id: Uuid,
+        pub name: String,
+        /// What the token may do, as for a portal user.
+        pub role: Role,
+        /// The first characters of the token, to recognise it.
+        pub prefix: String,
+        pub created_at: DateTime<Utc>,
+        pub last_used_at: Option<DateTime<Utc>>,
+        /// Set once revoked; a revoked token is refused.
+        pub revoked_at: Option<DateTime<Utc>>,
+    }
+}
+
+dto! {
+    /// Create an API token.
+    #[serde(deny_unknown_fields)]
+    pub struct CreateApiTokenRequest {
+        /// What it is for, e.g. "Billing export".
+        pub name: String,
+        pub role: Role,
+    }
+}
+
+dto! {
+    /// A new token with its secret: shown once, stored only as a hash.
+    pub struct CreatedApiToken {
+        pub token: ApiToken,
+        /// Send as `Authorization: Bearer ...`.
+        pub secret: String,
+    }
+}

@@ -1,0 +1,21 @@
+//! Wire types both sides of the API agree on: the server (`api/`) serialises them, the web app
+//! (`web/`) and integrators deserialise them. serde only; `utoipa::ToSchema` behind the
+//! `openapi` feature so this crate stays free of server dependencies and compiles to wasm32.
+
+// Declared before the modules so they see it by textual scope.
+/// Declares a wire struct with the derives every DTO needs, plus `ToSchema` when the
+/// `openapi` feature is on.
+macro_rules! dto {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident $body:tt) => {
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        $(#[$meta])*
+        $vis struct $name $body
+    };
+}
+
+pub mod api_tokens;
+pub mod auth;
+pub mod members;
+pub mod problem;
+pub mod role;

@@ -1,0 +1,19 @@
+dto! {
+    /// An error, as `application/problem+json` (RFC 9457).
+    pub struct Problem {
+        /// A URI naming the kind of problem; stable, safe to branch on.
+        #[serde(rename = "type")]
+        pub problem_type: String,
+        /// Short human summary of the kind of problem.
+        pub title: String,
+        /// The HTTP status code.
+        pub status: u16,
+        /// What went wrong this time, in plain words.
+        pub detail: String,
+        /// The machine-readable code (the last segment of `type`), e.g. `invalid_credentials`.
+        pub code: String,
+        /// The request id, to quote to support; it is in the server's logs too.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub request_id: Option<String>,
+    }
+}

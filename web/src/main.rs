@@ -1,0 +1,13 @@
+//! Tenant Connect: the admin portal's single-page app.
+
+mod api;
+mod app;
+mod components;
+mod format;
+mod pages;
+mod route;
+mod session;
+
+fn main() {
+    yew::Renderer::<app::App>::new().render();
+}
