@@ -1,0 +1,238 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use reqwest::{header, Response, StatusCode};
+use secrecy::SecretString;
+use serde::Serialize;
+use shared::{auth::LoginResponse, problem::Problem};
+use tenant_connect::{
+    cli::Cli,
+    db::Db,
+    domain::accounts,
+    startup::Application,
+    state::AppState,
+};
+
+pub const PASSWORD: &str = "a long test password";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub data_dir: tempfile::TempDir,
+    _postgres: Option<PostgresDatabase>,
+}
+
+/// An account with its first admin, signed in.
+pub struct TestAccount {
+    pub admin_email: String,
+    pub token: String,
+}
+
+/// Starts the server on port 0 with a fresh database, no demo data and no web app.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// The same, with extra command-line settings.
+pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
+    let data_dir = tempfile::tempdir().unwrap();
+    let postgres = match std::env::var("TEST_BACKEND").as_deref() {
+        Ok("postgres") => Some(PostgresDatabase::create()),
+        _ => None,
+    };
+    let database_url = match &postgres {
+        Some(pg) => pg.url.clone(),
+        None => format!("sqlite://{}", data_dir.path().join("test.db").display()),
+    };
+    let data = data_dir.path().display().to_string();
+    let missing_web = data_dir.path().join("no-web").display().to_string();
+    let mut args = vec![
+        "tenant-connect",
+        "--bind-addr",
+        "127.0.0.1:0",
+        "--data-dir",
+        &data,
+        "--database-url",
+        &database_url,
+        "--database-pool-size",
+        "4",
+    ];
+    if !extra.contains(&"--web-dir") {
+        args.extend_from_slice(&["--web-dir", &missing_web]);
+    }
+    args.extend_from_slice(extra);
+    let cli = <Cli as clap::Parser>::try_parse_from(args).unwrap();
+    let app = Application::build(cli.config).await.unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        state,
+        data_dir,
+        _postgres: postgres,
+    }
+}
+
+impl TestApp {
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    pub fn postgres_url(&self) -> Option<String> {
+        self._postgres.as_ref().map(|pg| pg.url.clone())
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Creates an account and its admin directly (as the provider's command line does),
+    /// then signs the admin in.
+    pub async fn account(&self, name: &str, admin_email: &str) -> TestAccount {
+        let (name_owned, email) = (name.to_owned(), admin_email.to_owned());
+        self.db()
+            .run(move |conn| {
+                accounts::create(
+                    conn,
+                    &name_owned,
+                    &email,
+                    Some(&SecretString::from(PASSWORD)),
+                )
+            })
+            .await
+            .unwrap();
+        let token = self.login_ok(admin_email, PASSWORD).await.access_token;
+        TestAccount {
+            admin_email: admin_email.to_owned(),
+            token,
+        }
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            &serde_json::json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    pub async fn login_ok(&self, email: &str, password: &str) -> LoginResponse {
+        let response = self.login(email, password).await;
+        assert_eq!(response.status(), StatusCode::OK, "sign-in of {email} failed");
+        response.json().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(reqwest::Method::GET, path, token).send().await.unwrap()
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(reqwest::Method::DELETE, path, token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &impl Serialize) -> Response {
+        self.request(reqwest::Method::POST, path, token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &impl Serialize) -> Response {
+        self.request(reqwest::Method::PATCH, path, token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A raw body, for malformed input.
+    pub async fn post_raw(&self, path: &str, token: Option<&str>, body: &str) -> Response {
+        self.request(reqwest::Method::POST, path, token)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let builder = self.client.request(method, self.url(path));
+        match token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+}
+
+/// Asserts a problem+json answer with this status and code, and returns it.
+pub async fn assert_problem(response: Response, status: StatusCode, code: &str) -> Problem {
+    assert_eq!(response.status(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    let problem: Problem = response.json().await.unwrap();
+    assert_eq!(problem.code, code, "unexpected problem: {problem:?}");
+    assert_eq!(problem.status, status.as_u16());
+    assert_eq!(problem.problem_type, format!("urn:tenant-connect:problem:{code}"));
+    assert!(!problem.detail.is_empty());
+    problem
+}
+
+/// A PostgreSQL database made for one test and dropped after it.
+pub struct PostgresDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl PostgresDatabase {
+    fn create() -> PostgresDatabase {
+        let admin_url = std::env::var("TEST_POSTGRES_URL")
+            .expect("TEST_BACKEND=postgres needs TEST_POSTGRES_URL");
+        let name = format!("tc_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = PgConnection::establish(&admin_url).unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .unwrap();
+        let mut url = reqwest::Url::parse(&admin_url).unwrap();
+        url.set_path(&name);
+        PostgresDatabase {
+            admin_url,
+            name,
+            url: url.to_string(),
+        }
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+                .execute(&mut conn);
+        }
+    }
+}
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}

@@ -1,0 +1,14 @@
+//! Integration tests: the real server on port 0, a fresh database per test. SQLite by default;
+//! `TEST_BACKEND=postgres` with `TEST_POSTGRES_URL` runs the very same tests on PostgreSQL.
+
+mod helpers;
+
+mod api_tokens;
+mod auth;
+mod bad_input;
+mod cli;
+mod health;
+mod isolation;
+mod members;
+mod openapi;
+mod spa;
