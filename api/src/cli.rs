@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 
 #[derive(Debug, Parser)]
-#[command(name = "tenant-connect", version, about = "Tenant Connect admin portal: the API server and its web app")]
+#[command(
+    name = "tenant-connect",
+    version,
+    about = "Tenant Connect admin portal: the API server and its web app"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,

@@ -95,7 +95,12 @@ pub struct Config {
     pub demo_seed: bool,
 
     /// Password of the demo users.
-    #[arg(long, env = "DEMO_PASSWORD", default_value = "demo-password", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DEMO_PASSWORD",
+        default_value = "demo-password",
+        hide_env_values = true
+    )]
     pub demo_password: SecretString,
 
     /// Directory with the built web app (index.html and its assets).

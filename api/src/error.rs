@@ -180,7 +180,9 @@ pub mod extractors {
             JsonPayloadError::Deserialize(e) => {
                 ApiError::MalformedBody(format!("The request body is not valid JSON: {e}."))
             }
-            other => ApiError::MalformedBody(format!("The request body could not be read: {other}.")),
+            other => {
+                ApiError::MalformedBody(format!("The request body could not be read: {other}."))
+            }
         };
         api.into()
     }

@@ -4,7 +4,9 @@ use tenant_connect::{
     cli::{AccountsCommand, Cli, Command},
     db::Db,
     domain::accounts,
-    openapi, startup::Application, telemetry,
+    openapi,
+    startup::Application,
+    telemetry,
 };
 
 #[tokio::main]
@@ -21,14 +23,9 @@ async fn main() -> anyhow::Result<()> {
             std::fs::create_dir_all(&cli.config.data_dir)?;
             let db = Db::connect(&cli.config.database_url(), 2)?;
             match command {
-                AccountsCommand::Create {
-                    name,
-                    admin_email,
-                } => {
+                AccountsCommand::Create { name, admin_email } => {
                     let created = db
-                        .run_now(|conn| {
-                            accounts::create(conn, &name, &admin_email, None)
-                        })
+                        .run_now(|conn| accounts::create(conn, &name, &admin_email, None))
                         .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
                     println!("Created account {name} ({})", created.account_id);
                     println!("Admin: {}", created.admin_email);
@@ -59,7 +56,9 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(config: tenant_connect::config::Config) -> anyhow::Result<()> {
     let demo = config.demo_seed.then(|| config.demo_password.clone());
-    let app = Application::build(config).await.context("starting the server")?;
+    let app = Application::build(config)
+        .await
+        .context("starting the server")?;
     let url = app.state().config.public_url();
     tracing::info!(%url, backend = ?app.state().db.backend(), "serving");
     println!("\n  Tenant Connect is running at {url}");

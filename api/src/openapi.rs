@@ -19,20 +19,8 @@ use crate::routes;
             (RFC 9457) with a stable `code`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    paths(
-        routes::health::healthz,
-        routes::health::readyz,
-        routes::auth::login,
-        routes::auth::me,
-        routes::auth::change_password,
-        routes::members::list,
-        routes::members::invite,
-        routes::members::update,
-        routes::members::remove,
-        routes::api_tokens::list,
-        routes::api_tokens::create,
-        routes::api_tokens::revoke,
-    ),
+    paths(routes::health::healthz, routes::health::readyz),
+    nest((path = "/api/v1", api = V1)),
     components(schemas(shared::problem::Problem)),
     modifiers(&BearerAuth),
     tags(
@@ -43,6 +31,22 @@ use crate::routes;
     )
 )]
 pub struct ApiDoc;
+
+/// Everything mounted under `/api/v1` (see `routes::configure`).
+#[derive(OpenApi)]
+#[openapi(paths(
+    routes::auth::login,
+    routes::auth::me,
+    routes::auth::change_password,
+    routes::members::list,
+    routes::members::invite,
+    routes::members::update,
+    routes::members::remove,
+    routes::api_tokens::list,
+    routes::api_tokens::create,
+    routes::api_tokens::revoke,
+))]
+struct V1;
 
 struct BearerAuth;
 

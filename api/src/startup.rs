@@ -57,7 +57,10 @@ impl Application {
         let secret = jwt_secret(&config)?;
         let state = AppState {
             db,
-            sessions: SessionKeys::new(secret.expose_secret().as_bytes(), config.jwt_ttl_minutes * 60),
+            sessions: SessionKeys::new(
+                secret.expose_secret().as_bytes(),
+                config.jwt_ttl_minutes * 60,
+            ),
             config: Arc::new(config),
         };
         let metrics = Metrics::new()?;

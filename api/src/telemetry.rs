@@ -12,7 +12,11 @@ pub fn init(format: LogFormat) {
     // A second initialisation (tests start many servers) keeps the first one.
     let _ = match format {
         LogFormat::Human => registry
-            .with(fmt::layer().with_target(false).with_span_events(fmt::format::FmtSpan::CLOSE))
+            .with(
+                fmt::layer()
+                    .with_target(false)
+                    .with_span_events(fmt::format::FmtSpan::CLOSE),
+            )
             .try_init(),
         LogFormat::Json => registry
             .with(

@@ -68,7 +68,12 @@ pub fn touch(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<usiz
         .execute(conn)
 }
 
-pub fn revoke(conn: &mut DbConn, account_id: &str, id: &str, at: NaiveDateTime) -> QueryResult<usize> {
+pub fn revoke(
+    conn: &mut DbConn,
+    account_id: &str,
+    id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(
         api_tokens::table
             .filter(api_tokens::account_id.eq(account_id))

@@ -56,7 +56,8 @@ pub fn authenticate(
         return authenticate_api_token(conn, bearer);
     }
     let claims = keys.verify(bearer)?;
-    let ended = || ApiError::Unauthenticated("Your session has ended. Please sign in again.".into());
+    let ended =
+        || ApiError::Unauthenticated("Your session has ended. Please sign in again.".into());
     // The user must still exist in that account, with the role they have now.
     let user = db::users::find(conn, &claims.acc.to_string(), &claims.sub.to_string())?
         .ok_or_else(ended)?;

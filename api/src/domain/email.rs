@@ -33,7 +33,14 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_an_address() {
-        for bad in ["", "admin", "a@", "@b.c", "a b@c.d", "x'; DROP TABLE users;--"] {
+        for bad in [
+            "",
+            "admin",
+            "a@",
+            "@b.c",
+            "a b@c.d",
+            "x'; DROP TABLE users;--",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }

@@ -76,8 +76,8 @@ pub fn change_role(
     let id = member_id.to_string();
     db::transaction(conn, |conn| {
         db::lock_account(conn, &account)?;
-        let member = db::users::find(conn, &account, &id)?
-            .ok_or_else(|| ApiError::not_found("member"))?;
+        let member =
+            db::users::find(conn, &account, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
         if member.role == Role::Admin.as_str()
             && role != Role::Admin
             && db::users::count_admins(conn, &account)? <= 1
@@ -99,8 +99,8 @@ pub fn remove(conn: &mut DbConn, caller: &Principal, member_id: Uuid) -> Result<
     let id = member_id.to_string();
     db::transaction(conn, |conn| {
         db::lock_account(conn, &account)?;
-        let member = db::users::find(conn, &account, &id)?
-            .ok_or_else(|| ApiError::not_found("member"))?;
+        let member =
+            db::users::find(conn, &account, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
         if member.role == Role::Admin.as_str() && db::users::count_admins(conn, &account)? <= 1 {
             return Err(last_admin());
         }

@@ -69,7 +69,9 @@ impl SessionKeys {
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
                 let detail = match e.kind() {
-                    ErrorKind::ExpiredSignature => "Your session has expired. Please sign in again.",
+                    ErrorKind::ExpiredSignature => {
+                        "Your session has expired. Please sign in again."
+                    }
                     _ => "The access token is not valid. Please sign in again.",
                 };
                 ApiError::Unauthenticated(detail.to_owned())

@@ -32,9 +32,7 @@ impl FromRequest for Principal {
 
 fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     let missing = || {
-        ApiError::Unauthenticated(
-            "Sign in first: send `Authorization: Bearer <token>`.".to_owned(),
-        )
+        ApiError::Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.".to_owned())
     };
     let value = req
         .headers()

@@ -14,21 +14,35 @@ async fn an_integrator_uses_a_token_until_it_is_revoked() {
     let a = app.account("Contoso", "admin@contoso.example").await;
 
     let response = app
-        .post("/api/v1/api-tokens", Some(&a.token), &json!({"name": "Billing export", "role": "viewer"}))
+        .post(
+            "/api/v1/api-tokens",
+            Some(&a.token),
+            &json!({"name": "Billing export", "role": "viewer"}),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let created: CreatedApiToken = response.json().await.unwrap();
     assert!(created.secret.starts_with("tc_"));
     assert!(created.secret.starts_with(&created.token.prefix));
 
-    let me: Me = app.get("/api/v1/me", Some(&created.secret)).await.json().await.unwrap();
+    let me: Me = app
+        .get("/api/v1/me", Some(&created.secret))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me.kind, PrincipalKind::ApiToken);
     assert_eq!(me.role, Role::Viewer);
     assert_eq!(me.email, "Billing export");
     assert_eq!(me.account.name, "Contoso");
 
     // The list never shows the secret again, and records the use.
-    let listed = app.get("/api/v1/api-tokens", Some(&a.token)).await.text().await.unwrap();
+    let listed = app
+        .get("/api/v1/api-tokens", Some(&a.token))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(!listed.contains(&created.secret));
     let listed: Vec<ApiToken> = serde_json::from_str(&listed).unwrap();
     assert_eq!(listed.len(), 1);
@@ -36,21 +50,34 @@ async fn an_integrator_uses_a_token_until_it_is_revoked() {
 
     // A viewer token cannot do an admin's work.
     assert_problem(
-        app.post("/api/v1/members", Some(&created.secret), &json!({"email": "x@contoso.example", "role": "admin"})).await,
+        app.post(
+            "/api/v1/members",
+            Some(&created.secret),
+            &json!({"email": "x@contoso.example", "role": "admin"}),
+        )
+        .await,
         StatusCode::FORBIDDEN,
         "forbidden",
     )
     .await;
     // Nor change a password: that is for people.
     assert_problem(
-        app.post("/api/v1/me/password", Some(&created.secret), &json!({"current_password": "x", "new_password": "y"})).await,
+        app.post(
+            "/api/v1/me/password",
+            Some(&created.secret),
+            &json!({"current_password": "x", "new_password": "y"}),
+        )
+        .await,
         StatusCode::FORBIDDEN,
         "forbidden",
     )
     .await;
 
     let revoked = app
-        .delete(&format!("/api/v1/api-tokens/{}", created.token.id), Some(&a.token))
+        .delete(
+            &format!("/api/v1/api-tokens/{}", created.token.id),
+            Some(&a.token),
+        )
         .await;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     let problem = assert_problem(
@@ -60,7 +87,12 @@ async fn an_integrator_uses_a_token_until_it_is_revoked() {
     )
     .await;
     assert!(problem.detail.contains("revoked"));
-    let listed: Vec<ApiToken> = app.get("/api/v1/api-tokens", Some(&a.token)).await.json().await.unwrap();
+    let listed: Vec<ApiToken> = app
+        .get("/api/v1/api-tokens", Some(&a.token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(listed[0].revoked_at.is_some());
 }
 
@@ -69,7 +101,11 @@ async fn secrets_are_stored_only_as_hashes() {
     let app = spawn_app().await;
     let a = app.account("Contoso", "admin@contoso.example").await;
     let created: CreatedApiToken = app
-        .post("/api/v1/api-tokens", Some(&a.token), &json!({"name": "CI", "role": "staff"}))
+        .post(
+            "/api/v1/api-tokens",
+            Some(&a.token),
+            &json!({"name": "CI", "role": "staff"}),
+        )
         .await
         .json()
         .await
@@ -82,14 +118,19 @@ async fn secrets_are_stored_only_as_hashes() {
             let users = tenant_connect::db::users::list(conn, &account)?;
             Ok((
                 tokens.into_iter().map(|t| t.token_hash).collect::<Vec<_>>(),
-                users.into_iter().map(|u| u.password_hash).collect::<Vec<_>>(),
+                users
+                    .into_iter()
+                    .map(|u| u.password_hash)
+                    .collect::<Vec<_>>(),
             ))
         })
         .await
         .unwrap();
     assert_eq!(hashes.len(), 1);
     assert!(!hashes[0].contains(&created.secret[3..]));
-    assert!(passwords.iter().all(|p| p.starts_with("$argon2id$") && !p.contains(crate::helpers::PASSWORD)));
+    assert!(passwords
+        .iter()
+        .all(|p| p.starts_with("$argon2id$") && !p.contains(crate::helpers::PASSWORD)));
 }
 
 fn created_account(conn: &mut tenant_connect::db::DbConn) -> String {
@@ -105,7 +146,11 @@ async fn only_admins_manage_tokens_and_bad_requests_change_nothing() {
     let app = spawn_app().await;
     let a = app.account("Contoso", "admin@contoso.example").await;
     let staff: shared::members::InvitedMember = app
-        .post("/api/v1/members", Some(&a.token), &json!({"email": "staff@contoso.example", "role": "staff"}))
+        .post(
+            "/api/v1/members",
+            Some(&a.token),
+            &json!({"email": "staff@contoso.example", "role": "staff"}),
+        )
         .await
         .json()
         .await
@@ -121,29 +166,53 @@ async fn only_admins_manage_tokens_and_bad_requests_change_nothing() {
     )
     .await;
     assert_problem(
-        app.post("/api/v1/api-tokens", Some(&staff_token), &json!({"name": "x", "role": "admin"})).await,
+        app.post(
+            "/api/v1/api-tokens",
+            Some(&staff_token),
+            &json!({"name": "x", "role": "admin"}),
+        )
+        .await,
         StatusCode::FORBIDDEN,
         "forbidden",
     )
     .await;
     assert_problem(
-        app.post("/api/v1/api-tokens", Some(&a.token), &json!({"name": "  ", "role": "admin"})).await,
+        app.post(
+            "/api/v1/api-tokens",
+            Some(&a.token),
+            &json!({"name": "  ", "role": "admin"}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_input",
     )
     .await;
     assert_problem(
-        app.post("/api/v1/api-tokens", Some(&a.token), &json!({"name": "x", "role": "owner"})).await,
+        app.post(
+            "/api/v1/api-tokens",
+            Some(&a.token),
+            &json!({"name": "x", "role": "owner"}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_input",
     )
     .await;
     assert_problem(
-        app.delete(&format!("/api/v1/api-tokens/{}", uuid::Uuid::new_v4()), Some(&a.token)).await,
+        app.delete(
+            &format!("/api/v1/api-tokens/{}", uuid::Uuid::new_v4()),
+            Some(&a.token),
+        )
+        .await,
         StatusCode::NOT_FOUND,
         "not_found",
     )
     .await;
-    let listed: Vec<ApiToken> = app.get("/api/v1/api-tokens", Some(&a.token)).await.json().await.unwrap();
+    let listed: Vec<ApiToken> = app
+        .get("/api/v1/api-tokens", Some(&a.token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(listed.is_empty());
 }

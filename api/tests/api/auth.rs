@@ -1,12 +1,16 @@
 use reqwest::StatusCode;
-use shared::{auth::{LoginResponse, Me, PrincipalKind}, role::Role};
+use shared::{
+    auth::{LoginResponse, Me, PrincipalKind},
+    role::Role,
+};
 
 use crate::helpers::{assert_problem, spawn_app, PASSWORD};
 
 #[tokio::test]
 async fn an_admin_signs_in_and_sees_their_account() {
     let app = spawn_app().await;
-    app.account("Contoso Telephony", "admin@contoso.example").await;
+    app.account("Contoso Telephony", "admin@contoso.example")
+        .await;
 
     // Email is matched whatever its case or surrounding spaces.
     let session = app.login_ok(" Admin@Contoso.Example ", PASSWORD).await;
@@ -36,7 +40,8 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
     )
     .await;
     let unknown = assert_problem(
-        app.login("nobody@contoso.example", "not the password").await,
+        app.login("nobody@contoso.example", "not the password")
+            .await,
         StatusCode::UNAUTHORIZED,
         "invalid_credentials",
     )
@@ -52,20 +57,35 @@ async fn requests_without_valid_credentials_are_refused() {
 
     let missing = app.get("/api/v1/me", None).await;
     assert_eq!(
-        missing.headers().get("www-authenticate").map(|v| v.as_bytes()),
+        missing
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.as_bytes()),
         Some(&b"Bearer"[..])
     );
     assert_problem(missing, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 
     // Forged: the right claims signed with another key.
-    let forged = tenant_connect::domain::session::SessionKeys::new(b"some other secret, 32+ bytes long", 600)
-        .issue(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), chrono::Utc::now())
-        .unwrap();
+    let forged = tenant_connect::domain::session::SessionKeys::new(
+        b"some other secret, 32+ bytes long",
+        600,
+    )
+    .issue(
+        uuid::Uuid::new_v4(),
+        uuid::Uuid::new_v4(),
+        chrono::Utc::now(),
+    )
+    .unwrap();
     // Tampered: a genuine token with one character of its signature changed.
     let mut tampered = a.token.clone();
     let last = tampered.pop().unwrap();
     tampered.push(if last == 'A' { 'B' } else { 'A' });
-    for bad in [forged.as_str(), tampered.as_str(), "garbage", "tc_not_a_real_token"] {
+    for bad in [
+        forged.as_str(),
+        tampered.as_str(),
+        "garbage",
+        "tc_not_a_real_token",
+    ] {
         assert_problem(
             app.get("/api/v1/me", Some(bad)).await,
             StatusCode::UNAUTHORIZED,
@@ -93,7 +113,11 @@ async fn an_expired_session_is_refused() {
     let expired = app
         .state
         .sessions
-        .issue(me.id, me.account.id, chrono::Utc::now() - chrono::Duration::hours(2))
+        .issue(
+            me.id,
+            me.account.id,
+            chrono::Utc::now() - chrono::Duration::hours(2),
+        )
         .unwrap();
     let problem = assert_problem(
         app.get("/api/v1/me", Some(&expired)).await,
@@ -118,7 +142,12 @@ async fn changing_your_password_ends_older_sessions() {
             &serde_json::json!({"current_password": "wrong", "new_password": "a brand new password"}),
         )
         .await;
-    assert_problem(wrong_current, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
+    assert_problem(
+        wrong_current,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    )
+    .await;
     let too_short = app
         .post(
             "/api/v1/me/password",
@@ -140,7 +169,12 @@ async fn changing_your_password_ends_older_sessions() {
     assert_eq!(changed.status(), StatusCode::OK);
     let fresh: LoginResponse = changed.json().await.unwrap();
 
-    assert_eq!(app.get("/api/v1/me", Some(&fresh.access_token)).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/me", Some(&fresh.access_token))
+            .await
+            .status(),
+        StatusCode::OK
+    );
     assert_problem(
         app.get("/api/v1/me", Some(&a.token)).await,
         StatusCode::UNAUTHORIZED,
@@ -153,5 +187,6 @@ async fn changing_your_password_ends_older_sessions() {
         "invalid_credentials",
     )
     .await;
-    app.login_ok("admin@contoso.example", "a brand new password").await;
+    app.login_ok("admin@contoso.example", "a brand new password")
+        .await;
 }

@@ -12,34 +12,70 @@ async fn malformed_unknown_mistyped_and_oversized_bodies_are_refused() {
     let a = app.account("Contoso", "admin@contoso.example").await;
     let token = Some(a.token.as_str());
 
-    assert_problem(app.post_raw("/api/v1/members", token, "{\"email\": ").await, StatusCode::BAD_REQUEST, "malformed_body").await;
-    assert_problem(app.post_raw("/api/v1/members", token, "not json").await, StatusCode::BAD_REQUEST, "malformed_body").await;
     assert_problem(
-        app.post("/api/v1/members", token, &json!({"email": "x@contoso.example", "role": "staff", "is_owner": true})).await,
+        app.post_raw("/api/v1/members", token, "{\"email\": ").await,
+        StatusCode::BAD_REQUEST,
+        "malformed_body",
+    )
+    .await;
+    assert_problem(
+        app.post_raw("/api/v1/members", token, "not json").await,
+        StatusCode::BAD_REQUEST,
+        "malformed_body",
+    )
+    .await;
+    assert_problem(
+        app.post(
+            "/api/v1/members",
+            token,
+            &json!({"email": "x@contoso.example", "role": "staff", "is_owner": true}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_input",
     )
     .await;
     assert_problem(
-        app.post("/api/v1/members", token, &json!({"email": 42, "role": "staff"})).await,
+        app.post(
+            "/api/v1/members",
+            token,
+            &json!({"email": 42, "role": "staff"}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_input",
     )
     .await;
     assert_problem(
-        app.post("/api/v1/members", token, &json!({"email": "x@contoso.example"})).await,
+        app.post(
+            "/api/v1/members",
+            token,
+            &json!({"email": "x@contoso.example"}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_input",
     )
     .await;
     assert_problem(
-        app.post("/api/v1/members", token, &json!({"email": "not an email", "role": "staff"})).await,
+        app.post(
+            "/api/v1/members",
+            token,
+            &json!({"email": "not an email", "role": "staff"}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_input",
     )
     .await;
-    let huge = json!({"email": format!("{}@contoso.example", "a".repeat(100_000)), "role": "staff"});
-    assert_problem(app.post("/api/v1/members", token, &huge).await, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    let huge =
+        json!({"email": format!("{}@contoso.example", "a".repeat(100_000)), "role": "staff"});
+    assert_problem(
+        app.post("/api/v1/members", token, &huge).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
     let form = app
         .request(reqwest::Method::POST, "/api/v1/members", token)
         .header("content-type", "text/plain")
@@ -47,15 +83,30 @@ async fn malformed_unknown_mistyped_and_oversized_bodies_are_refused() {
         .send()
         .await
         .unwrap();
-    assert_problem(form, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
     assert_problem(
-        app.patch("/api/v1/members/not-a-uuid", token, &json!({"role": "staff"})).await,
+        form,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    assert_problem(
+        app.patch(
+            "/api/v1/members/not-a-uuid",
+            token,
+            &json!({"role": "staff"}),
+        )
+        .await,
         StatusCode::NOT_FOUND,
         "not_found",
     )
     .await;
 
-    let members: Vec<Member> = app.get("/api/v1/members", token).await.json().await.unwrap();
+    let members: Vec<Member> = app
+        .get("/api/v1/members", token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(members.len(), 1);
 }
 
@@ -71,22 +122,40 @@ async fn sql_metacharacters_are_just_characters() {
         "_@_._",
     ];
     for email in nasty {
-        assert_problem(app.login(email, "' OR '1'='1").await, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+        assert_problem(
+            app.login(email, "' OR '1'='1").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
         let invite = app
-            .post("/api/v1/members", Some(&a.token), &json!({"email": email, "role": "staff"}))
+            .post(
+                "/api/v1/members",
+                Some(&a.token),
+                &json!({"email": email, "role": "staff"}),
+            )
             .await;
         assert_problem(invite, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input").await;
     }
     // A name full of metacharacters is stored and returned verbatim.
     let name = "Robert'); DROP TABLE api_tokens;-- %_\\";
     let created: shared::api_tokens::CreatedApiToken = app
-        .post("/api/v1/api-tokens", Some(&a.token), &json!({"name": name, "role": "viewer"}))
+        .post(
+            "/api/v1/api-tokens",
+            Some(&a.token),
+            &json!({"name": name, "role": "viewer"}),
+        )
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(created.token.name, name);
-    let members: Vec<Member> = app.get("/api/v1/members", Some(&a.token)).await.json().await.unwrap();
+    let members: Vec<Member> = app
+        .get("/api/v1/members", Some(&a.token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(members.len(), 1);
     app.login_ok("admin@contoso.example", PASSWORD).await;
 }
@@ -94,6 +163,16 @@ async fn sql_metacharacters_are_just_characters() {
 #[tokio::test]
 async fn unknown_api_paths_and_methods_get_problems_not_the_web_app() {
     let app = spawn_app().await;
-    assert_problem(app.get("/api/v1/nothing-here", None).await, StatusCode::NOT_FOUND, "not_found").await;
-    assert_problem(app.get("/api/v2/members", None).await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_problem(
+        app.get("/api/v1/nothing-here", None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        app.get("/api/v2/members", None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
 }

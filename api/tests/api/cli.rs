@@ -22,10 +22,21 @@ async fn the_provider_creates_an_account_whose_admin_can_sign_in() {
             .env("RUST_LOG", "warn")
             .output()
             .unwrap();
-        (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
     };
 
-    let (ok, out, err) = run(&["accounts", "create", "--name", "Northwind", "--admin-email", "it@northwind.example"]);
+    let (ok, out, err) = run(&[
+        "accounts",
+        "create",
+        "--name",
+        "Northwind",
+        "--admin-email",
+        "it@northwind.example",
+    ]);
     assert!(ok, "{err}");
     let password = out
         .lines()
@@ -35,23 +46,49 @@ async fn the_provider_creates_an_account_whose_admin_can_sign_in() {
     let session = app.login_ok("it@northwind.example", &password).await;
     assert_eq!(session.me.account.name, "Northwind");
 
-    let (ok, _, err) = run(&["accounts", "create", "--name", "Northwind", "--admin-email", "other@northwind.example"]);
+    let (ok, _, err) = run(&[
+        "accounts",
+        "create",
+        "--name",
+        "Northwind",
+        "--admin-email",
+        "other@northwind.example",
+    ]);
     assert!(!ok);
     assert!(err.contains("exists already"), "{err}");
 
     let (ok, out, _) = run(&["accounts", "list"]);
     assert!(ok);
-    assert!(out.lines().any(|l| l.contains("Northwind") && l.contains(" 1 ")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("Northwind") && l.contains(" 1 ")),
+        "{out}"
+    );
 }
 
 #[test]
 fn help_lists_every_setting_with_its_environment_variable() {
-    let output = Command::new(env!("CARGO_BIN_EXE_tenant-connect")).arg("--help").output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tenant-connect"))
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
     for var in [
-        "BIND_ADDR", "PUBLIC_URL", "DATA_DIR", "DATABASE_URL", "JWT_SECRET", "MICROSOFT_MODE",
-        "MS_CLIENT_ID", "MS_CLIENT_SECRET", "MS_LOGIN_URL", "MS_GRAPH_URL", "MS_REQUIRED_PERMISSIONS",
-        "MS_REQUIRED_ROLE", "DEMO_SEED", "DEMO_PASSWORD", "LOG_FORMAT",
+        "BIND_ADDR",
+        "PUBLIC_URL",
+        "DATA_DIR",
+        "DATABASE_URL",
+        "JWT_SECRET",
+        "MICROSOFT_MODE",
+        "MS_CLIENT_ID",
+        "MS_CLIENT_SECRET",
+        "MS_LOGIN_URL",
+        "MS_GRAPH_URL",
+        "MS_REQUIRED_PERMISSIONS",
+        "MS_REQUIRED_ROLE",
+        "DEMO_SEED",
+        "DEMO_PASSWORD",
+        "LOG_FORMAT",
     ] {
         assert!(help.contains(&format!("[env: {var}")), "--help lacks {var}");
     }

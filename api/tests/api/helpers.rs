@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::PathBuf;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -7,13 +5,7 @@ use reqwest::{header, Response, StatusCode};
 use secrecy::SecretString;
 use serde::Serialize;
 use shared::{auth::LoginResponse, problem::Problem};
-use tenant_connect::{
-    cli::Cli,
-    db::Db,
-    domain::accounts,
-    startup::Application,
-    state::AppState,
-};
+use tenant_connect::{cli::Cli, db::Db, domain::accounts, startup::Application, state::AppState};
 
 pub const PASSWORD: &str = "a long test password";
 
@@ -127,12 +119,19 @@ impl TestApp {
 
     pub async fn login_ok(&self, email: &str, password: &str) -> LoginResponse {
         let response = self.login(email, password).await;
-        assert_eq!(response.status(), StatusCode::OK, "sign-in of {email} failed");
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "sign-in of {email} failed"
+        );
         response.json().await.unwrap()
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
-        self.request(reqwest::Method::GET, path, token).send().await.unwrap()
+        self.request(reqwest::Method::GET, path, token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
@@ -193,7 +192,10 @@ pub async fn assert_problem(response: Response, status: StatusCode, code: &str) 
     let problem: Problem = response.json().await.unwrap();
     assert_eq!(problem.code, code, "unexpected problem: {problem:?}");
     assert_eq!(problem.status, status.as_u16());
-    assert_eq!(problem.problem_type, format!("urn:tenant-connect:problem:{code}"));
+    assert_eq!(
+        problem.problem_type,
+        format!("urn:tenant-connect:problem:{code}")
+    );
     assert!(!problem.detail.is_empty());
     problem
 }
@@ -227,8 +229,11 @@ impl PostgresDatabase {
 impl Drop for PostgresDatabase {
     fn drop(&mut self) {
         if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-                .execute(&mut conn);
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
         }
     }
 }

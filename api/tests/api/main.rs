@@ -1,6 +1,9 @@
 //! Integration tests: the real server on port 0, a fresh database per test. SQLite by default;
 //! `TEST_BACKEND=postgres` with `TEST_POSTGRES_URL` runs the very same tests on PostgreSQL.
 
+// Tests panic on purpose: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 
 mod api_tokens;

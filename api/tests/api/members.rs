@@ -9,14 +9,22 @@ use crate::helpers::{assert_problem, spawn_app, TestApp};
 
 async fn invite(app: &TestApp, token: &str, email: &str, role: &str) -> InvitedMember {
     let response = app
-        .post("/api/v1/members", Some(token), &json!({"email": email, "role": role}))
+        .post(
+            "/api/v1/members",
+            Some(token),
+            &json!({"email": email, "role": role}),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     response.json().await.unwrap()
 }
 
 async fn members(app: &TestApp, token: &str) -> Vec<Member> {
-    app.get("/api/v1/members", Some(token)).await.json().await.unwrap()
+    app.get("/api/v1/members", Some(token))
+        .await
+        .json()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -41,7 +49,11 @@ async fn an_admin_invites_a_member_who_signs_in_with_the_one_time_password() {
 
     // The same email again is a conflict, and adds nobody.
     let again = app
-        .post("/api/v1/members", Some(&a.token), &json!({"email": "staff@contoso.example", "role": "viewer"}))
+        .post(
+            "/api/v1/members",
+            Some(&a.token),
+            &json!({"email": "staff@contoso.example", "role": "viewer"}),
+        )
         .await;
     assert_problem(again, StatusCode::CONFLICT, "email_taken").await;
     assert_eq!(members(&app, &a.token).await.len(), 2);
@@ -63,19 +75,34 @@ async fn only_admins_manage_members() {
         assert_eq!(members(&app, &token).await.len(), 3);
         // ...but not change it.
         let invite = app
-            .post("/api/v1/members", Some(&token), &json!({"email": "x@contoso.example", "role": "admin"}))
+            .post(
+                "/api/v1/members",
+                Some(&token),
+                &json!({"email": "x@contoso.example", "role": "admin"}),
+            )
             .await;
         assert_problem(invite, StatusCode::FORBIDDEN, "forbidden").await;
         let promote = app
-            .patch(&format!("/api/v1/members/{}", staff.member.id), Some(&token), &json!({"role": "admin"}))
+            .patch(
+                &format!("/api/v1/members/{}", staff.member.id),
+                Some(&token),
+                &json!({"role": "admin"}),
+            )
             .await;
         assert_problem(promote, StatusCode::FORBIDDEN, "forbidden").await;
         let remove = app
-            .delete(&format!("/api/v1/members/{}", viewer.member.id), Some(&token))
+            .delete(
+                &format!("/api/v1/members/{}", viewer.member.id),
+                Some(&token),
+            )
             .await;
         assert_problem(remove, StatusCode::FORBIDDEN, "forbidden").await;
     }
-    let roles: Vec<_> = members(&app, &a.token).await.iter().map(|m| m.role).collect();
+    let roles: Vec<_> = members(&app, &a.token)
+        .await
+        .iter()
+        .map(|m| m.role)
+        .collect();
     assert_eq!(roles, [Role::Admin, Role::Staff, Role::Viewer]);
 }
 
@@ -90,18 +117,30 @@ async fn roles_change_at_once_and_removed_members_lose_access() {
         .access_token;
 
     let promoted: Member = app
-        .patch(&format!("/api/v1/members/{}", staff.member.id), Some(&a.token), &json!({"role": "admin"}))
+        .patch(
+            &format!("/api/v1/members/{}", staff.member.id),
+            Some(&a.token),
+            &json!({"role": "admin"}),
+        )
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(promoted.role, Role::Admin);
     // Their existing session acts with the new role.
-    let me: shared::auth::Me = app.get("/api/v1/me", Some(&staff_token)).await.json().await.unwrap();
+    let me: shared::auth::Me = app
+        .get("/api/v1/me", Some(&staff_token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me.role, Role::Admin);
 
     let removed = app
-        .delete(&format!("/api/v1/members/{}", staff.member.id), Some(&a.token))
+        .delete(
+            &format!("/api/v1/members/{}", staff.member.id),
+            Some(&a.token),
+        )
         .await;
     assert_eq!(removed.status(), StatusCode::NO_CONTENT);
     assert_problem(
@@ -111,7 +150,11 @@ async fn roles_change_at_once_and_removed_members_lose_access() {
     )
     .await;
     assert_problem(
-        app.delete(&format!("/api/v1/members/{}", staff.member.id), Some(&a.token)).await,
+        app.delete(
+            &format!("/api/v1/members/{}", staff.member.id),
+            Some(&a.token),
+        )
+        .await,
         StatusCode::NOT_FOUND,
         "not_found",
     )
@@ -122,16 +165,25 @@ async fn roles_change_at_once_and_removed_members_lose_access() {
 async fn the_last_admin_can_be_neither_removed_nor_demoted() {
     let app = spawn_app().await;
     let a = app.account("Contoso", "admin@contoso.example").await;
-    let me = app.login_ok(&a.admin_email, crate::helpers::PASSWORD).await.me;
+    let me = app
+        .login_ok(&a.admin_email, crate::helpers::PASSWORD)
+        .await
+        .me;
 
     assert_problem(
-        app.delete(&format!("/api/v1/members/{}", me.id), Some(&a.token)).await,
+        app.delete(&format!("/api/v1/members/{}", me.id), Some(&a.token))
+            .await,
         StatusCode::CONFLICT,
         "last_admin",
     )
     .await;
     assert_problem(
-        app.patch(&format!("/api/v1/members/{}", me.id), Some(&a.token), &json!({"role": "viewer"})).await,
+        app.patch(
+            &format!("/api/v1/members/{}", me.id),
+            Some(&a.token),
+            &json!({"role": "viewer"}),
+        )
+        .await,
         StatusCode::CONFLICT,
         "last_admin",
     )
@@ -142,7 +194,11 @@ async fn the_last_admin_can_be_neither_removed_nor_demoted() {
     // With a second admin, one may step down.
     invite(&app, &a.token, "second@contoso.example", "admin").await;
     let demoted = app
-        .patch(&format!("/api/v1/members/{}", me.id), Some(&a.token), &json!({"role": "staff"}))
+        .patch(
+            &format!("/api/v1/members/{}", me.id),
+            Some(&a.token),
+            &json!({"role": "staff"}),
+        )
         .await;
     assert_eq!(demoted.status(), StatusCode::OK);
 }
@@ -151,7 +207,10 @@ async fn the_last_admin_can_be_neither_removed_nor_demoted() {
 async fn two_admins_removing_each_other_at_once_leave_one_admin() {
     let app = spawn_app().await;
     let a = app.account("Contoso", "admin@contoso.example").await;
-    let first = app.login_ok(&a.admin_email, crate::helpers::PASSWORD).await.me;
+    let first = app
+        .login_ok(&a.admin_email, crate::helpers::PASSWORD)
+        .await
+        .me;
     let second = invite(&app, &a.token, "second@contoso.example", "admin").await;
     let second_token = app
         .login_ok("second@contoso.example", &second.temporary_password)

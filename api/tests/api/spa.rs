@@ -13,9 +13,16 @@ async fn client_routes_survive_a_reload() {
     for path in ["/", "/members", "/tenant-connection", "/some/deep/route"] {
         let response = app.get(path, None).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
-        assert_eq!(response.text().await.unwrap(), "<html>the app</html>", "{path}");
+        assert_eq!(
+            response.text().await.unwrap(),
+            "<html>the app</html>",
+            "{path}"
+        );
     }
-    assert_eq!(app.get("/app.js", None).await.text().await.unwrap(), "console.log(1)");
+    assert_eq!(
+        app.get("/app.js", None).await.text().await.unwrap(),
+        "console.log(1)"
+    );
     // API paths never fall back to the app.
     let api = app.get("/api/v1/unknown", None).await;
     assert_eq!(api.status(), StatusCode::NOT_FOUND);

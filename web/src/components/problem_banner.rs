@@ -1,5 +1,6 @@
 //! Shows why something failed, in plain words (a problem's `detail`), never raw JSON.
 
+use web_sys::{Element, ScrollIntoViewOptions, ScrollLogicalPosition};
 use yew::prelude::*;
 
 use crate::api::ApiError;
@@ -32,10 +33,22 @@ pub struct ErrorBannerProps {
 }
 
 /// A message about something that went wrong (also used for checks made before sending).
+/// It scrolls into view, so a failure after a click far down a table is not missed.
 #[component]
 pub fn ErrorBanner(props: &ErrorBannerProps) -> Html {
+    let node = use_node_ref();
+    {
+        let node = node.clone();
+        use_effect_with(props.message.clone(), move |_| {
+            if let Some(element) = node.cast::<Element>() {
+                let options = ScrollIntoViewOptions::new();
+                options.set_block(ScrollLogicalPosition::Nearest);
+                element.scroll_into_view_with_scroll_into_view_options(&options);
+            }
+        });
+    }
     html! {
-        <div class="error banner" role="alert">
+        <div class="error banner" role="alert" ref={node}>
             <p class="error-detail">{ props.message.clone() }</p>
             if let Some(reference) = &props.reference {
                 <p class="error-reference">

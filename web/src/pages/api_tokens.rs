@@ -242,6 +242,7 @@ pub fn ApiTokensPage(props: &SignedInPageProps) -> Html {
 
             if let Some(created) = &state.created {
                 <SecretCallout
+                    key={created.secret.clone()}
                     id="token-secret"
                     title={format!("Token \u{201c}{}\u{201d} created", created.token.name)}
                     secret={created.secret.clone()}

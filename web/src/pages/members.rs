@@ -253,6 +253,7 @@ pub fn MembersPage(props: &SignedInPageProps) -> Html {
 
             if let Some(invited) = &state.invited {
                 <SecretCallout
+                    key={invited.temporary_password.clone()}
                     id="temporary-password"
                     title={format!("{} has been added", invited.member.email)}
                     secret={invited.temporary_password.clone()}
@@ -376,6 +377,7 @@ fn MemberRow(props: &MemberRowProps) -> Html {
             <td class="member-email">
                 { member.email.clone() }
                 if props.is_me {
+                    { " " }
                     <span class="you">{ "you" }</span>
                 }
             </td>

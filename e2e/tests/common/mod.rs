@@ -1,0 +1,45 @@
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! Starts the real server (demo data, built web app) for the e2e tests.
+
+use std::path::PathBuf;
+
+use tenant_connect::{cli::Cli, startup::Application};
+
+pub struct Server {
+    pub base_url: String,
+    _data: tempfile::TempDir,
+}
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub async fn start_demo_server() -> Server {
+    let data = tempfile::tempdir().unwrap();
+    let web_dir = workspace_root().join("web/dist");
+    assert!(
+        web_dir.join("index.html").is_file(),
+        "web/dist is not built: run `make build` (make test does it first)"
+    );
+    let data_dir = data.path().display().to_string();
+    let web = web_dir.display().to_string();
+    let cli = <Cli as clap::Parser>::try_parse_from([
+        "tenant-connect",
+        "--bind-addr",
+        "127.0.0.1:0",
+        "--data-dir",
+        &data_dir,
+        "--web-dir",
+        &web,
+        "--demo-seed",
+        "true",
+    ])
+    .unwrap();
+    let app = Application::build(cli.config).await.unwrap();
+    let base_url = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    Server {
+        base_url,
+        _data: data,
+    }
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Measures what a buyer asks about: the web app's size, the server's memory idle and under
+# load, and request latency. Writes bench/RESULTS.md. Run by `make bench` after `make build`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=bench/RESULTS.md
+data=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+wasm=$(ls web/dist/*_bg.wasm)
+wasm_raw=$(stat -c %s "$wasm")
+wasm_gz=$(gzip -9 -c "$wasm" | wc -c)
+
+DATA_DIR="$data" BIND_ADDR="127.0.0.1:$port" DEMO_SEED=true RUST_LOG=warn \
+  target/release/tenant-connect >"$data/server.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -rf "$data"' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+sleep 2
+rss_idle=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+
+latency=$(python3 scripts/bench_http.py "http://127.0.0.1:$port")
+rss_load=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+
+{
+  echo "# Benchmarks"
+  echo
+  echo "Measured by \`make bench\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo),"
+  echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs). Release build, SQLite, one process."
+  echo
+  echo "| what | value |"
+  echo "|---|---|"
+  echo "| web app wasm, after wasm-opt -Oz | $((wasm_raw / 1024)) KiB raw, $((wasm_gz / 1024)) KiB gzip -9 |"
+  echo "| server memory, idle after start-up (RSS) | $((rss_idle / 1024)) MiB |"
+  echo "| server memory after the latency runs below (RSS) | $((rss_load / 1024)) MiB |"
+  echo
+  echo "$latency"
+} >"$out"
+cat "$out"
