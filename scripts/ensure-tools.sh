@@ -46,8 +46,4 @@ if [ "$what" = test ]; then
     python3 -m venv "$TOOLS_DIR/venv"
     "$TOOLS_DIR/venv/bin/pip" install -q openapi-spec-validator
   fi
-  if ! command -v cargo-nextest >/dev/null; then
-    log "installing cargo-nextest"
-    cargo install cargo-nextest --locked
-  fi
 fi

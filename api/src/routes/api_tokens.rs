@@ -10,6 +10,7 @@ use crate::{
 
 /// Your account's API tokens, newest first, without their secrets (admins).
 #[utoipa::path(
+    operation_id = "list_api_tokens",
     tag = "API tokens",
     security(("bearer" = [])),
     responses(
@@ -34,6 +35,7 @@ pub async fn list(
 ///
 /// The secret is in this answer only; it is stored as a hash.
 #[utoipa::path(
+    operation_id = "create_api_token",
     tag = "API tokens",
     security(("bearer" = [])),
     request_body = CreateApiTokenRequest,
@@ -59,6 +61,7 @@ pub async fn create(
 
 /// Revoke an API token (admins). It is refused from then on.
 #[utoipa::path(
+    operation_id = "revoke_api_token",
     tag = "API tokens",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The token's id")),

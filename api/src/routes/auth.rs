@@ -12,6 +12,7 @@ use crate::{
 /// Returns a short-lived session token. A wrong password and an unknown email get the same
 /// answer.
 #[utoipa::path(
+    operation_id = "login",
     tag = "Sign-in",
     request_body = LoginRequest,
     responses(
@@ -37,6 +38,7 @@ pub async fn login(
 
 /// Who am I: the signed-in user (or API token), their role and account.
 #[utoipa::path(
+    operation_id = "get_me",
     tag = "Sign-in",
     security(("bearer" = [])),
     responses(
@@ -53,6 +55,7 @@ pub async fn me(caller: Principal) -> web::Json<Me> {
 ///
 /// Every session issued before the change ends; the answer carries a fresh one.
 #[utoipa::path(
+    operation_id = "change_password",
     tag = "Sign-in",
     security(("bearer" = [])),
     request_body = ChangePasswordRequest,

@@ -6,6 +6,7 @@ use crate::state::AppState;
 
 /// Alive: the process answers.
 #[utoipa::path(
+    operation_id = "healthz",
     tag = "Operations",
     responses((status = 200, description = "Alive", body = Health))
 )]
@@ -19,6 +20,7 @@ pub async fn healthz() -> web::Json<Health> {
 
 /// Ready: the database answers.
 #[utoipa::path(
+    operation_id = "readyz",
     tag = "Operations",
     responses(
         (status = 200, description = "Ready", body = Health),

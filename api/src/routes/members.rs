@@ -10,6 +10,7 @@ use crate::{
 
 /// The members of your account.
 #[utoipa::path(
+    operation_id = "list_members",
     tag = "Members",
     security(("bearer" = [])),
     responses(
@@ -33,6 +34,7 @@ pub async fn list(
 ///
 /// The answer carries a one-time password to pass on; it is never shown again.
 #[utoipa::path(
+    operation_id = "invite_member",
     tag = "Members",
     security(("bearer" = [])),
     request_body = InviteMemberRequest,
@@ -59,6 +61,7 @@ pub async fn invite(
 
 /// Change a member's role (admins).
 #[utoipa::path(
+    operation_id = "update_member",
     tag = "Members",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The member's id")),
@@ -90,6 +93,7 @@ pub async fn update(
 
 /// Remove a member (admins). The last admin cannot be removed.
 #[utoipa::path(
+    operation_id = "remove_member",
     tag = "Members",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The member's id")),

@@ -59,8 +59,14 @@ async fn every_operation_documents_its_errors_and_security() {
         "{:?}",
         paths.keys()
     );
+    let mut operation_ids = std::collections::HashSet::new();
     for (path, item) in paths {
         for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap();
+            assert!(
+                operation_ids.insert(id.to_owned()),
+                "operationId {id} is not unique"
+            );
             let responses = op["responses"].as_object().unwrap();
             assert!(op["summary"].is_string(), "{method} {path} has no summary");
             if path.starts_with("/api/v1") && path != "/api/v1/auth/login" {
