@@ -7,6 +7,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod metrics;
+pub mod microsoft;
 pub mod openapi;
 pub mod request_id;
 pub mod routes;

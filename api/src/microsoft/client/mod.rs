@@ -1,0 +1,1 @@
+//! The production Microsoft client (being written).
