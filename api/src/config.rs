@@ -8,6 +8,9 @@ use secrecy::SecretString;
 /// Teams Communications Administrator, the directory role template id the app needs.
 pub const TEAMS_COMMUNICATIONS_ADMINISTRATOR: &str = "baf37b3a-610e-45da-9e62-d9d1e5e8914b";
 
+/// The client id of the app the built-in simulator registers, when MS_CLIENT_ID is unset.
+pub const SIMULATED_CLIENT_ID: &str = "7b1d3f0e-5c2a-4e8b-9a61-2f4c8d9e0a13";
+
 /// Where Microsoft is: the real one, or the simulator built into this server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MicrosoftMode {
@@ -90,6 +93,22 @@ pub struct Config {
     #[arg(long, env = "MS_REQUIRED_ROLE", default_value = TEAMS_COMMUNICATIONS_ADMINISTRATOR)]
     pub ms_required_role: String,
 
+    /// Overall deadline of one verification (setup step 4 and each health check), in seconds.
+    #[arg(long, env = "VERIFY_DEADLINE_SECONDS", default_value_t = 30)]
+    pub verify_deadline_seconds: u64,
+
+    /// How often each connected tenant is re-verified, in seconds.
+    #[arg(long, env = "HEALTH_INTERVAL_SECONDS", default_value_t = 900)]
+    pub health_interval_seconds: u64,
+
+    /// How long a consent link (setup step 2) stays usable, in minutes.
+    #[arg(long, env = "CONSENT_TTL_MINUTES", default_value_t = 15)]
+    pub consent_ttl_minutes: u64,
+
+    /// Simulated mode: how long the simulator's Teams number operations take, in milliseconds.
+    #[arg(long, env = "SIM_OPERATION_DELAY_MS", default_value_t = 2000)]
+    pub sim_operation_delay_ms: u64,
+
     /// Create the demo accounts and users at start-up (skipped when they exist).
     #[arg(long, env = "DEMO_SEED", default_value_t = false, action = clap::ArgAction::Set)]
     pub demo_seed: bool,
@@ -122,6 +141,11 @@ impl Config {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("http://{}", self.bind_addr),
         }
+    }
+
+    /// The registered redirect URI of the admin-consent flow.
+    pub fn consent_redirect_uri(&self) -> String {
+        format!("{}/api/v1/tenant-connection/consent-callback", self.public_url())
     }
 
     pub fn database_url(&self) -> String {

@@ -27,6 +27,7 @@ use crate::routes;
         (name = "Sign-in", description = "Sessions, who am I, and your own password."),
         (name = "Members", description = "The people of your account and their roles."),
         (name = "API tokens", description = "Tokens for integrators, shown once, revocable."),
+        (name = "Tenant connection", description = "Connecting your Microsoft 365 tenant: the four setup steps, verification and health."),
         (name = "Operations", description = "Health and readiness for operators."),
     )
 )]

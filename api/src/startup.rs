@@ -1,6 +1,6 @@
 //! Builds the whole server from a [`Config`]: used by `main` and by the tests (on port 0).
 
-use std::{io::Write, net::TcpListener, path::Path, sync::Arc};
+use std::{io::Write, net::TcpListener, path::Path, sync::Arc, time::Duration};
 
 use actix_web::{
     dev::Server,
@@ -17,9 +17,18 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::{
     config::Config,
     db::Db,
-    domain::{accounts, session::SessionKeys},
+    domain::{
+        accounts,
+        session::SessionKeys,
+        tenant_connection::{checks::Requirements, Settings, TenantConnections},
+    },
     error::{extractors, ApiError},
+    jobs,
     metrics::{self, Metrics},
+    microsoft::{
+        client::{CallPolicy, ClientConfig, MicrosoftClient},
+        MicrosoftSettings,
+    },
     openapi::ApiDoc,
     request_id, routes, spa,
     state::AppState,
@@ -55,6 +64,20 @@ impl Application {
             .await??;
         }
         let secret = jwt_secret(&config)?;
+        let metrics = Metrics::new()?;
+        let microsoft = MicrosoftSettings::resolve(&config)?;
+        let client = MicrosoftClient::new(
+            ClientConfig {
+                login_url: microsoft.login_url.clone(),
+                graph_url: microsoft.graph_url.clone(),
+                client_id: microsoft.client_id.clone(),
+                client_secret: microsoft.client_secret.clone(),
+            },
+            CallPolicy::default(),
+            Some(metrics.registry()),
+        )?;
+        let connections =
+            TenantConnections::new(db.clone(), client, connection_settings(&config, &microsoft));
         let state = AppState {
             db,
             sessions: SessionKeys::new(
@@ -62,8 +85,8 @@ impl Application {
                 config.jwt_ttl_minutes * 60,
             ),
             config: Arc::new(config),
+            connections,
         };
-        let metrics = Metrics::new()?;
         let server = serve(listener, state.clone(), metrics)?;
         Ok(Application {
             port: address.port(),
@@ -82,7 +105,11 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT; in-flight requests are finished first (up to 30 s).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let tick = Duration::from_secs(self.state.config.health_interval_seconds.clamp(1, 30));
+        let health = tokio::spawn(jobs::health::run(self.state.connections.clone(), tick));
+        let result = self.server.await;
+        health.abort();
+        result
     }
 }
 
@@ -134,6 +161,24 @@ fn serve(listener: TcpListener, state: AppState, metrics: Metrics) -> anyhow::Re
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+fn connection_settings(config: &Config, microsoft: &MicrosoftSettings) -> Settings {
+    Settings {
+        requirements: Requirements {
+            permissions: config.ms_required_permissions.clone(),
+            role: config.ms_required_role.clone(),
+            app_display_name: config.ms_app_display_name.clone(),
+        },
+        client_id: microsoft.client_id.clone(),
+        redirect_uri: config.consent_redirect_uri(),
+        role_assignment_url: microsoft.role_assignment_url(&config.public_url()),
+        consent_ttl: chrono::Duration::minutes(i64::try_from(config.consent_ttl_minutes).unwrap_or(15)),
+        verify_deadline: Duration::from_secs(config.verify_deadline_seconds),
+        health_interval: chrono::Duration::seconds(
+            i64::try_from(config.health_interval_seconds).unwrap_or(900),
+        ),
+    }
 }
 
 /// `JWT_SECRET`, or the one kept in DATA_DIR (made on first run, readable by the owner only).

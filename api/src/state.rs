@@ -1,6 +1,10 @@
 use std::sync::Arc;
 
-use crate::{config::Config, db::Db, domain::session::SessionKeys};
+use crate::{
+    config::Config,
+    db::Db,
+    domain::{session::SessionKeys, tenant_connection::TenantConnections},
+};
 
 /// What every handler may need. Cheap to clone.
 #[derive(Clone)]
@@ -8,4 +12,5 @@ pub struct AppState {
     pub db: Db,
     pub sessions: SessionKeys,
     pub config: Arc<Config>,
+    pub connections: TenantConnections,
 }

@@ -19,3 +19,4 @@ pub mod auth;
 pub mod members;
 pub mod problem;
 pub mod role;
+pub mod tenant_connection;

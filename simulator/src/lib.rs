@@ -1,1 +1,121 @@
-//! The Microsoft simulator (being written).
+//! A faithful simulator of the Microsoft identity platform (login.microsoftonline.com) and the
+//! Microsoft Graph subset Tenant Connect calls: same paths, query parameters, status codes, JSON
+//! bodies, headers and AADSTS / Graph error codes (see /work/shared/microsoft/CONTRACT.md).
+//!
+//! Mounted under `/_microsoft/login` (identity platform), `/_microsoft/graph` (Graph),
+//! `/_microsoft/control` (test and demo control API) and `/_microsoft/entra` (the demo "Entra
+//! admin" page).
+
+mod config;
+mod control;
+mod entra;
+mod faults;
+mod graph;
+mod http;
+mod identity;
+mod keys;
+mod seed;
+mod state;
+
+use std::{
+    sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard},
+    time::{Duration, Instant},
+};
+
+use actix_web::web;
+
+pub use config::{RegisteredApp, SimulatorConfig, TenantSeed, DEFAULT_PERMISSIONS};
+pub use state::{
+    GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR, TEAMS_COMMUNICATIONS_ADMINISTRATOR,
+    TEAMS_PHONE_SKU,
+};
+
+/// The simulator: cheap to clone, all clones share one world.
+#[derive(Clone)]
+pub struct Simulator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    app: RegisteredApp,
+    key: keys::SigningKey,
+    operation_delay: Duration,
+    token_lifetime: Duration,
+    state: RwLock<state::State>,
+    faults: Mutex<faults::Faults>,
+}
+
+impl Simulator {
+    pub fn new(config: SimulatorConfig) -> anyhow::Result<Simulator> {
+        let key = keys::SigningKey::generate()?;
+        let mut world = state::State::default();
+        for seed in &config.tenants {
+            if world.tenant(&seed.domain).is_some() {
+                anyhow::bail!("two seed tenants share the domain {}", seed.domain);
+            }
+            world.tenants.push(seed::build_tenant(seed));
+        }
+        Ok(Simulator {
+            inner: Arc::new(Inner {
+                app: config.app,
+                key,
+                operation_delay: config.operation_delay,
+                token_lifetime: config.token_lifetime,
+                state: RwLock::new(world),
+                faults: Mutex::new(faults::Faults::default()),
+            }),
+        })
+    }
+
+    /// Mounts everything under /_microsoft/login, /_microsoft/graph, /_microsoft/control and
+    /// /_microsoft/entra.
+    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        let data = web::Data::new(self.clone());
+        cfg.service(
+            web::scope("/_microsoft/login")
+                .app_data(data.clone())
+                .configure(identity::routes),
+        )
+        .service(graph::scope().app_data(data.clone()))
+        .service(
+            web::scope("/_microsoft/control")
+                .app_data(data.clone())
+                .configure(control::routes),
+        )
+        .service(
+            web::scope("/_microsoft/entra")
+                .app_data(data)
+                .configure(entra::routes),
+        );
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, state::State> {
+        self.inner.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Write access, with due number operations completed first.
+    fn write(&self) -> RwLockWriteGuard<'_, state::State> {
+        self.inner.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Completes due number operations of a tenant (operations are settled lazily).
+    fn settle(&self, tenant_id: &str) {
+        let now = Instant::now();
+        let due = self.read().tenant(tenant_id).is_some_and(|t| {
+            t.pending.first().is_some_and(|id| {
+                t.operations
+                    .get(id)
+                    .is_some_and(|op| now.duration_since(op.started) >= self.inner.operation_delay)
+            })
+        });
+        if due {
+            if let Some(t) = self.write().tenant_mut(tenant_id) {
+                t.settle(now, self.inner.operation_delay);
+            }
+        }
+    }
+
+    fn faults(&self) -> MutexGuard<'_, faults::Faults> {
+        self.inner.faults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

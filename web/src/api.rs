@@ -10,6 +10,7 @@ use shared::api_tokens::{ApiToken, CreateApiTokenRequest, CreatedApiToken};
 use shared::auth::{ChangePasswordRequest, LoginRequest, LoginResponse, Me};
 use shared::members::{InviteMemberRequest, InvitedMember, Member, UpdateMemberRequest};
 use shared::problem::Problem;
+use shared::tenant_connection::{SetupResponse, TenantConnection, VerificationReport};
 use uuid::Uuid;
 
 const BASE: &str = "/api/v1";
@@ -193,4 +194,24 @@ pub async fn revoke_api_token(token: &str, id: Uuid) -> Result<(), ApiError> {
         None,
     )
     .await
+}
+
+/// GET /tenant-connection
+pub async fn tenant_connection(token: &str) -> Result<TenantConnection, ApiError> {
+    request::<(), _>(Method::GET, "/tenant-connection", Some(token), None).await
+}
+
+/// POST /tenant-connection/setup: where to send the browser for step 2.
+pub async fn start_setup(token: &str) -> Result<SetupResponse, ApiError> {
+    request::<(), _>(Method::POST, "/tenant-connection/setup", Some(token), None).await
+}
+
+/// POST /tenant-connection/verify: step 4.
+pub async fn verify_connection(token: &str) -> Result<VerificationReport, ApiError> {
+    request::<(), _>(Method::POST, "/tenant-connection/verify", Some(token), None).await
+}
+
+/// DELETE /tenant-connection (admins).
+pub async fn disconnect(token: &str) -> Result<TenantConnection, ApiError> {
+    request::<(), _>(Method::DELETE, "/tenant-connection", Some(token), None).await
 }

@@ -90,7 +90,7 @@ fn SignedIn(props: &SignedInProps) -> Html {
         return html! { <Replace to={Route::SignIn} /> };
     };
     let page = match props.route {
-        Route::TenantConnection => html! { <TenantConnectionPage /> },
+        Route::TenantConnection => html! { <TenantConnectionPage session={session.clone()} /> },
         Route::Users => html! { <UsersPage /> },
         Route::Numbers => html! { <NumbersPage /> },
         Route::Billing => html! { <BillingPage /> },

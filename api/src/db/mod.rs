@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_tokens;
 mod pool;
 pub mod schema;
+pub mod tenant_connections;
 pub mod users;
 
 pub use pool::{is_unique_violation, lock_account, ping, transaction, Backend, Db, DbConn};

@@ -38,4 +38,53 @@ diesel::table! {
 
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(api_tokens -> accounts (account_id));
-diesel::allow_tables_to_appear_in_same_query!(accounts, users, api_tokens);
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    users,
+    api_tokens,
+    tenant_connections,
+    consent_states,
+    connection_events
+);
+
+diesel::table! {
+    tenant_connections (account_id) {
+        account_id -> Text,
+        state -> Text,
+        claimed_tenant_id -> Nullable<Text>,
+        tenant_id -> Nullable<Text>,
+        tenant_name -> Nullable<Text>,
+        consent_granted_at -> Nullable<Timestamp>,
+        connected_at -> Nullable<Timestamp>,
+        legacy_service_account -> Nullable<Text>,
+        last_report -> Nullable<Text>,
+        notice -> Nullable<Text>,
+        verifying_until -> Nullable<Timestamp>,
+        next_health_check_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consent_states (state_hash) {
+        state_hash -> Text,
+        account_id -> Text,
+        user_id -> Text,
+        binding_hash -> Text,
+        previous_state -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    connection_events (id) {
+        id -> Text,
+        account_id -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        kind -> Text,
+        message -> Text,
+    }
+}

@@ -16,12 +16,17 @@ pub struct NewToken {
     pub prefix: String,
 }
 
-pub fn generate() -> NewToken {
-    let random: String = rand::rng()
+/// A random alphanumeric string (about 5.95 bits a character).
+pub fn random_secret(chars: usize) -> String {
+    rand::rng()
         .sample_iter(&Alphanumeric)
-        .take(SECRET_CHARS)
+        .take(chars)
         .map(char::from)
-        .collect();
+        .collect()
+}
+
+pub fn generate() -> NewToken {
+    let random = random_secret(SECRET_CHARS);
     let secret = format!("{PREFIX}{random}");
     NewToken {
         hash: hash(&secret),

@@ -10,3 +10,4 @@ pub mod password;
 pub mod principal;
 pub mod session;
 pub mod stored;
+pub mod tenant_connection;

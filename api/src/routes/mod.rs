@@ -6,6 +6,7 @@ pub mod auth;
 mod extract;
 pub mod health;
 pub mod members;
+pub mod tenant_connection;
 
 use actix_web::web;
 
@@ -25,6 +26,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(api_tokens::list)
             .service(api_tokens::create)
             .service(api_tokens::revoke)
+            .service(tenant_connection::get_connection)
+            .service(tenant_connection::setup)
+            .service(tenant_connection::consent_callback)
+            .service(tenant_connection::verify)
+            .service(tenant_connection::disconnect)
             .default_service(web::to(unknown_endpoint)),
     );
 }

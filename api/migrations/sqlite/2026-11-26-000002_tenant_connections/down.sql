@@ -1,0 +1,3 @@
+DROP TABLE connection_events;
+DROP TABLE consent_states;
+DROP TABLE tenant_connections;

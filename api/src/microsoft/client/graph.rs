@@ -1,0 +1,283 @@
+//! Typed Graph calls (CONTRACT section 4), each with the tenant's app token. A 401
+//! `InvalidAuthenticationToken` means our cached token went stale: it is replaced and the
+//! request sent once more.
+
+use reqwest::header::LOCATION;
+use secrecy::ExposeSecret;
+use serde::{de::DeserializeOwned, Serialize};
+use tokio::time::Instant;
+use url::Url;
+
+use super::{
+    endpoint_url,
+    error::Service,
+    retry::Reply,
+    tokens::TokenUse,
+    wire::{
+        AssignNumber, NumberAssignment, NumberType, Operation, OperationRef, Organization, Page,
+        TenantInformation, UnassignNumber, UpdateNumber, UserConfiguration,
+    },
+    MicrosoftClient, MsError,
+};
+
+const NUMBER_MANAGEMENT: [&str; 4] = ["v1.0", "admin", "teams", "telephoneNumberManagement"];
+
+impl MicrosoftClient {
+    /// `GET /v1.0/tenantRelationships/findTenantInformationByTenantId(tenantId='{id}')`, with
+    /// the app token of `tenant_id` itself.
+    pub async fn tenant_information(&self, tenant_id: &str) -> Result<TenantInformation, MsError> {
+        let function = format!(
+            "findTenantInformationByTenantId(tenantId='{}')",
+            tenant_id.replace('\'', "''")
+        );
+        let url = endpoint_url(
+            &self.inner.graph,
+            &["v1.0", "tenantRelationships", &function],
+        );
+        self.graph_get(tenant_id, "tenant_information", url).await
+    }
+
+    /// `GET /v1.0/organization`: the tenant's own entry.
+    pub async fn organization(&self, tenant: &str) -> Result<Organization, MsError> {
+        let url = endpoint_url(&self.inner.graph, &["v1.0", "organization"]);
+        let page: Page<Organization> = self.graph_get(tenant, "organization", url).await?;
+        page.value
+            .into_iter()
+            .next()
+            .ok_or_else(|| MsError::Malformed("the organization list is empty".to_owned()))
+    }
+
+    /// The tenant's telephone numbers (`$filter` optional), every page. The deadline applies
+    /// to each page.
+    pub async fn number_assignments(
+        &self,
+        tenant: &str,
+        filter: Option<&str>,
+    ) -> Result<Vec<NumberAssignment>, MsError> {
+        use futures_util::TryStreamExt as _;
+
+        let mut url = self.number_url(&["numberAssignments"]);
+        let mut query = String::new();
+        if let Some(filter) = filter {
+            query.push_str("$filter=");
+            query.push_str(&encode_component(filter));
+            query.push('&');
+        }
+        query.push_str("$top=1000");
+        url.set_query(Some(&query));
+        let pages = self.pages::<NumberAssignment>(tenant.to_owned(), "number_assignments", url);
+        let mut all = Vec::new();
+        futures_util::pin_mut!(pages);
+        while let Some(page) = pages.try_next().await? {
+            all.extend(page);
+        }
+        Ok(all)
+    }
+
+    /// `POST .../numberAssignments/assignNumber`: 202 and the operation to poll.
+    pub async fn assign_number(
+        &self,
+        tenant: &str,
+        request: &AssignNumber,
+    ) -> Result<OperationRef, MsError> {
+        let url = self.number_url(&["numberAssignments", "assignNumber"]);
+        self.graph_operation(tenant, "assign_number", url, request)
+            .await
+    }
+
+    /// `POST .../numberAssignments/unassignNumber`: 202 and the operation to poll.
+    pub async fn unassign_number(
+        &self,
+        tenant: &str,
+        telephone_number: &str,
+        number_type: NumberType,
+    ) -> Result<OperationRef, MsError> {
+        let url = self.number_url(&["numberAssignments", "unassignNumber"]);
+        let body = UnassignNumber {
+            telephone_number,
+            number_type: &number_type,
+        };
+        self.graph_operation(tenant, "unassign_number", url, &body)
+            .await
+    }
+
+    /// `POST .../numberAssignments/updateNumber` (the emergency location).
+    pub async fn update_number(
+        &self,
+        tenant: &str,
+        telephone_number: &str,
+        location_id: Option<&str>,
+    ) -> Result<(), MsError> {
+        let url = self.number_url(&["numberAssignments", "updateNumber"]);
+        let body = UpdateNumber {
+            telephone_number,
+            location_id,
+        };
+        let deadline = self.inner.caller.deadline();
+        let call = async {
+            self.graph_send(tenant, "update_number", deadline, |http| {
+                http.post(url.clone()).json(&body)
+            })
+            .await
+            .map(|_| ())
+        };
+        self.inner
+            .caller
+            .run("update_number", tenant, deadline, call)
+            .await
+    }
+
+    /// The state of a number operation: `GET` its `Location`.
+    pub async fn operation(
+        &self,
+        tenant: &str,
+        operation: &OperationRef,
+    ) -> Result<Operation, MsError> {
+        let url = Url::parse(&operation.url)
+            .map_err(|e| MsError::Malformed(format!("operation URL {:?}: {e}", operation.url)))?;
+        self.within_graph(&url, "the operation URL")?;
+        self.graph_get(tenant, "operation", url).await
+    }
+
+    /// `GET /v1.0/admin/teams/userConfigurations/{userId}`.
+    pub async fn user_configuration(
+        &self,
+        tenant: &str,
+        user_id: &str,
+    ) -> Result<UserConfiguration, MsError> {
+        let url = endpoint_url(
+            &self.inner.graph,
+            &["v1.0", "admin", "teams", "userConfigurations", user_id],
+        );
+        self.graph_get(tenant, "user_configuration", url).await
+    }
+
+    fn number_url(&self, tail: &[&str]) -> Url {
+        let mut segments = NUMBER_MANAGEMENT.to_vec();
+        segments.extend_from_slice(tail);
+        endpoint_url(&self.inner.graph, &segments)
+    }
+
+    /// Refuses a URL Microsoft handed us (nextLink, Location) unless it is on Graph's origin:
+    /// our bearer token goes nowhere else.
+    pub(crate) fn within_graph(&self, url: &Url, what: &str) -> Result<(), MsError> {
+        if url.origin() == self.inner.graph.origin() {
+            Ok(())
+        } else {
+            Err(MsError::Malformed(format!(
+                "{what} {url} is not on Microsoft Graph's origin"
+            )))
+        }
+    }
+
+    /// One GET call, its JSON answer parsed.
+    pub(crate) async fn graph_get<T: DeserializeOwned>(
+        &self,
+        tenant: &str,
+        endpoint: &'static str,
+        url: Url,
+    ) -> Result<T, MsError> {
+        let deadline = self.inner.caller.deadline();
+        let call = async {
+            let reply = self
+                .graph_send(tenant, endpoint, deadline, |http| http.get(url.clone()))
+                .await?;
+            parse_json(&reply.body)
+        };
+        self.inner.caller.run(endpoint, tenant, deadline, call).await
+    }
+
+    /// One POST answered by 202 and a `Location` to poll.
+    async fn graph_operation<B: Serialize + Sync>(
+        &self,
+        tenant: &str,
+        endpoint: &'static str,
+        url: Url,
+        body: &B,
+    ) -> Result<OperationRef, MsError> {
+        let deadline = self.inner.caller.deadline();
+        let call = async {
+            let reply = self
+                .graph_send(tenant, endpoint, deadline, |http| {
+                    http.post(url.clone()).json(body)
+                })
+                .await?;
+            let location = reply
+                .headers
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| MsError::Malformed("202 without a Location".to_owned()))?;
+            let location = url
+                .join(location)
+                .map_err(|e| MsError::Malformed(format!("Location {location:?}: {e}")))?;
+            self.within_graph(&location, "the Location")?;
+            let id = operation_id(&location).ok_or_else(|| {
+                MsError::Malformed(format!("no operation id in the Location {location}"))
+            })?;
+            Ok(OperationRef {
+                url: location.into(),
+                id,
+            })
+        };
+        self.inner.caller.run(endpoint, tenant, deadline, call).await
+    }
+
+    /// Sends a Graph request with the tenant's app token under `deadline`; replaces a token
+    /// Graph calls invalid and tries once more.
+    pub(crate) async fn graph_send<B>(
+        &self,
+        tenant: &str,
+        endpoint: &'static str,
+        deadline: Instant,
+        build: B,
+    ) -> Result<Reply, MsError>
+    where
+        B: Fn(&reqwest::Client) -> reqwest::RequestBuilder + Sync,
+    {
+        let caller = &self.inner.caller;
+        let token = self.token(tenant, deadline, TokenUse::Cached).await?;
+        let sent = caller
+            .send(endpoint, Service::Graph, deadline, |http| {
+                build(http).bearer_auth(token.access_token.expose_secret())
+            })
+            .await;
+        match sent {
+            Err(MsError::Graph { status: 401, code, .. }) if code == "InvalidAuthenticationToken" => {
+                tracing::info!("Graph refused the cached token; replacing it");
+                caller.count_retry(endpoint);
+                let fresh = self
+                    .token(tenant, deadline, TokenUse::Replacing(&token.access_token))
+                    .await?;
+                caller
+                    .send(endpoint, Service::Graph, deadline, |http| {
+                        build(http).bearer_auth(fresh.access_token.expose_secret())
+                    })
+                    .await
+            }
+            other => other,
+        }
+    }
+}
+
+pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, MsError> {
+    serde_json::from_slice(body)
+        .map_err(|e| MsError::Malformed(format!("the Graph answer is not the JSON we expect: {e}")))
+}
+
+/// The id in `.../operations('{id}')` or `.../operations/{id}`.
+fn operation_id(url: &Url) -> Option<String> {
+    let last = url.path_segments()?.rev().find(|s| !s.is_empty())?;
+    let last = last.replace("%27", "'");
+    let id = match last.strip_prefix("operations(") {
+        Some(rest) => rest.strip_suffix(')')?.trim_matches('\''),
+        None => last.as_str(),
+    };
+    (!id.is_empty() && id != "operations").then(|| id.to_owned())
+}
+
+/// Percent-encodes a query value, spaces as `%20` (an OData `$filter` holds spaces and `+`).
+fn encode_component(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
