@@ -145,7 +145,10 @@ impl Config {
 
     /// The registered redirect URI of the admin-consent flow.
     pub fn consent_redirect_uri(&self) -> String {
-        format!("{}/api/v1/tenant-connection/consent-callback", self.public_url())
+        format!(
+            "{}/api/v1/tenant-connection/consent-callback",
+            self.public_url()
+        )
     }
 
     pub fn database_url(&self) -> String {

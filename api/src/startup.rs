@@ -8,6 +8,7 @@ use actix_web::{
     web, App, HttpResponse, HttpServer,
 };
 use anyhow::Context;
+use ms_simulator::{RegisteredApp, Simulator, SimulatorConfig, TenantSeed};
 use rand::{distr::Alphanumeric, Rng};
 use secrecy::{ExposeSecret, SecretString};
 use tracing_actix_web::TracingLogger;
@@ -15,12 +16,12 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
-    config::Config,
+    config::{Config, MicrosoftMode},
     db::Db,
     domain::{
         accounts,
         session::SessionKeys,
-        tenant_connection::{checks::Requirements, Settings, TenantConnections},
+        tenant_connection::{self, checks::Requirements, Settings, TenantConnections},
     },
     error::{extractors, ApiError},
     jobs,
@@ -87,7 +88,14 @@ impl Application {
             config: Arc::new(config),
             connections,
         };
-        let server = serve(listener, state.clone(), metrics)?;
+        let simulator = match microsoft.mode {
+            MicrosoftMode::Simulated => Some(simulator(&state.config, &microsoft)?),
+            MicrosoftMode::Live => None,
+        };
+        if let (Some(sim), true) = (&simulator, state.config.demo_seed) {
+            seed_demo_legacy_connection(&state, sim).await?;
+        }
+        let server = serve(listener, state.clone(), metrics, simulator)?;
         Ok(Application {
             port: address.port(),
             server,
@@ -113,7 +121,12 @@ impl Application {
     }
 }
 
-fn serve(listener: TcpListener, state: AppState, metrics: Metrics) -> anyhow::Result<Server> {
+fn serve(
+    listener: TcpListener,
+    state: AppState,
+    metrics: Metrics,
+    simulator: Option<Simulator>,
+) -> anyhow::Result<Server> {
     let openapi = ApiDoc::openapi();
     let body_limit = state.config.max_body_bytes;
     let web_dir = state.config.web_dir.clone();
@@ -121,6 +134,7 @@ fn serve(listener: TcpListener, state: AppState, metrics: Metrics) -> anyhow::Re
     let metrics = web::Data::new(metrics);
     let server = HttpServer::new(move || {
         let web_dir = web_dir.clone();
+        let simulator = simulator.clone();
         App::new()
             // Innermost first: the request id is known to every layer above the handlers.
             .wrap(from_fn(request_id::middleware))
@@ -149,6 +163,11 @@ fn serve(listener: TcpListener, state: AppState, metrics: Metrics) -> anyhow::Re
                         .finish()
                 }),
             )
+            .configure(|cfg| {
+                if let Some(simulator) = &simulator {
+                    simulator.configure(cfg);
+                }
+            })
             .configure(routes::configure)
             .service(web::scope("/api").default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::NotFound(
@@ -163,6 +182,59 @@ fn serve(listener: TcpListener, state: AppState, metrics: Metrics) -> anyhow::Re
     Ok(server)
 }
 
+/// The built-in simulator of Microsoft, with our app registered as the client will present it.
+fn simulator(config: &Config, microsoft: &MicrosoftSettings) -> anyhow::Result<Simulator> {
+    Simulator::new(SimulatorConfig {
+        app: RegisteredApp {
+            client_id: microsoft.client_id.clone(),
+            client_secret: microsoft.client_secret.clone(),
+            display_name: config.ms_app_display_name.clone(),
+            redirect_uris: vec![config.consent_redirect_uri()],
+            permissions: config.ms_required_permissions.clone(),
+        },
+        tenants: vec![
+            TenantSeed::demo(),
+            TenantSeed {
+                name: "Fabrikam".to_owned(),
+                domain: "fabrikam.onmicrosoft.com".to_owned(),
+                users: 60,
+            },
+        ],
+        operation_delay: Duration::from_millis(config.sim_operation_delay_ms),
+        token_lifetime: Duration::from_secs(3599),
+    })
+}
+
+/// The demo's Fabrikam was connected the old way, so "Update Your Connection" can be seen.
+async fn seed_demo_legacy_connection(
+    state: &AppState,
+    simulator: &Simulator,
+) -> anyhow::Result<()> {
+    let Some((tenant_id, name, domain)) = simulator
+        .tenant_summaries()
+        .into_iter()
+        .find(|(_, name, _)| name == "Fabrikam")
+    else {
+        return Ok(());
+    };
+    state
+        .db
+        .run(move |conn| {
+            let Some(account) = crate::db::accounts::find_by_name(conn, "Fabrikam")? else {
+                return Ok(());
+            };
+            tenant_connection::mark_legacy(
+                conn,
+                &account.id,
+                &tenant_id,
+                Some(&name),
+                &format!("teams-admin@{domain}"),
+            )
+        })
+        .await?;
+    Ok(())
+}
+
 fn connection_settings(config: &Config, microsoft: &MicrosoftSettings) -> Settings {
     Settings {
         requirements: Requirements {
@@ -173,7 +245,9 @@ fn connection_settings(config: &Config, microsoft: &MicrosoftSettings) -> Settin
         client_id: microsoft.client_id.clone(),
         redirect_uri: config.consent_redirect_uri(),
         role_assignment_url: microsoft.role_assignment_url(&config.public_url()),
-        consent_ttl: chrono::Duration::minutes(i64::try_from(config.consent_ttl_minutes).unwrap_or(15)),
+        consent_ttl: chrono::Duration::minutes(
+            i64::try_from(config.consent_ttl_minutes).unwrap_or(15),
+        ),
         verify_deadline: Duration::from_secs(config.verify_deadline_seconds),
         health_interval: chrono::Duration::seconds(
             i64::try_from(config.health_interval_seconds).unwrap_or(900),

@@ -91,8 +91,9 @@ impl Faults {
         &self.list
     }
 
-    pub fn add(&mut self, faults: Vec<Fault>) {
-        self.list.extend(faults);
+    /// PUT semantics: the given faults become the active set.
+    pub fn replace(&mut self, faults: Vec<Fault>) {
+        self.list = faults;
     }
 
     pub fn clear(&mut self) {
@@ -137,7 +138,11 @@ pub struct Injected {
 
 /// Applies the fault (if any) for this call: sleeps for latency or a hang, then returns the status
 /// to answer with, if the fault has one.
-pub async fn intercept(sim: &Simulator, kinds: &[Endpoint], tenant: Option<&str>) -> Option<Injected> {
+pub async fn intercept(
+    sim: &Simulator,
+    kinds: &[Endpoint],
+    tenant: Option<&str>,
+) -> Option<Injected> {
     let hit = sim.faults().take(kinds, tenant)?;
     tracing::info!(endpoint = ?hit.endpoint, tenant = ?tenant, "fault injected");
     if hit.hang {

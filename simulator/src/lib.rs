@@ -76,7 +76,12 @@ impl Simulator {
                 .app_data(data.clone())
                 .configure(identity::routes),
         )
-        .service(graph::scope().app_data(data.clone()))
+        .service(
+            web::scope("/_microsoft/graph")
+                .app_data(data.clone())
+                .wrap(actix_web::middleware::from_fn(graph::request_ids))
+                .configure(graph::routes),
+        )
         .service(
             web::scope("/_microsoft/control")
                 .app_data(data.clone())
@@ -117,5 +122,16 @@ impl Simulator {
 
     fn faults(&self) -> MutexGuard<'_, faults::Faults> {
         self.inner.faults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Simulator {
+    /// (id, name, domain) of each tenant, for start-up banners.
+    pub fn tenant_summaries(&self) -> Vec<(String, String, String)> {
+        self.read()
+            .tenants
+            .iter()
+            .map(|t| (t.id.clone(), t.name.clone(), t.domain.clone()))
+            .collect()
     }
 }

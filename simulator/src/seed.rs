@@ -16,18 +16,104 @@ use crate::{
 };
 
 const FIRST: [&str; 48] = [
-    "Adele", "Alex", "Allan", "Amelia", "Ben", "Chloe", "Christie", "Daniel", "Debra", "Diego",
-    "Emily", "Ethan", "Fatima", "Grace", "Grady", "Hannah", "Henrietta", "Isaac", "Isaiah", "Jack",
-    "Johanna", "Joni", "Kenji", "Lee", "Lidia", "Lucas", "Lynne", "Maria", "Megan", "Miriam",
-    "Nathan", "Nestor", "Noah", "Olivia", "Omar", "Patti", "Pradeep", "Priya", "Raul", "Sofia",
-    "Sanjay", "Sara", "Tomas", "Uma", "Victor", "Wei", "Yara", "Zoe",
+    "Adele",
+    "Alex",
+    "Allan",
+    "Amelia",
+    "Ben",
+    "Chloe",
+    "Christie",
+    "Daniel",
+    "Debra",
+    "Diego",
+    "Emily",
+    "Ethan",
+    "Fatima",
+    "Grace",
+    "Grady",
+    "Hannah",
+    "Henrietta",
+    "Isaac",
+    "Isaiah",
+    "Jack",
+    "Johanna",
+    "Joni",
+    "Kenji",
+    "Lee",
+    "Lidia",
+    "Lucas",
+    "Lynne",
+    "Maria",
+    "Megan",
+    "Miriam",
+    "Nathan",
+    "Nestor",
+    "Noah",
+    "Olivia",
+    "Omar",
+    "Patti",
+    "Pradeep",
+    "Priya",
+    "Raul",
+    "Sofia",
+    "Sanjay",
+    "Sara",
+    "Tomas",
+    "Uma",
+    "Victor",
+    "Wei",
+    "Yara",
+    "Zoe",
 ];
 const LAST: [&str; 48] = [
-    "Adams", "Bowen", "Brown", "Chen", "Clark", "Cruz", "Deyoung", "Diaz", "Evans", "Fernandez",
-    "Garcia", "Gonzalez", "Gupta", "Hall", "Harris", "Holt", "Ito", "Johnson", "Khan", "Kim",
-    "Lambert", "Lee", "Lopez", "Martin", "Meyer", "Moreau", "Muller", "Nguyen", "Novak", "Okafor",
-    "Patel", "Quinn", "Rossi", "Sato", "Schmidt", "Silva", "Smith", "Stewart", "Taylor", "Vance",
-    "Wagner", "Walker", "Weber", "Wilber", "Wilson", "Wright", "Young", "Zhang",
+    "Adams",
+    "Bowen",
+    "Brown",
+    "Chen",
+    "Clark",
+    "Cruz",
+    "Deyoung",
+    "Diaz",
+    "Evans",
+    "Fernandez",
+    "Garcia",
+    "Gonzalez",
+    "Gupta",
+    "Hall",
+    "Harris",
+    "Holt",
+    "Ito",
+    "Johnson",
+    "Khan",
+    "Kim",
+    "Lambert",
+    "Lee",
+    "Lopez",
+    "Martin",
+    "Meyer",
+    "Moreau",
+    "Muller",
+    "Nguyen",
+    "Novak",
+    "Okafor",
+    "Patel",
+    "Quinn",
+    "Rossi",
+    "Sato",
+    "Schmidt",
+    "Silva",
+    "Smith",
+    "Stewart",
+    "Taylor",
+    "Vance",
+    "Wagner",
+    "Walker",
+    "Weber",
+    "Wilber",
+    "Wilson",
+    "Wright",
+    "Young",
+    "Zhang",
 ];
 /// Usage locations with rough weights (out of 100).
 const LOCATIONS: [(&str, u32); 5] = [("US", 45), ("GB", 20), ("DE", 15), ("FR", 10), ("AU", 10)];
@@ -87,7 +173,10 @@ pub fn build_tenant(seed: &TenantSeed) -> Tenant {
 
     let mut seen: HashMap<(usize, usize), u32> = HashMap::new();
     for _ in 2..seed.users.max(3) {
-        let (f, l) = (rng.random_range(0..FIRST.len()), rng.random_range(0..LAST.len()));
+        let (f, l) = (
+            rng.random_range(0..FIRST.len()),
+            rng.random_range(0..LAST.len()),
+        );
         let n = seen.entry((f, l)).or_insert(0);
         *n += 1;
         let local = if *n == 1 {
@@ -176,10 +265,13 @@ fn pick_location(roll: u32) -> &'static str {
 }
 
 fn random_uuid(rng: &mut StdRng) -> String {
-    uuid::Builder::from_random_bytes(rng.random()).into_uuid().to_string()
+    uuid::Builder::from_random_bytes(rng.random())
+        .into_uuid()
+        .to_string()
 }
 
 fn fold(id: &str) -> u64 {
-    id.bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }

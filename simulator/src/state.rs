@@ -25,8 +25,14 @@ pub const E3_SKU: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
 /// Directory role templates the simulator knows (template id, display name).
 pub const ROLE_TEMPLATES: [(&str, &str); 5] = [
     (GLOBAL_ADMINISTRATOR, "Global Administrator"),
-    (PRIVILEGED_ROLE_ADMINISTRATOR, "Privileged Role Administrator"),
-    (TEAMS_COMMUNICATIONS_ADMINISTRATOR, "Teams Communications Administrator"),
+    (
+        PRIVILEGED_ROLE_ADMINISTRATOR,
+        "Privileged Role Administrator",
+    ),
+    (
+        TEAMS_COMMUNICATIONS_ADMINISTRATOR,
+        "Teams Communications Administrator",
+    ),
     (TEAMS_ADMINISTRATOR, "Teams Administrator"),
     (USER_ADMINISTRATOR, "User Administrator"),
 ];
@@ -254,7 +260,10 @@ impl Tenant {
         }
     }
 
-    pub fn numbers_of(&self, user_id: &str) -> impl Iterator<Item = &NumberAssignment> {
+    pub fn numbers_of<'a>(
+        &'a self,
+        user_id: &'a str,
+    ) -> impl Iterator<Item = &'a NumberAssignment> {
         self.numbers
             .iter()
             .filter(move |n| n.assignment_target_id.as_deref() == Some(user_id))

@@ -91,7 +91,10 @@ pub fn try_lease_verification(
 }
 
 /// Accounts whose health check is due.
-pub fn due_for_health_check(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Vec<ConnectionRow>> {
+pub fn due_for_health_check(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<ConnectionRow>> {
     tenant_connections::table
         .filter(tenant_connections::state.eq_any(["connected", "needs_attention"]))
         .filter(tenant_connections::next_health_check_at.le(now))
@@ -147,7 +150,10 @@ pub fn insert_consent_state(conn: &mut DbConn, row: &ConsentStateRow) -> QueryRe
         .map(|_| ())
 }
 
-pub fn find_consent_state(conn: &mut DbConn, state_hash: &str) -> QueryResult<Option<ConsentStateRow>> {
+pub fn find_consent_state(
+    conn: &mut DbConn,
+    state_hash: &str,
+) -> QueryResult<Option<ConsentStateRow>> {
     consent_states::table
         .find(state_hash)
         .select(ConsentStateRow::as_select())
@@ -156,7 +162,11 @@ pub fn find_consent_state(conn: &mut DbConn, state_hash: &str) -> QueryResult<Op
 }
 
 /// Marks a state used; false when it was used already (a replay racing the first use).
-pub fn use_consent_state(conn: &mut DbConn, state_hash: &str, at: NaiveDateTime) -> QueryResult<bool> {
+pub fn use_consent_state(
+    conn: &mut DbConn,
+    state_hash: &str,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
     diesel::update(
         consent_states::table
             .filter(consent_states::state_hash.eq(state_hash))
@@ -168,7 +178,10 @@ pub fn use_consent_state(conn: &mut DbConn, state_hash: &str, at: NaiveDateTime)
 }
 
 /// The account's latest consent attempt.
-pub fn latest_consent_state(conn: &mut DbConn, account_id: &str) -> QueryResult<Option<ConsentStateRow>> {
+pub fn latest_consent_state(
+    conn: &mut DbConn,
+    account_id: &str,
+) -> QueryResult<Option<ConsentStateRow>> {
     consent_states::table
         .filter(consent_states::account_id.eq(account_id))
         .order(consent_states::created_at.desc())

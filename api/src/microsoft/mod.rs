@@ -42,12 +42,14 @@ impl MicrosoftSettings {
                 }),
             ),
             MicrosoftMode::Live => (
-                config.ms_client_id.clone().ok_or_else(|| {
-                    anyhow::anyhow!("MICROSOFT_MODE=live needs MS_CLIENT_ID")
-                })?,
-                config.ms_client_secret.clone().ok_or_else(|| {
-                    anyhow::anyhow!("MICROSOFT_MODE=live needs MS_CLIENT_SECRET")
-                })?,
+                config
+                    .ms_client_id
+                    .clone()
+                    .ok_or_else(|| anyhow::anyhow!("MICROSOFT_MODE=live needs MS_CLIENT_ID"))?,
+                config
+                    .ms_client_secret
+                    .clone()
+                    .ok_or_else(|| anyhow::anyhow!("MICROSOFT_MODE=live needs MS_CLIENT_SECRET"))?,
             ),
         };
         Ok(MicrosoftSettings {

@@ -45,7 +45,10 @@ pub async fn get_connection(
     )
 )]
 #[post("/tenant-connection/setup")]
-pub async fn setup(state: web::Data<AppState>, caller: Principal) -> Result<HttpResponse, ApiError> {
+pub async fn setup(
+    state: web::Data<AppState>,
+    caller: Principal,
+) -> Result<HttpResponse, ApiError> {
     let started = state.connections.start_setup(&caller).await?;
     let cookie = Cookie::build(BINDING_COOKIE, started.binding)
         .path(CALLBACK_PATH)
@@ -86,7 +89,9 @@ pub async fn consent_callback(state: web::Data<AppState>, req: HttpRequest) -> H
         .connections
         .consent_callback(req.query_string().to_owned(), binding)
         .await;
-    let mut expired = Cookie::build(BINDING_COOKIE, "").path(CALLBACK_PATH).finish();
+    let mut expired = Cookie::build(BINDING_COOKIE, "")
+        .path(CALLBACK_PATH)
+        .finish();
     expired.make_removal();
     HttpResponse::SeeOther()
         .insert_header(("Location", page))

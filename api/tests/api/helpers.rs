@@ -8,6 +8,8 @@ use shared::{auth::LoginResponse, problem::Problem};
 use tenant_connect::{cli::Cli, db::Db, domain::accounts, startup::Application, state::AppState};
 
 pub const PASSWORD: &str = "a long test password";
+/// The app's client secret, as registered with the built-in simulator.
+pub const TEST_CLIENT_SECRET: &str = "test-client-secret-0123456789";
 
 pub struct TestApp {
     pub address: String,
@@ -21,6 +23,7 @@ pub struct TestApp {
 pub struct TestAccount {
     pub admin_email: String,
     pub token: String,
+    pub account_id: uuid::Uuid,
 }
 
 /// Starts the server on port 0 with a fresh database, no demo data and no web app.
@@ -51,6 +54,10 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
         &database_url,
         "--database-pool-size",
         "4",
+        "--ms-client-secret",
+        TEST_CLIENT_SECRET,
+        "--sim-operation-delay-ms",
+        "200",
     ];
     if !extra.contains(&"--web-dir") {
         args.extend_from_slice(&["--web-dir", &missing_web]);
@@ -101,10 +108,11 @@ impl TestApp {
             })
             .await
             .unwrap();
-        let token = self.login_ok(admin_email, PASSWORD).await.access_token;
+        let session = self.login_ok(admin_email, PASSWORD).await;
         TestAccount {
             admin_email: admin_email.to_owned(),
-            token,
+            token: session.access_token,
+            account_id: session.me.account.id,
         }
     }
 

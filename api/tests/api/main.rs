@@ -4,6 +4,7 @@
 // Tests panic on purpose: an unwrap that fails is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod connect_flow;
 mod helpers;
 
 mod api_tokens;
@@ -13,5 +14,7 @@ mod cli;
 mod health;
 mod isolation;
 mod members;
+mod microsoft;
 mod openapi;
 mod spa;
+mod tenant_connection;

@@ -7,6 +7,7 @@ use tenant_connect::{cli::Cli, startup::Application};
 
 pub struct Server {
     pub base_url: String,
+    pub state: tenant_connect::state::AppState,
     _data: tempfile::TempDir,
 }
 
@@ -15,6 +16,10 @@ pub fn workspace_root() -> PathBuf {
 }
 
 pub async fn start_demo_server() -> Server {
+    start_demo_server_with(&[]).await
+}
+
+pub async fn start_demo_server_with(extra: &[&str]) -> Server {
     let data = tempfile::tempdir().unwrap();
     let web_dir = workspace_root().join("web/dist");
     assert!(
@@ -23,7 +28,7 @@ pub async fn start_demo_server() -> Server {
     );
     let data_dir = data.path().display().to_string();
     let web = web_dir.display().to_string();
-    let cli = <Cli as clap::Parser>::try_parse_from([
+    let mut args = vec![
         "tenant-connect",
         "--bind-addr",
         "127.0.0.1:0",
@@ -33,13 +38,18 @@ pub async fn start_demo_server() -> Server {
         &web,
         "--demo-seed",
         "true",
-    ])
-    .unwrap();
+        "--sim-operation-delay-ms",
+        "100",
+    ];
+    args.extend_from_slice(extra);
+    let cli = <Cli as clap::Parser>::try_parse_from(args).unwrap();
     let app = Application::build(cli.config).await.unwrap();
     let base_url = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     Server {
         base_url,
+        state,
         _data: data,
     }
 }

@@ -83,7 +83,11 @@ impl Need {
 pub fn allowed(claims: &AccessClaims, need: Need) -> bool {
     let has_wid = |ids: &[&str]| claims.wids.iter().any(|w| ids.contains(&w.as_str()));
     let has_scope = |names: &[&str]| claims.scopes().any(|s| names.contains(&s));
-    if claims.roles.iter().any(|r| need.permissions().contains(&r.as_str())) {
+    if claims
+        .roles
+        .iter()
+        .any(|r| need.permissions().contains(&r.as_str()))
+    {
         return true;
     }
     match need {
@@ -130,23 +134,43 @@ pub async fn authorize(
     if let Some(f) = faults::intercept(sim, need.fault_endpoints(), tenant).await {
         return Err(GraphError::injected(req, f.status, f.retry_after));
     }
-    let unauthenticated =
-        |message: &str| GraphError::new(req, StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message);
+    let unauthenticated = |message: &str| {
+        GraphError::new(
+            req,
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            message,
+        )
+    };
     let claims = match verified {
         None => return Err(unauthenticated("Access token is empty.")),
         Some(Err(TokenProblem::Expired)) => {
-            return Err(unauthenticated("Lifetime validation failed, the token is expired."))
+            return Err(unauthenticated(
+                "Lifetime validation failed, the token is expired.",
+            ))
         }
         Some(Err(TokenProblem::Invalid)) => {
-            return Err(unauthenticated("Access token validation failure. Invalid audience or signature."))
+            return Err(unauthenticated(
+                "Access token validation failure. Invalid audience or signature.",
+            ))
         }
         Some(Ok(claims)) => claims,
     };
     if sim.read().tenant(&claims.tid).is_none() {
-        return Err(unauthenticated("Access token validation failure. Invalid tenant."));
+        return Err(unauthenticated(
+            "Access token validation failure. Invalid tenant.",
+        ));
     }
     if !allowed(&claims, need) {
+        tracing::info!(tid = %claims.tid, oid = %claims.oid, ?need, "graph call denied");
         return Err(GraphError::denied(req));
     }
+    tracing::debug!(
+        tid = %claims.tid,
+        oid = %claims.oid,
+        appid = ?claims.appid,
+        idtyp = ?claims.idtyp,
+        "graph call"
+    );
     Ok(claims)
 }

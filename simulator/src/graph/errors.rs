@@ -128,11 +128,20 @@ impl GraphError {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         let (code, message) = match status.as_u16() {
             429 => ("TooManyRequests", "Too many requests."),
-            503 => ("serviceNotAvailable", "The service is temporarily unavailable. Please retry later."),
+            503 => (
+                "serviceNotAvailable",
+                "The service is temporarily unavailable. Please retry later.",
+            ),
             504 => ("UnknownError", "Gateway timeout."),
             500 => ("generalException", "An internal server error occurred."),
-            401 => ("InvalidAuthenticationToken", "Access token validation failure."),
-            403 => ("Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
+            401 => (
+                "InvalidAuthenticationToken",
+                "Access token validation failure.",
+            ),
+            403 => (
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+            ),
             404 => ("Request_ResourceNotFound", "The resource does not exist."),
             400 => ("BadRequest", "The request is malformed or incorrect."),
             _ => ("UnknownError", "An error occurred."),

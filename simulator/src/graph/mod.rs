@@ -10,7 +10,6 @@ mod users;
 
 use actix_web::{web, HttpResponse};
 
-pub use auth::allowed;
 pub use errors::request_ids;
 
 use crate::http;
@@ -87,7 +86,10 @@ async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
         &req,
         actix_web::http::StatusCode::BAD_REQUEST,
         "BadRequest",
-        format!("Resource not found for the segment '{}'.", last_segment(req.path())),
+        format!(
+            "Resource not found for the segment '{}'.",
+            last_segment(req.path())
+        ),
     )
     .error_response()
 }
@@ -123,7 +125,11 @@ mod tests {
     #[test]
     fn parses_function_call_segments() {
         assert_eq!(
-            call_argument("servicePrincipals(appId='abc')", "servicePrincipals", "appId"),
+            call_argument(
+                "servicePrincipals(appId='abc')",
+                "servicePrincipals",
+                "appId"
+            ),
             Some("abc".into())
         );
         assert_eq!(
@@ -131,5 +137,58 @@ mod tests {
             Some("x-1".into())
         );
         assert_eq!(call_argument("users", "servicePrincipals", "appId"), None);
+    }
+}
+
+/// Parses `a eq 'x' and b eq 'y'` (the only `$filter` form the simulator supports).
+fn eq_filter(raw: &str) -> Option<Vec<(String, String)>> {
+    let mut clauses = Vec::new();
+    let mut rest = raw.trim();
+    loop {
+        let (field, after) = rest.split_once(char::is_whitespace)?;
+        let after = after.trim_start();
+        let after = after
+            .strip_prefix("eq ")
+            .or_else(|| after.strip_prefix("EQ "))?
+            .trim_start();
+        let (value, tail) = if let Some(quoted) = after.strip_prefix('\'') {
+            let end = quoted.find('\'')?;
+            (&quoted[..end], &quoted[end + 1..])
+        } else {
+            let end = after.find(char::is_whitespace).unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        };
+        clauses.push((field.to_string(), value.to_string()));
+        let tail = tail.trim();
+        if tail.is_empty() {
+            return Some(clauses);
+        }
+        let lower = tail.to_ascii_lowercase();
+        if !lower.starts_with("and ") {
+            return None;
+        }
+        rest = tail[4..].trim_start();
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::eq_filter;
+
+    #[test]
+    fn parses_eq_and_chains() {
+        assert_eq!(
+            eq_filter("principalId eq 'abc'"),
+            Some(vec![("principalId".into(), "abc".into())])
+        );
+        assert_eq!(
+            eq_filter("numberType eq 'directRouting' and assignmentStatus eq 'userAssigned'"),
+            Some(vec![
+                ("numberType".into(), "directRouting".into()),
+                ("assignmentStatus".into(), "userAssigned".into())
+            ])
+        );
+        assert_eq!(eq_filter("startswith(a,'b')"), None);
+        assert_eq!(eq_filter("a eq 'b' or c eq 'd'"), None);
     }
 }

@@ -27,11 +27,15 @@ struct ConsentRequest {
     state: Option<String>,
 }
 
-pub async fn show(req: HttpRequest, sim: web::Data<Simulator>, path: web::Path<String>) -> HttpResponse {
+pub async fn show(
+    req: HttpRequest,
+    sim: web::Data<Simulator>,
+    path: web::Path<String>,
+) -> HttpResponse {
     let params = http::query_pairs(&req);
     let consent = match validate(&sim, &path, &params) {
         Ok(c) => c,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let groups = user_groups(&sim, consent.tenant_id.as_deref());
     let app = &sim.inner.app;
@@ -50,12 +54,11 @@ pub async fn submit(
     // The protocol parameters come in the query (the page posts to its own URL); a script may
     // also send them in the body.
     let mut params = http::query_pairs(&req);
-    params.extend(
-        url::form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())),
-    );
+    params
+        .extend(url::form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())));
     let consent = match validate(&sim, &path, &params) {
         Ok(c) => c,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let action = http::query_get(&params, "action").unwrap_or("");
     let user = http::query_get(&params, "user").unwrap_or("").trim();
@@ -100,10 +103,18 @@ fn accept(sim: &Simulator, consent: &ConsentRequest, upn: &str) -> HttpResponse 
         );
     };
     let Some(user) = tenant.user(upn).cloned() else {
-        return error_page(StatusCode::BAD_REQUEST, 50034, "The user account does not exist.");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            50034,
+            "The user account does not exist.",
+        );
     };
     if !user.account_enabled {
-        return error_page(StatusCode::BAD_REQUEST, 50057, "The user account is disabled.");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            50057,
+            "The user account is disabled.",
+        );
     }
     if !can_grant_consent(&tenant.roles_of(&user.id)) {
         tracing::info!(tenant = %tenant.id, "admin consent refused: not an admin");
@@ -135,14 +146,14 @@ fn validate(
     sim: &Simulator,
     tenant_param: &str,
     params: &[(String, String)],
-) -> Result<ConsentRequest, HttpResponse> {
+) -> Result<ConsentRequest, Box<HttpResponse>> {
     let app = &sim.inner.app;
     let Some(client_id) = http::query_get(params, "client_id").filter(|s| !s.is_empty()) else {
-        return Err(error_page(
+        return Err(Box::new(error_page(
             StatusCode::BAD_REQUEST,
             900144,
             "The request body must contain the following parameter: 'client_id'.",
-        ));
+        )));
     };
     let tenant_id = if tenant_param.eq_ignore_ascii_case("organizations") {
         None
@@ -150,38 +161,38 @@ fn validate(
         match sim.read().tenant(tenant_param) {
             Some(t) => Some(t.id.clone()),
             None => {
-                return Err(error_page(
+                return Err(Box::new(error_page(
                     StatusCode::BAD_REQUEST,
                     90002,
                     &format!("Tenant '{tenant_param}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."),
-                ))
+                )))
             }
         }
     };
     if !client_id.eq_ignore_ascii_case(&app.client_id) {
-        return Err(error_page(
+        return Err(Box::new(error_page(
             StatusCode::BAD_REQUEST,
             700016,
             &format!("Application with identifier '{client_id}' was not found in the directory. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."),
-        ));
+        )));
     }
     let redirect_uri = match http::query_get(params, "redirect_uri") {
         None | Some("") => app.redirect_uris.first().cloned().unwrap_or_default(),
         Some(uri) => uri.to_string(),
     };
-    if !app.redirect_uris.iter().any(|u| *u == redirect_uri) {
-        return Err(error_page(
+    if !app.redirect_uris.contains(&redirect_uri) {
+        return Err(Box::new(error_page(
             StatusCode::BAD_REQUEST,
             50011,
             &format!("The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.", app.client_id),
-        ));
+        )));
     }
     let Some(scope) = http::query_get(params, "scope").filter(|s| !s.is_empty()) else {
-        return Err(error_page(
+        return Err(Box::new(error_page(
             StatusCode::BAD_REQUEST,
             900144,
             "The request body must contain the following parameter: 'scope'.",
-        ));
+        )));
     };
     Ok(ConsentRequest {
         tenant_id,
@@ -214,7 +225,10 @@ pub fn sample_users(t: &Tenant, sample: usize) -> Vec<(String, String)> {
         }
     }
     let label = |u: &crate::state::User, role: &str| {
-        (u.upn.clone(), format!("{} ({}) — {role}", u.display_name, u.upn))
+        (
+            u.upn.clone(),
+            format!("{} ({}) — {role}", u.display_name, u.upn),
+        )
     };
     let mut out: Vec<(String, String)> = t
         .users

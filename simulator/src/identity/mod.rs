@@ -3,7 +3,7 @@
 
 mod consent;
 mod errors;
-mod pages;
+pub mod pages;
 mod token;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -11,7 +11,8 @@ use serde_json::json;
 
 use crate::{http, Simulator};
 
-pub use errors::aadsts_timestamp;
+pub use consent::sample_users;
+pub use token::user_token;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/error", web::get().to(error_lookup))
@@ -23,7 +24,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(openid_configuration),
         )
         .route("/{tenant}/v2.0/adminconsent", web::get().to(consent::show))
-        .route("/{tenant}/v2.0/adminconsent", web::post().to(consent::submit));
+        .route(
+            "/{tenant}/v2.0/adminconsent",
+            web::post().to(consent::submit),
+        );
 }
 
 async fn jwks(sim: web::Data<Simulator>) -> HttpResponse {

@@ -57,7 +57,12 @@ pub fn user_select(groups: &[UserGroup], selected: Option<&str>) -> String {
     out
 }
 
-pub fn consent(app_name: &str, publisher_domain: &str, permissions: &[String], groups: &[UserGroup]) -> String {
+pub fn consent(
+    app_name: &str,
+    publisher_domain: &str,
+    permissions: &[String],
+    groups: &[UserGroup],
+) -> String {
     let perms: String = permissions
         .iter()
         .map(|p| format!("<li>{}</li>", html(p)))

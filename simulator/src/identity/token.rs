@@ -118,7 +118,10 @@ pub async fn token(
         ));
     }
     let scope = field("scope").ok_or_else(|| missing("scope"))?;
-    if !GRAPH_DEFAULT_SCOPES.iter().any(|s| s.eq_ignore_ascii_case(scope)) {
+    if !GRAPH_DEFAULT_SCOPES
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(scope))
+    {
         return Err(TokenError::new(
             &req,
             StatusCode::BAD_REQUEST,
@@ -193,7 +196,10 @@ pub fn user_token(
     claims.insert("name".into(), json!(user.display_name));
     claims.insert("scp".into(), json!("RoleManagement.ReadWrite.Directory"));
     // The Azure portal's application id: the admin acts through the Entra admin center.
-    claims.insert("appid".into(), json!("c44b4083-3bb0-49c1-b47d-974e53cbdf3c"));
+    claims.insert(
+        "appid".into(),
+        json!("c44b4083-3bb0-49c1-b47d-974e53cbdf3c"),
+    );
     if !wids.is_empty() {
         claims.insert("wids".into(), json!(wids));
     }

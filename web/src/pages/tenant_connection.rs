@@ -69,9 +69,18 @@ impl Reducible for PageState {
 const CHECKS: [(CheckKey, &str); 5] = [
     (CheckKey::ConsentPresent, "Admin consent is in place"),
     (CheckKey::TenantMatches, "The token is for your tenant"),
-    (CheckKey::PermissionsGranted, "The app's permissions are granted"),
-    (CheckKey::DirectoryRoleAssigned, "The app holds the Teams Communications Administrator role"),
-    (CheckKey::TenantReadable, "Your tenant's details can be read"),
+    (
+        CheckKey::PermissionsGranted,
+        "The app's permissions are granted",
+    ),
+    (
+        CheckKey::DirectoryRoleAssigned,
+        "The app holds the Teams Communications Administrator role",
+    ),
+    (
+        CheckKey::TenantReadable,
+        "Your tenant's details can be read",
+    ),
 ];
 
 #[component]
@@ -129,8 +138,12 @@ pub fn TenantConnectionPage(props: &SignedInPageProps) -> Html {
     };
 
     let on_verify = {
-        let (state, guard, token, reload) =
-            (state.dispatcher(), guard.clone(), token.clone(), reload.clone());
+        let (state, guard, token, reload) = (
+            state.dispatcher(),
+            guard.clone(),
+            token.clone(),
+            reload.clone(),
+        );
         Callback::from(move |_: MouseEvent| {
             state.dispatch(Action::Busy(Busy::Verifying));
             let (state, guard, token, reload) =
@@ -336,7 +349,8 @@ fn step_view(step: &SetupStep, connection: &TenantConnection, actions: &StepActi
 
 fn consent_step(connection: &TenantConnection, actions: &StepActions) -> Html {
     let label = match connection.state {
-        ConnectionState::Connected | ConnectionState::ConsentGranted
+        ConnectionState::Connected
+        | ConnectionState::ConsentGranted
         | ConnectionState::NeedsAttention => "Sign in to Microsoft again",
         _ if connection.legacy_service_account.is_some() => "Update Your Connection",
         _ => "Set Up Tenant Connection",

@@ -30,7 +30,11 @@ pub fn pass(key: CheckKey, detail: impl Into<String>) -> CheckResult {
     }
 }
 
-pub fn fail(key: CheckKey, detail: impl Into<String>, remediation: impl Into<String>) -> CheckResult {
+pub fn fail(
+    key: CheckKey,
+    detail: impl Into<String>,
+    remediation: impl Into<String>,
+) -> CheckResult {
     CheckResult {
         key,
         label: label(key).to_owned(),
@@ -45,13 +49,19 @@ pub fn label(key: CheckKey) -> &'static str {
         CheckKey::ConsentPresent => "Admin consent is in place",
         CheckKey::TenantMatches => "The token is for your tenant",
         CheckKey::PermissionsGranted => "The app's permissions are granted",
-        CheckKey::DirectoryRoleAssigned => "The app holds the Teams Communications Administrator role",
+        CheckKey::DirectoryRoleAssigned => {
+            "The app holds the Teams Communications Administrator role"
+        }
         CheckKey::TenantReadable => "Your tenant's details can be read",
     }
 }
 
 /// The checks a token decides: its tenant, its permissions, its directory roles.
-pub fn evaluate_grant(grant: &Grant<'_>, expected_tenant: &str, required: &Requirements) -> Vec<CheckResult> {
+pub fn evaluate_grant(
+    grant: &Grant<'_>,
+    expected_tenant: &str,
+    required: &Requirements,
+) -> Vec<CheckResult> {
     let mut results = Vec::with_capacity(3);
     results.push(if grant.tid.eq_ignore_ascii_case(expected_tenant) {
         pass(CheckKey::TenantMatches, format!("Microsoft issued the token for tenant {}.", grant.tid))
@@ -77,15 +87,24 @@ pub fn evaluate_grant(grant: &Grant<'_>, expected_tenant: &str, required: &Requi
             "Run step 2 again so that a Global Administrator or Privileged Role Administrator accepts the app's permissions.",
         )
     });
-    results.push(if grant.wids.iter().any(|w| w.eq_ignore_ascii_case(&required.role)) {
-        pass(CheckKey::DirectoryRoleAssigned, format!("{} is assigned to the app.", copy::ROLE_NAME))
-    } else {
-        fail(
-            CheckKey::DirectoryRoleAssigned,
-            format!("The app does not hold the {} role yet.", copy::ROLE_NAME),
-            copy::role_remediation(&required.app_display_name),
-        )
-    });
+    results.push(
+        if grant
+            .wids
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(&required.role))
+        {
+            pass(
+                CheckKey::DirectoryRoleAssigned,
+                format!("{} is assigned to the app.", copy::ROLE_NAME),
+            )
+        } else {
+            fail(
+                CheckKey::DirectoryRoleAssigned,
+                format!("The app does not hold the {} role yet.", copy::ROLE_NAME),
+                copy::role_remediation(&required.app_display_name),
+            )
+        },
+    );
     results
 }
 
@@ -103,27 +122,51 @@ mod tests {
 
     #[test]
     fn everything_granted_passes() {
-        let roles = vec!["B.Write".to_owned(), "A.Read".to_owned(), "Extra".to_owned()];
+        let roles = vec![
+            "B.Write".to_owned(),
+            "A.Read".to_owned(),
+            "Extra".to_owned(),
+        ];
         let wids = vec!["BAF37B3A-610E-45DA-9E62-D9D1E5E8914B".to_owned()];
-        let grant = Grant { tid: "t1", roles: &roles, wids: &wids };
-        assert!(evaluate_grant(&grant, "T1", &required()).iter().all(|c| c.passed));
+        let grant = Grant {
+            tid: "t1",
+            roles: &roles,
+            wids: &wids,
+        };
+        assert!(evaluate_grant(&grant, "T1", &required())
+            .iter()
+            .all(|c| c.passed));
     }
 
     #[test]
     fn a_missing_role_says_how_to_assign_it() {
         let roles = vec!["A.Read".to_owned(), "B.Write".to_owned()];
-        let grant = Grant { tid: "t1", roles: &roles, wids: &[] };
+        let grant = Grant {
+            tid: "t1",
+            roles: &roles,
+            wids: &[],
+        };
         let results = evaluate_grant(&grant, "t1", &required());
         let role = &results[2];
-        assert_eq!((role.key, role.passed), (CheckKey::DirectoryRoleAssigned, false));
+        assert_eq!(
+            (role.key, role.passed),
+            (CheckKey::DirectoryRoleAssigned, false)
+        );
         let fix = role.remediation.clone().unwrap_or_default();
-        assert!(fix.contains("Roles & admins") && fix.contains("\"Tenant Connect\""), "{fix}");
+        assert!(
+            fix.contains("Roles & admins") && fix.contains("\"Tenant Connect\""),
+            "{fix}"
+        );
     }
 
     #[test]
     fn a_missing_permission_and_another_tenant_fail_by_name() {
         let roles = vec!["A.Read".to_owned()];
-        let grant = Grant { tid: "t2", roles: &roles, wids: &[] };
+        let grant = Grant {
+            tid: "t2",
+            roles: &roles,
+            wids: &[],
+        };
         let results = evaluate_grant(&grant, "t1", &required());
         assert!(!results[0].passed);
         assert!(!results[1].passed);

@@ -97,7 +97,11 @@ impl TenantConnections {
         let binding = api_token::random_secret(43);
         let now = stored::now();
         let expires_at = now + self.settings.consent_ttl;
-        let (account, user, actor) = (caller.account_id.to_string(), caller.id.to_string(), caller.name.clone());
+        let (account, user, actor) = (
+            caller.account_id.to_string(),
+            caller.id.to_string(),
+            caller.name.clone(),
+        );
         let row = ConsentStateRow {
             state_hash: api_token::hash(&state),
             account_id: account.clone(),
@@ -115,14 +119,19 @@ impl TenantConnections {
                     let mut connection = load(conn, &account)?;
                     let previous = match connection.state.as_str() {
                         // A second attempt before the first came back keeps the first's origin.
-                        "consent_pending" => db::tenant_connections::latest_consent_state(conn, &account)?
-                            .map(|s| s.previous_state)
-                            .unwrap_or_else(|| "not_connected".to_owned()),
+                        "consent_pending" => {
+                            db::tenant_connections::latest_consent_state(conn, &account)?
+                                .map(|s| s.previous_state)
+                                .unwrap_or_else(|| "not_connected".to_owned())
+                        }
                         other => other.to_owned(),
                     };
                     db::tenant_connections::insert_consent_state(
                         conn,
-                        &ConsentStateRow { previous_state: previous, ..row },
+                        &ConsentStateRow {
+                            previous_state: previous,
+                            ..row
+                        },
                     )?;
                     if connection.state != "connected" {
                         connection.state = "consent_pending".to_owned();
@@ -130,7 +139,13 @@ impl TenantConnections {
                     connection.notice = None;
                     connection.updated_at = now;
                     db::tenant_connections::save(conn, &connection)?;
-                    event(conn, &account, &actor, "setup_started", "Started connecting to Microsoft (step 2).")?;
+                    event(
+                        conn,
+                        &account,
+                        &actor,
+                        "setup_started",
+                        "Started connecting to Microsoft (step 2).",
+                    )?;
                     Ok(connection.tenant_id.clone())
                 })
             })
@@ -139,7 +154,11 @@ impl TenantConnections {
         let tenant = known_tenant.unwrap_or_else(|| "organizations".to_owned());
         Ok(StartedSetup {
             response: SetupResponse {
-                consent_url: self.client.admin_consent_url(&tenant, &self.settings.redirect_uri, &state),
+                consent_url: self.client.admin_consent_url(
+                    &tenant,
+                    &self.settings.redirect_uri,
+                    &state,
+                ),
                 expires_at: stored::time(expires_at),
             },
             binding,
@@ -178,8 +197,12 @@ impl TenantConnections {
 
     /// Step 4, by a person.
     pub async fn verify(&self, caller: &Principal) -> Result<VerificationReport, ApiError> {
-        self.verify_account(caller.account_id.to_string(), caller.name.clone(), VerificationTrigger::Manual)
-            .await
+        self.verify_account(
+            caller.account_id.to_string(),
+            caller.name.clone(),
+            VerificationTrigger::Manual,
+        )
+        .await
     }
 
     /// Runs the checks for one account, once at a time: a second request while one runs
@@ -191,7 +214,8 @@ impl TenantConnections {
         trigger: VerificationTrigger,
     ) -> Result<VerificationReport, ApiError> {
         let now = stored::now();
-        let lease_until = now + chrono::Duration::from_std(self.settings.verify_deadline).unwrap_or_default()
+        let lease_until = now
+            + chrono::Duration::from_std(self.settings.verify_deadline).unwrap_or_default()
             + chrono::Duration::seconds(10);
         let (acc, leased) = (account.clone(), lease_until);
         let (tenant, leased) = self
@@ -229,7 +253,9 @@ impl TenantConnections {
             id: Uuid::new_v4(),
             trigger,
             message: match outcome {
-                VerificationOutcome::Passed => copy::connected(tenant_name.as_deref().unwrap_or(&tenant)),
+                VerificationOutcome::Passed => {
+                    copy::connected(tenant_name.as_deref().unwrap_or(&tenant))
+                }
                 VerificationOutcome::TimedOut => copy::VERIFY_FAILED.to_owned(),
                 VerificationOutcome::Failed => failure_message(&results),
             },
@@ -241,19 +267,29 @@ impl TenantConnections {
         let settings = self.settings.clone();
         let saved = report.clone();
         self.db
-            .run(move |conn| record_verification(conn, &account, &actor, &saved, tenant_name, &settings))
+            .run(move |conn| {
+                record_verification(conn, &account, &actor, &saved, tenant_name, &settings)
+            })
             .await?;
         Ok(report)
     }
 
-    async fn wait_for_running_verification(&self, account: String) -> Result<VerificationReport, ApiError> {
-        let give_up = tokio::time::Instant::now() + self.settings.verify_deadline + Duration::from_secs(10);
+    async fn wait_for_running_verification(
+        &self,
+        account: String,
+    ) -> Result<VerificationReport, ApiError> {
+        let give_up =
+            tokio::time::Instant::now() + self.settings.verify_deadline + Duration::from_secs(10);
         loop {
             tokio::time::sleep(Duration::from_millis(200)).await;
             let acc = account.clone();
             let row = self.db.run(move |conn| load(conn, &acc)).await?;
             if row.verifying_until.is_none() {
-                if let Some(report) = row.last_report.as_deref().and_then(|r| serde_json::from_str(r).ok()) {
+                if let Some(report) = row
+                    .last_report
+                    .as_deref()
+                    .and_then(|r| serde_json::from_str(r).ok())
+                {
                     return Ok(report);
                 }
             }
@@ -281,19 +317,36 @@ impl TenantConnections {
                 return VerificationOutcome::Failed;
             }
         };
-        results.push(pass(CheckKey::ConsentPresent, "Microsoft issues the app a token for your tenant."));
+        results.push(pass(
+            CheckKey::ConsentPresent,
+            "Microsoft issues the app a token for your tenant.",
+        ));
         let claims = &token.claims;
-        let grant = Grant { tid: &claims.tid, roles: &claims.roles, wids: &claims.wids };
-        results.extend(checks::evaluate_grant(&grant, tenant, &self.settings.requirements));
+        let grant = Grant {
+            tid: &claims.tid,
+            roles: &claims.roles,
+            wids: &claims.wids,
+        };
+        results.extend(checks::evaluate_grant(
+            &grant,
+            tenant,
+            &self.settings.requirements,
+        ));
         match self.client.tenant_information(&claims.tid).await {
             Ok(info) => {
-                results.push(pass(CheckKey::TenantReadable, format!("Your tenant is {}.", info.display_name)));
+                results.push(pass(
+                    CheckKey::TenantReadable,
+                    format!("Your tenant is {}.", info.display_name),
+                ));
                 *tenant_name = Some(info.display_name);
             }
             Err(MsError::DeadlineExceeded) => return VerificationOutcome::TimedOut,
             Err(e) => results.push(fail(
                 CheckKey::TenantReadable,
-                format!("Microsoft did not let the app read your tenant's details ({}).", describe(&e)),
+                format!(
+                    "Microsoft did not let the app read your tenant's details ({}).",
+                    describe(&e)
+                ),
                 "Run step 2 again so that the app's permissions are granted, then verify.",
             )),
         }
@@ -314,12 +367,24 @@ impl TenantConnections {
                 db::transaction(conn, |conn| {
                     let previous = load(conn, &account)?;
                     if previous.state == "not_connected" {
-                        return Err(ApiError::conflict("not_connected", "Your tenant is not connected."));
+                        return Err(ApiError::conflict(
+                            "not_connected",
+                            "Your tenant is not connected.",
+                        ));
                     }
                     let row = ConnectionRow::new(&account, stored::now());
                     db::tenant_connections::save(conn, &row)?;
-                    let name = previous.tenant_name.or(previous.tenant_id).unwrap_or_default();
-                    event(conn, &account, &actor, "disconnected", &format!("Disconnected tenant {name}."))?;
+                    let name = previous
+                        .tenant_name
+                        .or(previous.tenant_id)
+                        .unwrap_or_default();
+                    event(
+                        conn,
+                        &account,
+                        &actor,
+                        "disconnected",
+                        &format!("Disconnected tenant {name}."),
+                    )?;
                     view(conn, &row, &settings)
                 })
             })
@@ -337,18 +402,28 @@ impl TenantConnections {
             .await?;
         let mut checked = 0;
         for row in due {
-            let Some(seen) = row.next_health_check_at else { continue };
+            let Some(seen) = row.next_health_check_at else {
+                continue;
+            };
             let account = row.account_id.clone();
             let claimed = self
                 .db
-                .run(move |conn| Ok(db::tenant_connections::claim_health_check(conn, &account, seen, next)?))
+                .run(move |conn| {
+                    Ok(db::tenant_connections::claim_health_check(
+                        conn, &account, seen, next,
+                    )?)
+                })
                 .await?;
             if !claimed {
                 continue;
             }
             checked += 1;
             if let Err(e) = self
-                .verify_account(row.account_id.clone(), HEALTH_ACTOR.to_owned(), VerificationTrigger::Health)
+                .verify_account(
+                    row.account_id.clone(),
+                    HEALTH_ACTOR.to_owned(),
+                    VerificationTrigger::Health,
+                )
                 .await
             {
                 tracing::warn!(account = %row.account_id, error = %e, "health check failed to run");
@@ -360,7 +435,9 @@ impl TenantConnections {
     /// Makes every connected tenant due now (tests and operators).
     pub async fn make_health_checks_due(&self) -> Result<(), ApiError> {
         let now = stored::now() - chrono::Duration::seconds(1);
-        self.db.run(move |conn| Ok(db::tenant_connections::make_all_due(conn, now)?)).await
+        self.db
+            .run(move |conn| Ok(db::tenant_connections::make_all_due(conn, now)?))
+            .await
     }
 }
 
@@ -383,7 +460,13 @@ pub fn mark_legacy(
     row.legacy_service_account = Some(service_account.to_owned());
     row.updated_at = now;
     db::tenant_connections::save(conn, &row)?;
-    event(conn, account_id, "Provider", "legacy", &format!("Connected the old way, through the user account {service_account}."))
+    event(
+        conn,
+        account_id,
+        "Provider",
+        "legacy",
+        &format!("Connected the old way, through the user account {service_account}."),
+    )
 }
 
 fn load(conn: &mut DbConn, account: &str) -> Result<ConnectionRow, ApiError> {
@@ -391,7 +474,13 @@ fn load(conn: &mut DbConn, account: &str) -> Result<ConnectionRow, ApiError> {
         .unwrap_or_else(|| ConnectionRow::new(account, stored::now())))
 }
 
-fn event(conn: &mut DbConn, account: &str, actor: &str, kind: &str, message: &str) -> Result<(), ApiError> {
+fn event(
+    conn: &mut DbConn,
+    account: &str,
+    actor: &str,
+    kind: &str,
+    message: &str,
+) -> Result<(), ApiError> {
     db::tenant_connections::insert_event(
         conn,
         &EventRow {
@@ -417,7 +506,10 @@ fn notice(kind: NoticeKind, title: &str, message: &str, code: Option<u32>) -> Op
     .ok()
 }
 
-fn close_expired_consent(conn: &mut DbConn, mut row: ConnectionRow) -> Result<ConnectionRow, ApiError> {
+fn close_expired_consent(
+    conn: &mut DbConn,
+    mut row: ConnectionRow,
+) -> Result<ConnectionRow, ApiError> {
     if row.state != "consent_pending" {
         return Ok(row);
     }
@@ -429,10 +521,21 @@ fn close_expired_consent(conn: &mut DbConn, mut row: ConnectionRow) -> Result<Co
         return Ok(row);
     }
     row.state = latest.previous_state;
-    row.notice = notice(NoticeKind::VerifyFailed, "We weren't able to verify the app connection", copy::VERIFY_FAILED, None);
+    row.notice = notice(
+        NoticeKind::VerifyFailed,
+        "We weren't able to verify the app connection",
+        copy::VERIFY_FAILED,
+        None,
+    );
     row.updated_at = now;
     db::tenant_connections::save(conn, &row)?;
-    event(conn, &row.account_id, HEALTH_ACTOR, "consent_expired", "The Microsoft sign-in was not completed in time.")?;
+    event(
+        conn,
+        &row.account_id,
+        HEALTH_ACTOR,
+        "consent_expired",
+        "The Microsoft sign-in was not completed in time.",
+    )?;
     Ok(row)
 }
 
@@ -446,7 +549,8 @@ fn apply_consent_outcome(
     let hash = api_token::hash(state);
     let refused = |why: &str| ApiError::InvalidInput(format!("consent state refused: {why}"));
     db::transaction(conn, |conn| {
-        let attempt = db::tenant_connections::find_consent_state(conn, &hash)?.ok_or_else(|| refused("unknown"))?;
+        let attempt = db::tenant_connections::find_consent_state(conn, &hash)?
+            .ok_or_else(|| refused("unknown"))?;
         if attempt.used_at.is_some() {
             return Err(refused("already used"));
         }
@@ -473,26 +577,70 @@ fn apply_consent_outcome(
                 if row.state != "connected" {
                     row.state = "consent_granted".to_owned();
                 }
-                row.notice = notice(NoticeKind::ConsentGranted, "Admin consent granted", copy::CONSENT_GRANTED, None);
-                ("granted", "consent_granted", format!("Granted admin consent in Microsoft (tenant {tenant})."))
+                row.notice = notice(
+                    NoticeKind::ConsentGranted,
+                    "Admin consent granted",
+                    copy::CONSENT_GRANTED,
+                    None,
+                );
+                (
+                    "granted",
+                    "consent_granted",
+                    format!("Granted admin consent in Microsoft (tenant {tenant})."),
+                )
             }
             ConsentOutcome::Declined { code, .. } => {
                 row.state = attempt.previous_state.clone();
-                row.notice = notice(NoticeKind::VerifyFailed, "We weren't able to verify the app connection", copy::VERIFY_FAILED, code);
-                ("cancelled", "consent_cancelled", "Cancelled the consent at Microsoft.".to_owned())
+                row.notice = notice(
+                    NoticeKind::VerifyFailed,
+                    "We weren't able to verify the app connection",
+                    copy::VERIFY_FAILED,
+                    code,
+                );
+                (
+                    "cancelled",
+                    "consent_cancelled",
+                    "Cancelled the consent at Microsoft.".to_owned(),
+                )
             }
             ConsentOutcome::ApprovalRequired { code, .. } => {
                 row.state = attempt.previous_state.clone();
-                row.notice = notice(NoticeKind::NeedAdminApproval, copy::NEED_ADMIN_APPROVAL_TITLE, copy::NEED_ADMIN_APPROVAL, code.or(Some(90094)));
-                ("approval_required", "consent_needs_admin", "Microsoft asked for admin approval: this Microsoft user cannot grant consent.".to_owned())
+                row.notice = notice(
+                    NoticeKind::NeedAdminApproval,
+                    copy::NEED_ADMIN_APPROVAL_TITLE,
+                    copy::NEED_ADMIN_APPROVAL,
+                    code.or(Some(90094)),
+                );
+                (
+                    "approval_required",
+                    "consent_needs_admin",
+                    "Microsoft asked for admin approval: this Microsoft user cannot grant consent."
+                        .to_owned(),
+                )
             }
-            ConsentOutcome::Failed { error, code, description, .. } => {
+            ConsentOutcome::Failed {
+                error,
+                code,
+                description,
+                ..
+            } => {
                 row.state = attempt.previous_state.clone();
                 let first_line = description.lines().next().unwrap_or_default().to_owned();
                 let message = format!("Microsoft could not complete the consent: {first_line} Try again, or contact support quoting the error code.");
-                row.notice = notice(NoticeKind::ConsentError, "Microsoft could not complete the consent", &message, code);
-                ("error", "consent_error", format!("Microsoft answered the consent with an error ({error}{}).",
-                    code.map(|c| format!(", AADSTS{c}")).unwrap_or_default()))
+                row.notice = notice(
+                    NoticeKind::ConsentError,
+                    "Microsoft could not complete the consent",
+                    &message,
+                    code,
+                );
+                (
+                    "error",
+                    "consent_error",
+                    format!(
+                        "Microsoft answered the consent with an error ({error}{}).",
+                        code.map(|c| format!(", AADSTS{c}")).unwrap_or_default()
+                    ),
+                )
             }
             ConsentOutcome::Invalid { reason } => return Err(refused(&reason)),
         };
@@ -531,8 +679,13 @@ fn record_verification(
                 }
                 let message = match before.as_str() {
                     "connected" => "Verified the connection: all checks passed.".to_owned(),
-                    "needs_attention" => "The connection recovered: all checks pass again.".to_owned(),
-                    _ => format!("Connected tenant {}.", row.tenant_name.clone().unwrap_or_default()),
+                    "needs_attention" => {
+                        "The connection recovered: all checks pass again.".to_owned()
+                    }
+                    _ => format!(
+                        "Connected tenant {}.",
+                        row.tenant_name.clone().unwrap_or_default()
+                    ),
                 };
                 event(conn, account, actor, "verified", &message)?;
             }
@@ -541,21 +694,45 @@ fn record_verification(
                 let what = failed.map(|c| c.label.clone()).unwrap_or_default();
                 if matches!(before.as_str(), "connected" | "needs_attention") {
                     row.state = "needs_attention".to_owned();
-                    let fix = failed.and_then(|c| c.remediation.clone()).unwrap_or_default();
+                    let fix = failed
+                        .and_then(|c| c.remediation.clone())
+                        .unwrap_or_default();
                     let detail = failed.map(|c| c.detail.clone()).unwrap_or_default();
-                    row.notice = notice(NoticeKind::NeedsAttention, "Your tenant connection needs attention", &format!("{detail} {fix}"), None);
+                    row.notice = notice(
+                        NoticeKind::NeedsAttention,
+                        "Your tenant connection needs attention",
+                        &format!("{detail} {fix}"),
+                        None,
+                    );
                 } else {
                     row.notice = None;
                 }
                 if before != "needs_attention" {
-                    event(conn, account, actor, "verify_failed", &format!("Verification failed: {what}."))?;
+                    event(
+                        conn,
+                        account,
+                        actor,
+                        "verify_failed",
+                        &format!("Verification failed: {what}."),
+                    )?;
                 }
             }
             VerificationOutcome::TimedOut => {
                 if report.trigger == VerificationTrigger::Manual {
-                    row.notice = notice(NoticeKind::VerifyFailed, "We weren't able to verify the app connection", copy::VERIFY_FAILED, None);
+                    row.notice = notice(
+                        NoticeKind::VerifyFailed,
+                        "We weren't able to verify the app connection",
+                        copy::VERIFY_FAILED,
+                        None,
+                    );
                 }
-                event(conn, account, actor, "verify_timed_out", "Microsoft did not answer the verification in time.")?;
+                event(
+                    conn,
+                    account,
+                    actor,
+                    "verify_timed_out",
+                    "Microsoft did not answer the verification in time.",
+                )?;
             }
         }
         db::tenant_connections::save(conn, &row)?;
@@ -578,7 +755,10 @@ fn failure_message(results: &[CheckResult]) -> String {
 fn consent_failure(e: &MsError, tenant: &str) -> CheckResult {
     let (detail, fix) = if is_invalid_client(e) {
         (
-            format!("Microsoft refused the portal's credentials ({}).", describe(e)),
+            format!(
+                "Microsoft refused the portal's credentials ({}).",
+                describe(e)
+            ),
             copy::OPERATOR_PROBLEM.to_owned(),
         )
     } else {
@@ -624,10 +804,20 @@ fn parse_state(stored_state: &str) -> ConnectionState {
     }
 }
 
-fn view(conn: &mut DbConn, row: &ConnectionRow, settings: &Settings) -> Result<TenantConnection, ApiError> {
+fn view(
+    conn: &mut DbConn,
+    row: &ConnectionRow,
+    settings: &Settings,
+) -> Result<TenantConnection, ApiError> {
     let state = parse_state(&row.state);
-    let notice: Option<Notice> = row.notice.as_deref().and_then(|n| serde_json::from_str(n).ok());
-    let report: Option<VerificationReport> = row.last_report.as_deref().and_then(|r| serde_json::from_str(r).ok());
+    let notice: Option<Notice> = row
+        .notice
+        .as_deref()
+        .and_then(|n| serde_json::from_str(n).ok());
+    let report: Option<VerificationReport> = row
+        .last_report
+        .as_deref()
+        .and_then(|r| serde_json::from_str(r).ok());
     let steps = steps::steps(&steps::StepInputs {
         state,
         consent_granted: row.consent_granted_at.is_some(),
@@ -637,7 +827,11 @@ fn view(conn: &mut DbConn, row: &ConnectionRow, settings: &Settings) -> Result<T
     });
     let history = db::tenant_connections::events(conn, &row.account_id, 50)?
         .into_iter()
-        .map(|e| ConnectionEvent { at: stored::time(e.at), actor: e.actor, message: e.message })
+        .map(|e| ConnectionEvent {
+            at: stored::time(e.at),
+            actor: e.actor,
+            message: e.message,
+        })
         .collect();
     let tenant_for_links = row.tenant_id.clone().or(row.claimed_tenant_id.clone());
     Ok(TenantConnection {
@@ -650,9 +844,10 @@ fn view(conn: &mut DbConn, row: &ConnectionRow, settings: &Settings) -> Result<T
             display_name: settings.requirements.app_display_name.clone(),
             client_id: settings.client_id.clone(),
             role_name: copy::ROLE_NAME.to_owned(),
-            role_assignment_url: settings
-                .role_assignment_url
-                .replace("{tenant}", tenant_for_links.as_deref().unwrap_or("organizations")),
+            role_assignment_url: settings.role_assignment_url.replace(
+                "{tenant}",
+                tenant_for_links.as_deref().unwrap_or("organizations"),
+            ),
         },
         notice,
         last_verification: report,

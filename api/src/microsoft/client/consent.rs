@@ -86,7 +86,9 @@ pub fn parse_consent_callback(query: &str) -> ConsentOutcome {
             let description = get("error_description").unwrap_or_default();
             let code = aadsts_code(&description);
             let subcode = get("error_subcode");
-            if subcode.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("cancel"))
+            if subcode
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("cancel"))
                 || matches!(code, Some(90094 | 90095))
             {
                 ConsentOutcome::ApprovalRequired {

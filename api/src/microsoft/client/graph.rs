@@ -184,7 +184,10 @@ impl MicrosoftClient {
                 .await?;
             parse_json(&reply.body)
         };
-        self.inner.caller.run(endpoint, tenant, deadline, call).await
+        self.inner
+            .caller
+            .run(endpoint, tenant, deadline, call)
+            .await
     }
 
     /// One POST answered by 202 and a `Location` to poll.
@@ -219,7 +222,10 @@ impl MicrosoftClient {
                 id,
             })
         };
-        self.inner.caller.run(endpoint, tenant, deadline, call).await
+        self.inner
+            .caller
+            .run(endpoint, tenant, deadline, call)
+            .await
     }
 
     /// Sends a Graph request with the tenant's app token under `deadline`; replaces a token
@@ -242,7 +248,9 @@ impl MicrosoftClient {
             })
             .await;
         match sent {
-            Err(MsError::Graph { status: 401, code, .. }) if code == "InvalidAuthenticationToken" => {
+            Err(MsError::Graph {
+                status: 401, code, ..
+            }) if code == "InvalidAuthenticationToken" => {
                 tracing::info!("Graph refused the cached token; replacing it");
                 caller.count_retry(endpoint);
                 let fresh = self

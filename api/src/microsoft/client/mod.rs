@@ -101,7 +101,9 @@ fn base_url(name: &str, value: &str) -> Result<Url, MsError> {
     let url = Url::parse(value.trim())
         .map_err(|e| MsError::Config(format!("{name} {value:?} is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err(MsError::Config(format!("{name} {value:?} is not an http(s) URL")));
+        return Err(MsError::Config(format!(
+            "{name} {value:?} is not an http(s) URL"
+        )));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(MsError::Config(format!(

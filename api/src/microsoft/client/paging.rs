@@ -10,6 +10,13 @@ use super::{
     MicrosoftClient, MsError,
 };
 
+/// What follows a page.
+enum Next {
+    Page(Url),
+    Fail(MsError),
+    Done,
+}
+
 const USERS_QUERY: &str = "$select=id,userPrincipalName,displayName,usageLocation,accountEnabled,\
                            assignedLicenses,businessPhones&$top=999";
 
@@ -36,12 +43,16 @@ impl MicrosoftClient {
         T: DeserializeOwned + Send + 'static,
     {
         futures_util::stream::unfold(
-            (tenant, Some(first)),
+            (tenant, Next::Page(first)),
             move |(tenant, next)| async move {
-                let url = next?;
-                match self.page::<T>(&tenant, endpoint, &url).await {
-                    Ok((items, next)) => Some((Ok(items), (tenant, next))),
-                    Err(e) => Some((Err(e), (tenant, None))),
+                match next {
+                    Next::Done => None,
+                    // The page before a bad nextLink is still delivered, then the error.
+                    Next::Fail(e) => Some((Err(e), (tenant, Next::Done))),
+                    Next::Page(url) => match self.page::<T>(&tenant, endpoint, &url).await {
+                        Ok((items, next)) => Some((Ok(items), (tenant, next))),
+                        Err(e) => Some((Err(e), (tenant, Next::Done))),
+                    },
                 }
             },
         )
@@ -52,23 +63,29 @@ impl MicrosoftClient {
         tenant: &str,
         endpoint: &'static str,
         url: &Url,
-    ) -> Result<(Vec<T>, Option<Url>), MsError> {
+    ) -> Result<(Vec<T>, Next), MsError> {
         let page: Page<T> = self.graph_get(tenant, endpoint, url.clone()).await?;
         let next = match page.next_link {
-            None => None,
-            Some(link) => {
-                let next = url
-                    .join(&link)
-                    .map_err(|e| MsError::Malformed(format!("@odata.nextLink {link:?}: {e}")))?;
-                self.within_graph(&next, "@odata.nextLink")?;
-                if next == *url {
-                    return Err(MsError::Malformed(
-                        "@odata.nextLink points at the page it came with".to_owned(),
-                    ));
-                }
-                Some(next)
-            }
+            None => Next::Done,
+            Some(link) => match self.next_url(url, &link) {
+                Ok(next) => Next::Page(next),
+                Err(e) => Next::Fail(e),
+            },
         };
         Ok((page.value, next))
+    }
+
+    /// The next page's URL: on Graph's origin, and not the page it came with.
+    fn next_url(&self, current: &Url, link: &str) -> Result<Url, MsError> {
+        let next = current
+            .join(link)
+            .map_err(|e| MsError::Malformed(format!("@odata.nextLink {link:?}: {e}")))?;
+        self.within_graph(&next, "@odata.nextLink")?;
+        if next == *current {
+            return Err(MsError::Malformed(
+                "@odata.nextLink points at the page it came with".to_owned(),
+            ));
+        }
+        Ok(next)
     }
 }

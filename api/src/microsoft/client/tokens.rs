@@ -67,9 +67,13 @@ pub(crate) fn decode_claims(token: &str) -> Result<AppTokenClaims, MsError> {
     };
     let json = URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
-        .map_err(|_| MsError::Malformed("the access token's payload is not base64url".to_owned()))?;
+        .map_err(|_| {
+            MsError::Malformed("the access token's payload is not base64url".to_owned())
+        })?;
     serde_json::from_slice(&json).map_err(|e| {
-        MsError::Malformed(format!("the access token's claims are not as expected: {e}"))
+        MsError::Malformed(format!(
+            "the access token's claims are not as expected: {e}"
+        ))
     })
 }
 
@@ -96,7 +100,10 @@ pub(crate) struct TokenCache {
 impl TokenCache {
     fn slot(&self, tenant: &str) -> Slot {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        slots.entry(tenant.to_ascii_lowercase()).or_default().clone()
+        slots
+            .entry(tenant.to_ascii_lowercase())
+            .or_default()
+            .clone()
     }
 }
 

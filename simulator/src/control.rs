@@ -1,0 +1,333 @@
+//! The control API for tests and the demo, under `/_microsoft/control/` (not part of Microsoft's
+//! surface; JSON in and out, bad input answers 400 with `{"error","message"}`).
+
+use actix_web::{http::StatusCode, web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{
+    config::{domain_label, TenantSeed},
+    faults::Fault,
+    identity, seed,
+    state::{can_grant_consent, role_name, Tenant, TEAMS_COMMUNICATIONS_ADMINISTRATOR},
+    Simulator,
+};
+
+/// Largest tenant the control API creates.
+const MAX_USERS: usize = 1_000_000;
+/// Ordinary users shown per tenant (the full directory is read through Graph).
+const SAMPLE_USERS: usize = 5;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/tenants", web::get().to(list_tenants))
+        .route("/tenants", web::post().to(create_tenant))
+        .route("/tenants/{id}", web::get().to(get_tenant))
+        .route(
+            "/tenants/{id}/directory-role",
+            web::put().to(directory_role),
+        )
+        .route("/tenants/{id}/consent", web::put().to(consent))
+        .route(
+            "/tenants/{id}/users/{upn}/token",
+            web::post().to(user_token),
+        )
+        .route("/faults", web::get().to(list_faults))
+        .route("/faults", web::put().to(put_faults))
+        .route("/faults", web::delete().to(clear_faults));
+}
+
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> HttpResponse {
+    HttpResponse::build(status).json(json!({"error": code, "message": message.into()}))
+}
+
+fn bad_request(message: impl Into<String>) -> HttpResponse {
+    error(StatusCode::BAD_REQUEST, "bad_request", message)
+}
+
+fn unknown_tenant(id: &str) -> HttpResponse {
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no tenant '{id}'"),
+    )
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Box<HttpResponse>> {
+    serde_json::from_slice(body)
+        .map_err(|e| Box::new(bad_request(format!("invalid JSON body: {e}"))))
+}
+
+/// A tenant for the control API: ids, names, our service principal, the admins and a few sample
+/// ordinary users (not all users: a tenant may hold 100,000; read them through Graph).
+fn tenant_json(t: &Tenant) -> Value {
+    let sp = t.service_principal.as_ref().map(|sp| {
+        json!({
+            "id": sp.id,
+            "app_id": sp.app_id,
+            "display_name": sp.display_name,
+            "roles": sp.roles,
+            "directory_roles": t.roles_of(&sp.id),
+        })
+    });
+    let mut admins = Vec::new();
+    let mut sample = Vec::new();
+    for u in &t.users {
+        let roles: Vec<&str> = t
+            .roles_of(&u.id)
+            .iter()
+            .filter_map(|r| role_name(r))
+            .collect();
+        let entry = json!({
+            "id": u.id,
+            "upn": u.upn,
+            "display_name": u.display_name,
+            "roles": roles,
+            "can_grant_consent": can_grant_consent(&t.roles_of(&u.id)),
+            "usage_location": u.usage_location,
+            "teams_phone_licensed": u.has_teams_phone(),
+            "account_enabled": u.account_enabled,
+        });
+        if !roles.is_empty() {
+            admins.push(entry);
+        } else if sample.len() < SAMPLE_USERS && u.account_enabled {
+            sample.push(entry);
+        }
+        if admins.len() >= 2 && sample.len() >= SAMPLE_USERS {
+            break;
+        }
+    }
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "domain": t.domain,
+        "service_principal": sp,
+        "users_count": t.users.len(),
+        "admins": admins,
+        "sample_users": sample,
+        "numbers_count": t.numbers.len(),
+    })
+}
+
+async fn list_tenants(sim: web::Data<Simulator>) -> HttpResponse {
+    let ids: Vec<String> = sim.read().tenants.iter().map(|t| t.id.clone()).collect();
+    for id in &ids {
+        sim.settle(id);
+    }
+    let world = sim.read();
+    HttpResponse::Ok().json(world.tenants.iter().map(tenant_json).collect::<Vec<_>>())
+}
+
+async fn get_tenant(sim: web::Data<Simulator>, path: web::Path<String>) -> HttpResponse {
+    let id = path.into_inner();
+    sim.settle(&id);
+    match sim.read().tenant(&id) {
+        Some(t) => HttpResponse::Ok().json(tenant_json(t)),
+        None => unknown_tenant(&id),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTenant {
+    name: String,
+    #[serde(default)]
+    domain: Option<String>,
+    #[serde(default)]
+    users: Option<usize>,
+}
+
+async fn create_tenant(sim: web::Data<Simulator>, body: web::Bytes) -> HttpResponse {
+    let new: NewTenant = match parse(&body) {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
+    let name = new.name.trim().to_string();
+    if name.is_empty() {
+        return bad_request("name must not be empty");
+    }
+    let users = new.users.unwrap_or(250);
+    if users > MAX_USERS {
+        return bad_request(format!("users must be at most {MAX_USERS}"));
+    }
+    let domain = new
+        .domain
+        .map(|d| d.trim().to_ascii_lowercase())
+        .unwrap_or_else(|| format!("{}.onmicrosoft.com", domain_label(&name)));
+    let valid_domain = domain.contains('.')
+        && domain
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    if !valid_domain {
+        return bad_request(format!("'{domain}' is not a valid domain name"));
+    }
+    if sim.read().tenant(&domain).is_some() {
+        return error(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("a tenant with the domain {domain} exists"),
+        );
+    }
+    // Generated outside the lock: a 100,000-user tenant takes a moment.
+    let tenant = seed::build_tenant(&TenantSeed {
+        name,
+        domain: domain.clone(),
+        users,
+    });
+    let mut world = sim.write();
+    if world.tenant(&domain).is_some() {
+        return error(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("a tenant with the domain {domain} exists"),
+        );
+    }
+    let body = tenant_json(&tenant);
+    tracing::info!(tenant = %tenant.id, users = tenant.users.len(), "tenant created");
+    world.tenants.push(tenant);
+    HttpResponse::Created().json(body)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleChange {
+    assigned: bool,
+}
+
+async fn directory_role(
+    sim: web::Data<Simulator>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let change: RoleChange = match parse(&body) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let id = path.into_inner();
+    let mut world = sim.write();
+    let Some(t) = world.tenant_mut(&id) else {
+        return unknown_tenant(&id);
+    };
+    let Some(sp_id) = t.service_principal.as_ref().map(|sp| sp.id.clone()) else {
+        return error(
+            StatusCode::CONFLICT,
+            "no_service_principal",
+            "the app has no service principal in this tenant: admin consent was not granted",
+        );
+    };
+    if change.assigned {
+        t.assign_role(&sp_id, TEAMS_COMMUNICATIONS_ADMINISTRATOR);
+    } else {
+        t.remove_role(&sp_id, TEAMS_COMMUNICATIONS_ADMINISTRATOR);
+    }
+    HttpResponse::Ok().json(tenant_json(t))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentChange {
+    granted: bool,
+}
+
+async fn consent(
+    sim: web::Data<Simulator>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let change: ConsentChange = match parse(&body) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let id = path.into_inner();
+    let app = &sim.inner.app;
+    let mut world = sim.write();
+    let Some(t) = world.tenant_mut(&id) else {
+        return unknown_tenant(&id);
+    };
+    if change.granted {
+        t.consent(&app.client_id, &app.display_name, &app.permissions);
+    } else {
+        t.revoke();
+    }
+    HttpResponse::Ok().json(tenant_json(t))
+}
+
+async fn user_token(sim: web::Data<Simulator>, path: web::Path<(String, String)>) -> HttpResponse {
+    let (id, upn) = path.into_inner();
+    let found = {
+        let world = sim.read();
+        let Some(t) = world.tenant(&id) else {
+            return unknown_tenant(&id);
+        };
+        t.user(&upn)
+            .map(|u| (t.id.clone(), u.clone(), t.roles_of(&u.id)))
+    };
+    let Some((tid, user, wids)) = found else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no user '{upn}' in tenant '{id}'"),
+        );
+    };
+    match identity::user_token(&sim, &tid, &user, &wids) {
+        Ok((token, lifetime)) => HttpResponse::Ok().json(json!({
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "access_token": token,
+        })),
+        Err(e) => {
+            tracing::error!(error = %e, "signing failed");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "signing failed",
+            )
+        }
+    }
+}
+
+async fn list_faults(sim: web::Data<Simulator>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"faults": sim.faults().list()}))
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    Many(Vec<Fault>),
+    One(Fault),
+}
+
+/// Replaces the active faults with the given one (object) or ones (array).
+async fn put_faults(sim: web::Data<Simulator>, body: web::Bytes) -> HttpResponse {
+    let faults = match parse::<OneOrMany>(&body) {
+        Ok(OneOrMany::Many(v)) => v,
+        Ok(OneOrMany::One(f)) => vec![f],
+        Err(_) => {
+            // Say what is wrong with the single-object form, the common case.
+            return match serde_json::from_slice::<Fault>(&body) {
+                Err(e) => bad_request(format!("invalid fault: {e}")),
+                Ok(_) => bad_request("invalid fault"),
+            };
+        }
+    };
+    let mut resolved = Vec::with_capacity(faults.len());
+    for mut f in faults {
+        if let Some(problem) = f.problem() {
+            return bad_request(problem);
+        }
+        if let Some(t) = &f.tenant {
+            match sim.read().tenant(t) {
+                Some(tenant) => f.tenant = Some(tenant.id.clone()),
+                None => return bad_request(format!("no tenant '{t}'")),
+            }
+        }
+        resolved.push(f);
+    }
+    let mut faults = sim.faults();
+    faults.replace(resolved);
+    HttpResponse::Ok().json(json!({"faults": faults.list()}))
+}
+
+async fn clear_faults(sim: web::Data<Simulator>) -> HttpResponse {
+    sim.faults().clear();
+    HttpResponse::NoContent().finish()
+}

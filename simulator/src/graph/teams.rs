@@ -1,0 +1,474 @@
+//! Teams telephony: `admin/teams/telephoneNumberManagement` (numberAssignments, assign/unassign/
+//! updateNumber, operations) and `admin/teams/userConfigurations`.
+
+use std::{collections::HashMap, time::Instant};
+
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::{de::DeserializeOwned, Deserialize};
+use serde_json::{json, Map, Value};
+
+use super::{
+    auth::{authorize, Need},
+    call_argument, eq_filter,
+    errors::GraphError,
+    not_found, paging, TELEPHONY,
+};
+use crate::{
+    http,
+    state::{NumberAssignment, NumberType, Operation, OperationKind, Tenant, User},
+    Simulator,
+};
+
+fn bad_request(req: &HttpRequest, message: impl Into<String>) -> GraphError {
+    GraphError::new(req, StatusCode::BAD_REQUEST, "BadRequest", message)
+}
+
+fn parse_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, GraphError> {
+    serde_json::from_slice(body).map_err(|e| bad_request(req, format!("Invalid request body: {e}")))
+}
+
+/// E.164 with the `+`: 8 to 15 digits, not starting with 0.
+fn valid_e164(n: &str) -> bool {
+    n.strip_prefix('+').is_some_and(|d| {
+        (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0')
+    })
+}
+
+fn number_json(n: &NumberAssignment) -> Value {
+    json!({
+        "id": n.id,
+        "telephoneNumber": n.telephone_number,
+        "operatorId": null,
+        "numberType": n.number_type.as_str(),
+        "activationState": "activated",
+        "assignmentTargetId": n.assignment_target_id,
+        "assignmentCategory": n.assignment_category,
+        "assignmentStatus": if n.assignment_target_id.is_some() { "userAssigned" } else { "unassigned" },
+        "capabilities": ["userAssignment"],
+        "locationId": n.location_id,
+        "civicAddressId": null,
+        "networkSiteId": null,
+        "city": null,
+        "isoCountryCode": n.iso_country_code,
+        "numberSource": if n.number_type == NumberType::DirectRouting { "onPremises" } else { "online" },
+        "reverseNumberLookup": [],
+    })
+}
+
+fn number_field<'a>(n: &'a NumberAssignment, field: &str) -> Option<&'a str> {
+    match field {
+        "telephoneNumber" => Some(&n.telephone_number),
+        "numberType" => Some(n.number_type.as_str()),
+        "assignmentTargetId" => n.assignment_target_id.as_deref(),
+        "assignmentStatus" => Some(if n.assignment_target_id.is_some() {
+            "userAssigned"
+        } else {
+            "unassigned"
+        }),
+        "assignmentCategory" => Some(&n.assignment_category),
+        "activationState" => Some("activated"),
+        "isoCountryCode" => n.iso_country_code.as_deref(),
+        "locationId" => n.location_id.as_deref(),
+        _ => None,
+    }
+}
+
+const FILTERABLE: [&str; 8] = [
+    "telephoneNumber",
+    "numberType",
+    "assignmentTargetId",
+    "assignmentStatus",
+    "assignmentCategory",
+    "activationState",
+    "isoCountryCode",
+    "locationId",
+];
+
+pub async fn list_numbers(
+    req: HttpRequest,
+    sim: web::Data<Simulator>,
+) -> Result<HttpResponse, GraphError> {
+    let claims = authorize(&req, &sim, Need::NumbersRead).await?;
+    let pairs = http::query_pairs(&req);
+    let filter = match http::query_get(&pairs, "$filter") {
+        None => Vec::new(),
+        Some(raw) => eq_filter(raw)
+            .filter(|c| c.iter().all(|(f, _)| FILTERABLE.contains(&f.as_str())))
+            .ok_or_else(|| bad_request(&req, format!("Unsupported filter: {raw}")))?,
+    };
+    let top = paging::page_size(&req, &pairs, 500, 1000, "BadRequest")?;
+    let offset = paging::offset(&req, &pairs, "numbers")?;
+    sim.settle(&claims.tid);
+    let world = sim.read();
+    let t = world
+        .tenant(&claims.tid)
+        .ok_or_else(|| GraphError::internal(&req))?;
+    let mut matching = t.numbers.iter().filter(|n| {
+        filter
+            .iter()
+            .all(|(f, v)| number_field(n, f).is_some_and(|x| x.eq_ignore_ascii_case(v)))
+    });
+    let value: Vec<Value> = matching
+        .by_ref()
+        .skip(offset)
+        .take(top)
+        .map(number_json)
+        .collect();
+    let more = matching.next().is_some();
+    let mut body = Map::new();
+    body.insert(
+        "@odata.context".into(),
+        json!(paging::context(
+            &req,
+            "admin/teams/telephoneNumberManagement/numberAssignments"
+        )),
+    );
+    let next = paging::encode_token("numbers", offset + value.len());
+    body.insert("value".into(), Value::Array(value));
+    if more {
+        body.insert(
+            "@odata.nextLink".into(),
+            json!(paging::link(&req, &pairs, "$skiptoken", &next)),
+        );
+    }
+    Ok(HttpResponse::Ok().json(Value::Object(body)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AssignBody {
+    telephone_number: Option<String>,
+    assignment_target_id: Option<String>,
+    number_type: Option<String>,
+    assignment_category: Option<String>,
+    location_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UnassignBody {
+    telephone_number: Option<String>,
+    number_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateBody {
+    telephone_number: Option<String>,
+    location_id: Option<String>,
+    #[serde(default)]
+    network_site_id: Option<String>,
+}
+
+fn required_number(req: &HttpRequest, n: Option<String>) -> Result<String, GraphError> {
+    let n = n.ok_or_else(|| bad_request(req, "The telephoneNumber parameter is required."))?;
+    if !valid_e164(&n) {
+        return Err(bad_request(
+            req,
+            format!("The telephone number '{n}' is not a valid E.164 number (+ followed by 8 to 15 digits)."),
+        ));
+    }
+    Ok(n)
+}
+
+fn required_type(req: &HttpRequest, t: Option<String>) -> Result<NumberType, GraphError> {
+    let t = t.ok_or_else(|| bad_request(req, "The numberType parameter is required."))?;
+    NumberType::parse(&t).ok_or_else(|| {
+        bad_request(
+            req,
+            format!(
+                "Invalid numberType '{t}'. Expected directRouting, callingPlan or operatorConnect."
+            ),
+        )
+    })
+}
+
+pub async fn assign_number(
+    req: HttpRequest,
+    sim: web::Data<Simulator>,
+    body: web::Bytes,
+) -> Result<HttpResponse, GraphError> {
+    let claims = authorize(&req, &sim, Need::NumbersWrite).await?;
+    let b: AssignBody = parse_body(&req, &body)?;
+    let telephone_number = required_number(&req, b.telephone_number)?;
+    let number_type = required_type(&req, b.number_type)?;
+    let target = b
+        .assignment_target_id
+        .ok_or_else(|| bad_request(&req, "The assignmentTargetId parameter is required."))?
+        .to_ascii_lowercase();
+    let category = b.assignment_category.unwrap_or_else(|| "primary".into());
+    if !["primary", "private", "alternate"].contains(&category.as_str()) {
+        return Err(bad_request(
+            &req,
+            format!(
+                "Invalid assignmentCategory '{category}'. Expected primary, private or alternate."
+            ),
+        ));
+    }
+    let kind = OperationKind::Assign {
+        telephone_number,
+        target: target.clone(),
+        number_type,
+        category,
+        location_id: b.location_id,
+    };
+    start_operation(&req, &sim, &claims.tid, kind, |t| {
+        t.by_id.contains_key(&target).then_some(()).ok_or_else(|| {
+            format!("The assignmentTargetId '{target}' is not a user of this tenant.")
+        })
+    })
+}
+
+pub async fn unassign_number(
+    req: HttpRequest,
+    sim: web::Data<Simulator>,
+    body: web::Bytes,
+) -> Result<HttpResponse, GraphError> {
+    let claims = authorize(&req, &sim, Need::NumbersWrite).await?;
+    let b: UnassignBody = parse_body(&req, &body)?;
+    let telephone_number = required_number(&req, b.telephone_number)?;
+    required_type(&req, b.number_type)?;
+    start_operation(
+        &req,
+        &sim,
+        &claims.tid,
+        OperationKind::Unassign { telephone_number },
+        |_| Ok(()),
+    )
+}
+
+/// Records a new operation; answers 202 with its `Location`.
+fn start_operation(
+    req: &HttpRequest,
+    sim: &Simulator,
+    tid: &str,
+    kind: OperationKind,
+    check: impl FnOnce(&Tenant) -> Result<(), String>,
+) -> Result<HttpResponse, GraphError> {
+    sim.settle(tid);
+    let mut world = sim.write();
+    let t = world
+        .tenant_mut(tid)
+        .ok_or_else(|| GraphError::internal(req))?;
+    check(t).map_err(|m| bad_request(req, m))?;
+    let id = http::new_id();
+    t.operations.insert(
+        id.clone(),
+        Operation {
+            id: id.clone(),
+            created: Utc::now(),
+            started: Instant::now(),
+            kind,
+            outcome: None,
+        },
+    );
+    t.pending.push(id.clone());
+    tracing::info!(tenant = %tid, operation = %id, "number operation started");
+    Ok(HttpResponse::Accepted()
+        .insert_header(("Location", operation_url(req, &id)))
+        .finish())
+}
+
+fn operation_url(req: &HttpRequest, id: &str) -> String {
+    format!(
+        "{}/_microsoft/graph{TELEPHONY}/operations('{id}')",
+        http::origin(req)
+    )
+}
+
+pub async fn update_number(
+    req: HttpRequest,
+    sim: web::Data<Simulator>,
+    body: web::Bytes,
+) -> Result<HttpResponse, GraphError> {
+    let claims = authorize(&req, &sim, Need::NumbersWrite).await?;
+    let b: UpdateBody = parse_body(&req, &body)?;
+    let telephone_number = required_number(&req, b.telephone_number)?;
+    let _ = b.network_site_id;
+    sim.settle(&claims.tid);
+    let mut world = sim.write();
+    let t = world
+        .tenant_mut(&claims.tid)
+        .ok_or_else(|| GraphError::internal(&req))?;
+    let n = t
+        .numbers
+        .iter_mut()
+        .find(|n| n.telephone_number == telephone_number)
+        .ok_or_else(|| {
+            GraphError::new(
+                &req,
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                format!("The telephone number {telephone_number} was not found in the tenant."),
+            )
+        })?;
+    if b.location_id.is_some() {
+        n.location_id = b.location_id;
+    }
+    Ok(HttpResponse::Ok().finish())
+}
+
+pub async fn operation(
+    req: HttpRequest,
+    sim: web::Data<Simulator>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, GraphError> {
+    let id = path.into_inner();
+    operation_by_id(req, sim, id).await
+}
+
+pub async fn operation_call(
+    req: HttpRequest,
+    sim: web::Data<Simulator>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, GraphError> {
+    match call_argument(&path, "operations", "id") {
+        Some(id) => operation_by_id(req, sim, id).await,
+        None => Ok(not_found(req).await),
+    }
+}
+
+async fn operation_by_id(
+    req: HttpRequest,
+    sim: web::Data<Simulator>,
+    id: String,
+) -> Result<HttpResponse, GraphError> {
+    let claims = authorize(&req, &sim, Need::NumbersRead).await?;
+    sim.settle(&claims.tid);
+    let world = sim.read();
+    let op = world
+        .tenant(&claims.tid)
+        .and_then(|t| t.operations.get(&id))
+        .ok_or_else(|| {
+            GraphError::new(
+                &req,
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                format!("The operation '{id}' was not found."),
+            )
+        })?;
+    let status = op.status(Instant::now(), sim.inner.operation_delay);
+    let detail = match &op.outcome {
+        Some(Err(detail)) => Value::String(detail.clone()),
+        _ => Value::Null,
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "@odata.context": paging::context(&req, "admin/teams/telephoneNumberManagement/operations/$entity"),
+        "id": op.id,
+        "createdDateTime": op.created.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "status": status,
+        "numbers": [{
+            "resourceLocation": operation_url(&req, &op.id),
+            "status": status,
+            "statusDetail": detail,
+        }],
+    })))
+}
+
+fn user_configuration_json(t: &Tenant, u: &User, numbers: &[&NumberAssignment]) -> Value {
+    let mut feature_types = vec!["Teams", "AudioConferencing"];
+    if u.has_teams_phone() {
+        feature_types.push("PhoneSystem");
+    }
+    json!({
+        "id": u.id,
+        "userPrincipalName": u.upn,
+        "isEnterpriseVoiceEnabled": u.enterprise_voice,
+        "telephoneNumbers": numbers.iter().map(|n| json!({
+            "telephoneNumber": n.telephone_number,
+            "assignmentCategory": n.assignment_category,
+        })).collect::<Vec<_>>(),
+        "accountType": "user",
+        "effectivePolicyAssignments": [],
+        "featureTypes": feature_types,
+        "tenantId": t.id,
+        "userId": u.id,
+        "createdDateTime": u.created.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "modifiedDateTime": u.modified.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    })
+}
+
+pub async fn list_user_configurations(
+    req: HttpRequest,
+    sim: web::Data<Simulator>,
+) -> Result<HttpResponse, GraphError> {
+    let claims = authorize(&req, &sim, Need::UserConfigurations).await?;
+    let pairs = http::query_pairs(&req);
+    let top = paging::page_size(&req, &pairs, 100, 999, "BadRequest")?;
+    let offset = paging::offset(&req, &pairs, "userconfigs")?;
+    sim.settle(&claims.tid);
+    let world = sim.read();
+    let t = world
+        .tenant(&claims.tid)
+        .ok_or_else(|| GraphError::internal(&req))?;
+    let mut by_user: HashMap<&str, Vec<&NumberAssignment>> = HashMap::new();
+    for n in &t.numbers {
+        if let Some(target) = &n.assignment_target_id {
+            by_user.entry(target.as_str()).or_default().push(n);
+        }
+    }
+    let end = offset.saturating_add(top).min(t.users.len());
+    let value: Vec<Value> = t
+        .users
+        .get(offset.min(end)..end)
+        .unwrap_or_default()
+        .iter()
+        .map(|u| {
+            let numbers = by_user.get(u.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            user_configuration_json(t, u, numbers)
+        })
+        .collect();
+    let mut body = Map::new();
+    body.insert(
+        "@odata.context".into(),
+        json!(paging::context(&req, "admin/teams/userConfigurations")),
+    );
+    body.insert("value".into(), Value::Array(value));
+    if end < t.users.len() {
+        body.insert(
+            "@odata.nextLink".into(),
+            json!(paging::link(
+                &req,
+                &pairs,
+                "$skiptoken",
+                &paging::encode_token("userconfigs", end)
+            )),
+        );
+    }
+    Ok(HttpResponse::Ok().json(Value::Object(body)))
+}
+
+pub async fn user_configuration(
+    req: HttpRequest,
+    sim: web::Data<Simulator>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, GraphError> {
+    let claims = authorize(&req, &sim, Need::UserConfigurations).await?;
+    let id = path.into_inner();
+    sim.settle(&claims.tid);
+    let world = sim.read();
+    let t = world
+        .tenant(&claims.tid)
+        .ok_or_else(|| GraphError::internal(&req))?;
+    let u = t.user(&id).ok_or_else(|| {
+        GraphError::new(
+            &req,
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("The user '{id}' was not found."),
+        )
+    })?;
+    let numbers: Vec<&NumberAssignment> = t.numbers_of(&u.id).collect();
+    let mut body = user_configuration_json(t, u, &numbers);
+    if let Value::Object(o) = &mut body {
+        o.insert(
+            "@odata.context".into(),
+            json!(paging::context(
+                &req,
+                "admin/teams/userConfigurations/$entity"
+            )),
+        );
+    }
+    Ok(HttpResponse::Ok().json(body))
+}

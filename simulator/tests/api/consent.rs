@@ -1,0 +1,173 @@
+use reqwest::StatusCode;
+
+use crate::support::*;
+
+#[actix_web::test]
+async fn page_lists_users_and_buttons() {
+    let sim = spawn().await;
+    let res = sim
+        .http
+        .get(sim.consent_url("organizations", REDIRECT, CLIENT_ID))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    for needle in [
+        r#"<select id="user" name="user">"#,
+        r#"<button type="submit" id="accept" name="action" value="accept">Accept</button>"#,
+        r#"<button type="submit" id="cancel" name="action" value="cancel">Cancel</button>"#,
+        r#"value="admin@contoso.onmicrosoft.com""#,
+        "Adele Vance (admin@contoso.onmicrosoft.com) — Global Administrator",
+        "Privileged Role Administrator",
+        "— User</option>",
+        "Contoso (contoso.onmicrosoft.com)",
+    ] {
+        assert!(html.contains(needle), "missing {needle}");
+    }
+}
+
+#[actix_web::test]
+async fn accept_by_an_admin_creates_the_service_principal_and_redirects() {
+    let sim = spawn().await;
+    let contoso = sim.contoso().await;
+    for (tenant, user) in [
+        ("organizations", "admin@contoso.onmicrosoft.com"),
+        (contoso.as_str(), "pra@contoso.onmicrosoft.com"),
+        ("contoso.onmicrosoft.com", "PRA@contoso.onmicrosoft.com"),
+    ] {
+        let res = sim.consent_as(tenant, user, "accept").await;
+        assert_eq!(res.status(), StatusCode::FOUND, "{tenant} {user}");
+        let location = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.starts_with(&format!("{REDIRECT}?admin_consent=True&tenant=")));
+        let q = location_query(&res);
+        assert_eq!(param(&q, "admin_consent"), Some("True"));
+        assert_eq!(param(&q, "tenant"), Some(contoso.as_str()));
+        assert_eq!(param(&q, "scope"), Some(GRAPH_SCOPE));
+        assert_eq!(param(&q, "state"), Some("st-123"));
+        assert_eq!(param(&q, "error"), None);
+    }
+    let t = sim.tenant(&contoso).await;
+    assert_eq!(t["service_principal"]["app_id"], CLIENT_ID);
+    assert_eq!(t["service_principal"]["display_name"], "Tenant Connect");
+    let roles = t["service_principal"]["roles"].as_array().unwrap();
+    assert!(roles
+        .iter()
+        .any(|r| r == "CrossTenantInformation.ReadBasic.All"));
+}
+
+#[actix_web::test]
+async fn reconsent_keeps_the_service_principal() {
+    let sim = spawn().await;
+    let contoso = sim.contoso().await;
+    sim.consent_as(&contoso, "admin@contoso.onmicrosoft.com", "accept")
+        .await;
+    let first = sim.tenant(&contoso).await["service_principal"]["id"].clone();
+    sim.consent_as(&contoso, "admin@contoso.onmicrosoft.com", "accept")
+        .await;
+    assert_eq!(sim.tenant(&contoso).await["service_principal"]["id"], first);
+}
+
+#[actix_web::test]
+async fn cancel_redirects_with_access_denied() {
+    let sim = spawn().await;
+    let res = sim
+        .consent_as("organizations", "admin@contoso.onmicrosoft.com", "cancel")
+        .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let q = location_query(&res);
+    assert_eq!(param(&q, "error"), Some("access_denied"));
+    assert!(param(&q, "error_description")
+        .unwrap()
+        .starts_with("AADSTS65004: "));
+    assert_eq!(param(&q, "error_subcode"), None);
+    assert_eq!(param(&q, "state"), Some("st-123"));
+    assert!(sim.tenants().await[0]["service_principal"].is_null());
+}
+
+#[actix_web::test]
+async fn an_ordinary_user_needs_admin_approval_then_back_to_app() {
+    let sim = spawn().await;
+    let contoso = sim.contoso().await;
+    let user = sim.tenant(&contoso).await["sample_users"][0]["upn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = sim.consent_as("organizations", &user, "accept").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get("location").is_none());
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<h1>Need admin approval</h1>"));
+    assert!(html.contains("AADSTS90094"));
+    assert!(html.contains(r#"id="back-to-app""#));
+    assert!(sim.tenant(&contoso).await["service_principal"].is_null());
+
+    let res = sim.consent_as("organizations", &user, "back").await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let q = location_query(&res);
+    assert_eq!(param(&q, "error"), Some("access_denied"));
+    assert_eq!(param(&q, "error_subcode"), Some("cancel"));
+    assert!(param(&q, "error_description")
+        .unwrap()
+        .starts_with("AADSTS65004: User declined to consent to access the app."));
+    assert_eq!(param(&q, "state"), Some("st-123"));
+}
+
+#[actix_web::test]
+async fn error_pages_do_not_redirect() {
+    let sim = spawn().await;
+    let cases = [
+        (
+            sim.consent_url("organizations", "http://evil.example/cb", CLIENT_ID),
+            "AADSTS50011",
+        ),
+        (
+            sim.consent_url(
+                "organizations",
+                REDIRECT,
+                "99999999-0000-0000-0000-000000000000",
+            ),
+            "AADSTS700016",
+        ),
+        (
+            sim.consent_url("nowhere.onmicrosoft.com", REDIRECT, CLIENT_ID),
+            "AADSTS90002",
+        ),
+    ];
+    for (url, code) in cases {
+        for post in [false, true] {
+            let req = if post {
+                sim.http.post(&url).form(&[
+                    ("user", "admin@contoso.onmicrosoft.com"),
+                    ("action", "accept"),
+                ])
+            } else {
+                sim.http.get(&url)
+            };
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{code}");
+            assert!(res.headers().get("location").is_none());
+            let html = res.text().await.unwrap();
+            assert!(html.contains(code), "{code} not in page");
+        }
+    }
+    assert!(sim.tenants().await[0]["service_principal"].is_null());
+}
+
+#[actix_web::test]
+async fn html_is_escaped() {
+    let mut config = config();
+    config.app.display_name = "<script>alert(1)</script>".into();
+    let sim = spawn_with(config).await;
+    let html = sim
+        .http
+        .get(sim.consent_url("organizations", REDIRECT, CLIENT_ID))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("<script>alert(1)"));
+    assert!(html.contains("&lt;script&gt;"));
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the simulator on port 0, driven with raw HTTP (reqwest), as the production
+//! client would see it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod consent;
+mod faults;
+mod graph_auth;
+mod roles;
+mod support;
+mod teams;
+mod token;
+mod users;
