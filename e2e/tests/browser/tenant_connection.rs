@@ -156,13 +156,23 @@ async fn the_happy_path_through_all_four_steps_ends_connected() {
         .await
         .unwrap();
     user.select_by_value(CONTOSO_ADMIN).await.unwrap();
-    client
-        .find(Locator::Css("#search"))
-        .await
-        .unwrap()
-        .send_keys(&display_name)
+    click(&client, "#sign-in").await;
+    let search = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#search"))
         .await
         .unwrap();
+    search.send_keys(&display_name).await.unwrap();
+    click(&client, "#search-button").await;
+    let principal = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("select#principal"))
+        .await
+        .unwrap();
+    assert!(principal.text().await.unwrap().contains(&display_name));
+    save_screenshot(&client, "entra-add-assignment").await;
     click(&client, "#add-assignment").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
