@@ -36,7 +36,7 @@ struct PageState {
 
 enum Action {
     Busy(Busy),
-    Loaded(TenantConnection),
+    Loaded(Box<TenantConnection>),
     Failed(ApiError),
     ConfirmDisconnect(bool),
 }
@@ -52,7 +52,7 @@ impl Reducible for PageState {
                 next.error = None;
             }
             Action::Loaded(connection) => {
-                next.connection = Some(connection);
+                next.connection = Some(*connection);
                 next.busy = None;
                 next.confirm_disconnect = false;
             }
@@ -99,7 +99,7 @@ pub fn TenantConnectionPage(props: &SignedInPageProps) -> Html {
             let (state, guard, token) = (state.clone(), guard.clone(), token.clone());
             spawn_local(async move {
                 match api::tenant_connection(&token).await {
-                    Ok(connection) => state.dispatch(Action::Loaded(connection)),
+                    Ok(connection) => state.dispatch(Action::Loaded(Box::new(connection))),
                     Err(error) => {
                         if let Some(error) = guard.check(error) {
                             state.dispatch(Action::Failed(error));
@@ -168,7 +168,7 @@ pub fn TenantConnectionPage(props: &SignedInPageProps) -> Html {
             let (state, guard, token) = (state.clone(), guard.clone(), token.clone());
             spawn_local(async move {
                 match api::disconnect(&token).await {
-                    Ok(connection) => state.dispatch(Action::Loaded(connection)),
+                    Ok(connection) => state.dispatch(Action::Loaded(Box::new(connection))),
                     Err(error) => {
                         if let Some(error) = guard.check(error) {
                             state.dispatch(Action::Failed(error));
