@@ -32,7 +32,7 @@ rss_load=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
   echo "|---|---|"
   echo "| web app wasm, after wasm-opt -Oz | $((wasm_raw / 1024)) KiB raw, $((wasm_gz / 1024)) KiB gzip -9 |"
   echo "| server memory, idle after start-up (RSS) | $((rss_idle / 1024)) MiB |"
-  echo "| server memory after the latency runs below (RSS) | $((rss_load / 1024)) MiB |"
+  echo "| server memory after the runs below, incl. a 100,000-user simulated tenant (RSS) | $((rss_load / 1024)) MiB |"
   echo
   echo "$latency"
 } >"$out"

@@ -62,6 +62,7 @@ pub struct TenantConnections {
 
 const CALLBACK_REJECTED: &str = "/tenant-connection?consent=rejected";
 const HEALTH_ACTOR: &str = "Connection health check";
+const PORTAL_ACTOR: &str = "Tenant Connect";
 
 impl TenantConnections {
     pub fn new(db: Db, client: MicrosoftClient, settings: Settings) -> TenantConnections {
@@ -83,9 +84,12 @@ impl TenantConnections {
         let settings = self.settings.clone();
         self.db
             .run(move |conn| {
-                let row = load(conn, &account)?;
-                let row = close_expired_consent(conn, row)?;
-                view(conn, &row, &settings)
+                db::transaction(conn, |conn| {
+                    db::lock_account(conn, &account)?;
+                    let row = load(conn, &account)?;
+                    let row = close_expired_consent(conn, row)?;
+                    view(conn, &row, &settings)
+                })
             })
             .await
     }
@@ -116,6 +120,7 @@ impl TenantConnections {
             .db
             .run(move |conn| {
                 db::transaction(conn, |conn| {
+                    db::lock_account(conn, &account)?;
                     let mut connection = load(conn, &account)?;
                     let previous = match connection.state.as_str() {
                         // A second attempt before the first came back keeps the first's origin.
@@ -221,14 +226,13 @@ impl TenantConnections {
         let (tenant, leased) = self
             .db
             .run(move |conn| {
-                let row = load(conn, &acc)?;
-                let Some(tenant) = row.tenant_id.clone().or(row.claimed_tenant_id.clone()) else {
+                let row = db::tenant_connections::find(conn, &acc)?;
+                let Some(tenant) = row.and_then(|r| r.tenant_id.or(r.claimed_tenant_id)) else {
                     return Err(ApiError::conflict(
                         "consent_required",
                         "There is nothing to verify yet: complete step 2 first (sign in to Microsoft and grant admin consent).",
                     ));
                 };
-                db::tenant_connections::save(conn, &row)?;
                 let got = db::tenant_connections::try_lease_verification(conn, &acc, now, leased)?;
                 Ok((tenant, got))
             })
@@ -365,6 +369,7 @@ impl TenantConnections {
         self.db
             .run(move |conn| {
                 db::transaction(conn, |conn| {
+                    db::lock_account(conn, &account)?;
                     let previous = load(conn, &account)?;
                     if previous.state == "not_connected" {
                         return Err(ApiError::conflict(
@@ -463,7 +468,7 @@ pub fn mark_legacy(
     event(
         conn,
         account_id,
-        "Provider",
+        PORTAL_ACTOR,
         "legacy",
         &format!("Connected the old way, through the user account {service_account}."),
     )
@@ -532,7 +537,7 @@ fn close_expired_consent(
     event(
         conn,
         &row.account_id,
-        HEALTH_ACTOR,
+        PORTAL_ACTOR,
         "consent_expired",
         "The Microsoft sign-in was not completed in time.",
     )?;
@@ -564,6 +569,7 @@ fn apply_consent_outcome(
             return Err(refused("already used"));
         }
         let account = attempt.account_id.clone();
+        db::lock_account(conn, &account)?;
         let actor = db::users::find(conn, &account, &attempt.user_id)?
             .map(|u| u.email)
             .unwrap_or_else(|| "A former member".to_owned());
@@ -659,6 +665,7 @@ fn record_verification(
     settings: &Settings,
 ) -> Result<(), ApiError> {
     db::transaction(conn, |conn| {
+        db::lock_account(conn, account)?;
         let now = stored::now();
         let mut row = load(conn, account)?;
         let before = row.state.clone();
