@@ -44,7 +44,7 @@ check-shared:
 	  echo "shared depends on actix or diesel" >&2; exit 1; fi
 
 unit:
-	cargo test -p tenant-connect -p tenant-connect-shared
+	cargo test -p tenant-connect -p tenant-connect-shared -p ms-simulator
 
 test-postgres:
 	@if [ -n "$${TEST_POSTGRES_URL:-}" ]; then \

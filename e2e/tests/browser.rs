@@ -6,7 +6,7 @@
 
 mod common;
 
-use browser_support::{browser, save_screenshot, sign_in, start_chromedriver, text_of};
+use browser_support::{browser, save_screenshot, sign_in, start_chromedriver, text_of, wait_text};
 use fantoccini::Locator;
 
 mod browser_support;
@@ -38,8 +38,7 @@ async fn the_demo_admin_signs_in_and_sees_the_account_after_a_reload() {
         .await
         .unwrap();
     assert_eq!(text_of(&client, "#account-name").await, "Contoso Telephony");
-    let members = text_of(&client, "main").await;
-    assert!(members.contains("viewer@contoso.example"), "{members}");
+    wait_text(&client, "main", "viewer@contoso.example").await;
     save_screenshot(&client, "members").await;
 
     client

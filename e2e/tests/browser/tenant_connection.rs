@@ -6,7 +6,7 @@ use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 
 use super::{
-    browser_support::{browser, save_screenshot, sign_in, start_chromedriver, text_of},
+    browser_support::{browser, save_screenshot, sign_in, start_chromedriver, text_of, wait_text},
     common::{start_demo_server, start_demo_server_with, Server},
 };
 
@@ -64,21 +64,6 @@ async fn click(client: &Client, css: &str) {
         .click()
         .await
         .unwrap();
-}
-
-/// Waits until `css` holds `expected`, returning the text.
-async fn wait_text(client: &Client, css: &str, expected: &str) -> String {
-    let mut last = String::new();
-    for _ in 0..100 {
-        if let Ok(element) = client.find(Locator::Css(css)).await {
-            last = element.text().await.unwrap_or_default();
-            if last.contains(expected) {
-                return last;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{css} never showed {expected:?}; last {last:?}");
 }
 
 async fn control(server: &Server, method: reqwest::Method, path: &str, body: Value) -> Value {
@@ -165,16 +150,11 @@ async fn the_happy_path_through_all_four_steps_ends_connected() {
         .unwrap();
     search.send_keys(&display_name).await.unwrap();
     click(&client, "#search-button").await;
-    let principal = client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("select#principal"))
-        .await
-        .unwrap();
-    assert!(principal.text().await.unwrap().contains(&display_name));
+    // The search reloads the page: wait for the results, never an element of the old page.
+    wait_text(&client, "select#principal", &display_name).await;
     save_screenshot(&client, "entra-add-assignment").await;
     click(&client, "#add-assignment").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_text(&client, "#assignments", &display_name).await;
 
     client
         .goto(&format!("{}/tenant-connection", server.base_url))

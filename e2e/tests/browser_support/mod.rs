@@ -107,3 +107,18 @@ pub async fn sign_in(client: &Client, base_url: &str, email: &str, password: &st
         .await
         .unwrap();
 }
+
+/// Waits until `css` holds `expected`, returning the text.
+pub async fn wait_text(client: &Client, css: &str, expected: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(element) = client.find(Locator::Css(css)).await {
+            last = element.text().await.unwrap_or_default();
+            if last.contains(expected) {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never showed {expected:?}; last {last:?}");
+}
