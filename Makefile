@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 RELEASE_BIN := target/release/tenant-connect
 BASE_URL ?= http://127.0.0.1:8080
 
-.PHONY: run build web api test lint check-shared unit test-postgres validate-openapi e2e smoke bench openapi tools test-tools
+.PHONY: run build web api test clear-test-log lint check-shared unit test-postgres validate-openapi e2e smoke bench openapi tools test-tools
 
 ## run: build everything and serve the portal on http://127.0.0.1:8080 with demo data
 run: build
@@ -29,8 +29,11 @@ test-tools:
 
 ## test: formatting, lints, unit and integration tests on SQLite (and PostgreSQL when
 ## TEST_POSTGRES_URL is set), the OpenAPI checks, the wasm check and the browser tests
-test: test-tools lint check-shared web unit test-postgres validate-openapi e2e
-	@echo "make test: all checks passed"
+test: test-tools clear-test-log lint check-shared web unit test-postgres validate-openapi e2e
+	@scripts/test-summary.sh
+
+clear-test-log:
+	@mkdir -p target && : > target/test-results.log
 
 lint:
 	cargo fmt --all -- --check
@@ -44,12 +47,12 @@ check-shared:
 	  echo "shared depends on actix or diesel" >&2; exit 1; fi
 
 unit:
-	cargo test -p tenant-connect -p tenant-connect-shared -p ms-simulator
+	scripts/cargo-test.sh -p tenant-connect -p tenant-connect-shared -p ms-simulator --all-targets
 
 test-postgres:
 	@if [ -n "$${TEST_POSTGRES_URL:-}" ]; then \
 	  echo "== integration tests on PostgreSQL ($${TEST_POSTGRES_URL%%@*}@...)"; \
-	  TEST_BACKEND=postgres cargo test -p tenant-connect --test api; \
+	  TEST_BACKEND=postgres scripts/cargo-test.sh -p tenant-connect --test api; \
 	else \
 	  echo; echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 	  echo "!!  SKIPPED: the PostgreSQL integration tests (TEST_POSTGRES_URL is not set)."; \
@@ -63,7 +66,7 @@ validate-openapi:
 
 ## e2e: browser tests in headless Chromium and the smoke suite, on a local server
 e2e: web
-	cargo test -p tenant-connect-e2e
+	scripts/cargo-test.sh -p tenant-connect-e2e --all-targets
 
 ## smoke: the REST smoke suite against a deployment: make smoke BASE_URL=https://...
 smoke:
