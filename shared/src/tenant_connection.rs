@@ -97,6 +97,9 @@ pub enum VerificationOutcome {
     Failed,
     /// Microsoft did not answer within the deadline.
     TimedOut,
+    /// Microsoft answered with a passing error (throttling, an outage), or refused the portal's
+    /// own credentials: nothing is known about the tenant, so nothing changes.
+    Inconclusive,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

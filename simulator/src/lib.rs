@@ -1,6 +1,6 @@
 //! A faithful simulator of the Microsoft identity platform (login.microsoftonline.com) and the
 //! Microsoft Graph subset Tenant Connect calls: same paths, query parameters, status codes, JSON
-//! bodies, headers and AADSTS / Graph error codes (see /work/shared/microsoft/CONTRACT.md).
+//! bodies, headers and AADSTS / Graph error codes (see ../shared/microsoft/CONTRACT.md beside the repository).
 //!
 //! Mounted under `/_microsoft/login` (identity platform), `/_microsoft/graph` (Graph),
 //! `/_microsoft/control` (test and demo control API) and `/_microsoft/entra` (the demo "Entra

@@ -68,6 +68,24 @@ pub fn save(conn: &mut DbConn, row: &ConnectionRow) -> QueryResult<()> {
     Ok(())
 }
 
+/// Whether another account has this tenant, connected or named by its latest consent.
+pub fn tenant_held_elsewhere(
+    conn: &mut DbConn,
+    tenant: &str,
+    account_id: &str,
+) -> QueryResult<bool> {
+    let held: i64 = tenant_connections::table
+        .filter(tenant_connections::account_id.ne(account_id))
+        .filter(
+            tenant_connections::tenant_id
+                .eq(tenant)
+                .or(tenant_connections::claimed_tenant_id.eq(tenant)),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(held > 0)
+}
+
 /// Takes the verification lease when free: only one verification per account at a time,
 /// whichever process runs it.
 pub fn try_lease_verification(

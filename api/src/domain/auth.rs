@@ -4,7 +4,12 @@
 use chrono::Utc;
 use shared::auth::{LoginResponse, PrincipalKind};
 
-use super::{api_token, password, principal::Principal, session::SessionKeys, stored};
+use super::{
+    api_token, password,
+    principal::Principal,
+    session::{self, SessionKeys},
+    stored,
+};
 use crate::{
     db::{self, DbConn},
     error::ApiError,
@@ -36,7 +41,12 @@ pub fn login(
         account_id: stored::uuid(&account.id)?,
         account_name: account.name,
     };
-    let access_token = keys.issue(principal.id, principal.account_id, Utc::now())?;
+    let access_token = keys.issue(
+        principal.id,
+        principal.account_id,
+        session::password_fingerprint(&user.password_hash),
+        Utc::now(),
+    )?;
     tracing::info!(user = %principal.id, account = %principal.account_id, "signed in");
     Ok(LoginResponse {
         access_token,
@@ -62,7 +72,7 @@ pub fn authenticate(
     let user = db::users::find(conn, &claims.acc.to_string(), &claims.sub.to_string())?
         .ok_or_else(ended)?;
     // A password change ends the sessions issued before it.
-    if claims.iat < stored::time(user.password_changed_at).timestamp() {
+    if claims.pwd != session::password_fingerprint(&user.password_hash) {
         return Err(ended());
     }
     let account = db::accounts::get(conn, &user.account_id)?.ok_or_else(ended)?;

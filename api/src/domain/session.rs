@@ -15,15 +15,19 @@ pub struct Claims {
     pub sub: Uuid,
     /// Their account.
     pub acc: Uuid,
+    /// A fingerprint of the user's password hash when the session began: a password change
+    /// ends every earlier session, whatever the clock says.
+    pub pwd: String,
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
 }
 
-impl Claims {
-    pub fn issued_at(&self) -> Option<DateTime<Utc>> {
-        DateTime::from_timestamp(self.iat, 0)
-    }
+/// What a session remembers of the password hash: enough to notice it changed, too little to
+/// help guess it.
+pub fn password_fingerprint(password_hash: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(password_hash.as_bytes())[..8])
 }
 
 #[derive(Clone)]
@@ -47,10 +51,17 @@ impl SessionKeys {
     }
 
     /// A signed session for the user, valid from `now` for the configured time.
-    pub fn issue(&self, user: Uuid, account: Uuid, now: DateTime<Utc>) -> Result<String, ApiError> {
+    pub fn issue(
+        &self,
+        user: Uuid,
+        account: Uuid,
+        password_fingerprint: String,
+        now: DateTime<Utc>,
+    ) -> Result<String, ApiError> {
         let claims = Claims {
             sub: user,
             acc: account,
+            pwd: password_fingerprint,
             iat: now.timestamp(),
             exp: now.timestamp() + i64::try_from(self.ttl_seconds).unwrap_or(i64::MAX / 2),
             iss: ISSUER.to_owned(),
@@ -87,7 +98,7 @@ mod tests {
     fn a_session_verifies_with_its_key_only() -> Result<(), ApiError> {
         let keys = SessionKeys::new(b"0123456789abcdef0123456789abcdef", 60);
         let (user, account) = (Uuid::new_v4(), Uuid::new_v4());
-        let token = keys.issue(user, account, Utc::now())?;
+        let token = keys.issue(user, account, "f".into(), Utc::now())?;
         let claims = keys.verify(&token)?;
         assert_eq!((claims.sub, claims.acc), (user, account));
 
@@ -102,6 +113,7 @@ mod tests {
         let token = keys.issue(
             Uuid::new_v4(),
             Uuid::new_v4(),
+            "f".into(),
             Utc::now() - chrono::Duration::minutes(5),
         )?;
         let err = keys.verify(&token).err().map(|e| e.to_string());

@@ -4,7 +4,11 @@ use actix_web::{
 };
 use shared::tenant_connection::{SetupResponse, TenantConnection, VerificationReport};
 
-use crate::{domain::principal::Principal, error::ApiError, state::AppState};
+use crate::{
+    domain::{principal::Principal, tenant_connection::CALLBACK_REJECTED},
+    error::ApiError,
+    state::AppState,
+};
 
 /// Binds a consent attempt to the browser that started it.
 pub const BINDING_COOKIE: &str = "tc_consent_binding";
@@ -89,14 +93,16 @@ pub async fn consent_callback(state: web::Data<AppState>, req: HttpRequest) -> H
         .connections
         .consent_callback(req.query_string().to_owned(), binding)
         .await;
-    let mut expired = Cookie::build(BINDING_COOKIE, "")
-        .path(CALLBACK_PATH)
-        .finish();
-    expired.make_removal();
-    HttpResponse::SeeOther()
-        .insert_header(("Location", page))
-        .cookie(expired)
-        .finish()
+    let mut response = HttpResponse::SeeOther();
+    // A refused request (a forged link, say) must not wipe the binding of a live attempt.
+    if page != CALLBACK_REJECTED {
+        let mut expired = Cookie::build(BINDING_COOKIE, "")
+            .path(CALLBACK_PATH)
+            .finish();
+        expired.make_removal();
+        response.cookie(expired);
+    }
+    response.insert_header(("Location", page)).finish()
 }
 
 /// Step 4: verify setup.
@@ -111,7 +117,7 @@ pub async fn consent_callback(state: web::Data<AppState>, req: HttpRequest) -> H
     responses(
         (status = 200, description = "The report: each check with a remediation when it failed", body = VerificationReport),
         (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "No consent yet (`consent_required`)", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No consent yet (`consent_required`), or another verification still running after its deadline (`verification_running`)", body = shared::problem::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/tenant-connection/verify")]

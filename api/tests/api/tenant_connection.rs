@@ -237,9 +237,9 @@ async fn an_ordinary_user_meets_need_admin_approval() {
     let notice = after.notice.unwrap();
     assert_eq!(notice.kind, NoticeKind::NeedAdminApproval);
     assert_eq!(notice.title, "Need admin approval");
-    assert!(notice
-        .message
-        .contains("Global Administrator or Privileged Role Administrator"));
+    assert!(notice.message.contains(
+        "who has the required rights (Global Administrator, Privileged Role Administrator"
+    ));
     assert_eq!(after.state, ConnectionState::NotConnected);
 }
 
@@ -560,4 +560,101 @@ async fn a_legacy_connection_is_replaced_by_the_app_connection() {
         .history
         .iter()
         .any(|e| e.message.contains("Removed the legacy connection")));
+}
+
+#[tokio::test]
+async fn a_tenant_connected_to_one_account_cannot_be_claimed_by_another() {
+    let app = spawn_app().await;
+    let a = app
+        .account("Contoso Telephony", "admin@contoso.example")
+        .await;
+    let b = app.account("Mallory Ltd", "admin@mallory.example").await;
+    let tid = app.sim_tenant("Contoso").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.grant_consent(&a.token).await;
+    app.sim_assign_role(&tid, true).await;
+    assert_eq!(
+        app.verify(&a.token).await.outcome,
+        VerificationOutcome::Passed
+    );
+
+    // Another account's member consents in (or edits the answer to name) the same tenant.
+    let attempt = app.start_setup(&b.token).await;
+    let (_, location, _) = app.answer_consent(&attempt, CONTOSO_ADMIN, "accept").await;
+    assert_eq!(
+        app.callback(&location.unwrap(), Some(&attempt.cookie))
+            .await,
+        "/tenant-connection?consent=error"
+    );
+    let refused = app.connection(&b.token).await;
+    assert_eq!(refused.state, ConnectionState::NotConnected);
+    assert!(refused.tenant_id.is_none());
+    assert_eq!(
+        refused.notice.unwrap().title,
+        "This Microsoft tenant is connected to another account"
+    );
+    assert_problem(
+        app.post(
+            "/api/v1/tenant-connection/verify",
+            Some(&b.token),
+            &json!({}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "consent_required",
+    )
+    .await;
+    assert_eq!(
+        app.connection(&a.token).await.state,
+        ConnectionState::Connected
+    );
+}
+
+#[tokio::test]
+async fn a_late_answer_to_an_older_attempt_does_not_undo_a_newer_consent() {
+    let app = spawn_app().await;
+    let a = app
+        .account("Contoso Telephony", "admin@contoso.example")
+        .await;
+    let older = app.start_setup(&a.token).await;
+    app.grant_consent(&a.token).await;
+    let (_, location, _) = app.answer_consent(&older, CONTOSO_ADMIN, "cancel").await;
+    assert_eq!(
+        app.callback(&location.unwrap(), Some(&older.cookie)).await,
+        "/tenant-connection?consent=cancelled"
+    );
+    assert_eq!(
+        app.connection(&a.token).await.state,
+        ConnectionState::ConsentGranted
+    );
+}
+
+#[tokio::test]
+async fn microsoft_failing_for_a_while_is_inconclusive_not_a_broken_connection() {
+    let app = spawn_app().await;
+    let a = app
+        .account("Contoso Telephony", "admin@contoso.example")
+        .await;
+    let tid = app.sim_tenant("Contoso").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.grant_consent(&a.token).await;
+    app.sim_assign_role(&tid, true).await;
+    app.verify(&a.token).await;
+
+    app.sim_fault(json!({"endpoint": "token", "status": 500, "count": 50}))
+        .await;
+    app.run_health_checks().await;
+    let after = app.connection(&a.token).await;
+    assert_eq!(
+        after.state,
+        ConnectionState::Connected,
+        "an outage is not the customer's problem"
+    );
+    let report = after.last_verification.unwrap();
+    assert_eq!(report.outcome, VerificationOutcome::Inconclusive);
+    assert_eq!(report.message, VERIFY_FAILED);
 }

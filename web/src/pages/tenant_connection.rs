@@ -187,6 +187,9 @@ pub fn TenantConnectionPage(props: &SignedInPageProps) -> Html {
         Callback::from(move |_: MouseEvent| state.dispatch(Action::ConfirmDisconnect(false)))
     };
 
+    let rejected = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .is_some_and(|q| q.contains("consent=rejected"));
     let is_admin = props.session.me.role == Role::Admin;
     let busy = state.busy;
 
@@ -238,6 +241,11 @@ pub fn TenantConnectionPage(props: &SignedInPageProps) -> Html {
                 </p>
             </header>
             <ProblemBanner error={state.error.clone()} />
+            if rejected {
+                <div id="consent-rejected" class="banner error" role="alert">
+                    <p>{ "Microsoft's answer could not be accepted: the sign-in link had expired or was already used, or it was started in another browser. Nothing was changed. Start again with the button in step 2, in this browser." }</p>
+                </div>
+            }
             { body }
             { faq_view() }
         </section>
@@ -424,7 +432,9 @@ fn verify_step(connection: &TenantConnection, actions: &StepActions) -> Html {
 fn report_view(report: &VerificationReport) -> Html {
     let tone = match report.outcome {
         VerificationOutcome::Passed => "success",
-        VerificationOutcome::Failed | VerificationOutcome::TimedOut => "error",
+        VerificationOutcome::Failed
+        | VerificationOutcome::TimedOut
+        | VerificationOutcome::Inconclusive => "error",
     };
     html! {
         <div id="verification-report" class="report" data-outcome={format!("{:?}", report.outcome)}>
@@ -487,7 +497,7 @@ fn faq_view() -> Html {
             </details>
             <details>
                 <summary>{ "Why did I see the error message \"Need admin approval\" in step 2?" }</summary>
-                <p>{ "To connect the app you need to be able to grant tenant-wide consent on behalf of your organization. If you have seen this message, your Microsoft user does not have sufficient privileges to complete this step. Check that you're using your Microsoft credentials associated with your company's Microsoft tenant. If you are and you don't have sufficient rights, ask someone in your organization with Global Administrator or Privileged Role Administrator rights to complete the tenant connection themselves in this portal." }</p>
+                <p>{ "To connect the app you need to be able to grant tenant-wide consent on behalf of your organization. If you have seen this message, your Microsoft user does not have sufficient privileges to complete this step. Check that you're using your Microsoft credentials associated with your company's Microsoft tenant. If you are and you don't have sufficient rights, please ask someone else in your organization who has the required rights to complete the tenant connection process themselves in this portal." }</p>
             </details>
             <details>
                 <summary>{ "Why did I see \"We weren't able to verify the app connection. Please try again or contact support if you're unable to complete this step.\"?" }</summary>

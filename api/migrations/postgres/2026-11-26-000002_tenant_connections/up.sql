@@ -46,3 +46,6 @@ CREATE TABLE connection_events (
     message TEXT NOT NULL
 );
 CREATE INDEX connection_events_account ON connection_events (account_id, at);
+
+-- A Microsoft tenant is connected to one account at most.
+CREATE UNIQUE INDEX tenant_connections_tenant_id ON tenant_connections (tenant_id);

@@ -4,7 +4,7 @@ pub const VERIFY_FAILED: &str = "We weren't able to verify the app connection. P
 
 pub const NEED_ADMIN_APPROVAL_TITLE: &str = "Need admin approval";
 
-pub const NEED_ADMIN_APPROVAL: &str = "To connect the app you need to be able to grant tenant-wide consent on behalf of your organization, and your Microsoft user does not have sufficient privileges. Check that you signed in with your Microsoft credentials associated with your company's Microsoft 365 tenant (not a personal Microsoft account). If you did, ask someone in your organization with Global Administrator or Privileged Role Administrator rights to complete the tenant connection themselves in this portal.";
+pub const NEED_ADMIN_APPROVAL: &str = "To connect the app you need to be able to grant tenant-wide consent on behalf of your organization, and your Microsoft user does not have sufficient privileges. Check that you signed in with your Microsoft credentials associated with your company's Microsoft 365 tenant (not a personal Microsoft account). If you did, ask someone else in your organization who has the required rights (Global Administrator, Privileged Role Administrator, or a custom role allowed to grant permission to applications on behalf of all users) to complete the tenant connection process themselves in this portal.";
 
 pub const CONSENT_GRANTED: &str = "Microsoft admin consent is granted. Next, assign the app the Teams Communications Administrator role (step 3), then click Verify Setup.";
 

@@ -60,7 +60,8 @@ pub struct TenantConnections {
     settings: Arc<Settings>,
 }
 
-const CALLBACK_REJECTED: &str = "/tenant-connection?consent=rejected";
+/// Where a refused consent callback sends the browser.
+pub const CALLBACK_REJECTED: &str = "/tenant-connection?consent=rejected";
 const HEALTH_ACTOR: &str = "Connection health check";
 const PORTAL_ACTOR: &str = "Tenant Connect";
 
@@ -138,7 +139,8 @@ impl TenantConnections {
                             ..row
                         },
                     )?;
-                    if connection.state != "connected" {
+                    // A connection in use stays watched while it is re-consented.
+                    if !matches!(connection.state.as_str(), "connected" | "needs_attention") {
                         connection.state = "consent_pending".to_owned();
                     }
                     connection.notice = None;
@@ -227,7 +229,8 @@ impl TenantConnections {
             .db
             .run(move |conn| {
                 let row = db::tenant_connections::find(conn, &acc)?;
-                let Some(tenant) = row.and_then(|r| r.tenant_id.or(r.claimed_tenant_id)) else {
+                // The newest consent's tenant, else the one verified before.
+                let Some(tenant) = row.and_then(|r| r.claimed_tenant_id.or(r.tenant_id)) else {
                     return Err(ApiError::conflict(
                         "consent_required",
                         "There is nothing to verify yet: complete step 2 first (sign in to Microsoft and grant admin consent).",
@@ -260,7 +263,9 @@ impl TenantConnections {
                 VerificationOutcome::Passed => {
                     copy::connected(tenant_name.as_deref().unwrap_or(&tenant))
                 }
-                VerificationOutcome::TimedOut => copy::VERIFY_FAILED.to_owned(),
+                VerificationOutcome::TimedOut | VerificationOutcome::Inconclusive => {
+                    copy::VERIFY_FAILED.to_owned()
+                }
                 VerificationOutcome::Failed => failure_message(&results),
             },
             outcome,
@@ -272,7 +277,11 @@ impl TenantConnections {
         let saved = report.clone();
         self.db
             .run(move |conn| {
-                record_verification(conn, &account, &actor, &saved, tenant_name, &settings)
+                let checked = Checked {
+                    tenant,
+                    tenant_name,
+                };
+                record_verification(conn, &account, &actor, &saved, checked, &settings)
             })
             .await?;
         Ok(report)
@@ -318,7 +327,11 @@ impl TenantConnections {
             Err(MsError::DeadlineExceeded) => return VerificationOutcome::TimedOut,
             Err(e) => {
                 results.push(consent_failure(&e, tenant));
-                return VerificationOutcome::Failed;
+                return if is_customer_side(&e) {
+                    VerificationOutcome::Failed
+                } else {
+                    VerificationOutcome::Inconclusive
+                };
             }
         };
         results.push(pass(
@@ -345,6 +358,18 @@ impl TenantConnections {
                 *tenant_name = Some(info.display_name);
             }
             Err(MsError::DeadlineExceeded) => return VerificationOutcome::TimedOut,
+            Err(
+                e @ (MsError::Throttled { .. }
+                | MsError::Unavailable { .. }
+                | MsError::Malformed(_)),
+            ) => {
+                results.push(fail(
+                    CheckKey::TenantReadable,
+                    format!("Microsoft did not answer properly ({}).", describe(&e)),
+                    "Try again in a moment. If it keeps failing, contact support.",
+                ));
+                return VerificationOutcome::Inconclusive;
+            }
             Err(e) => results.push(fail(
                 CheckKey::TenantReadable,
                 format!(
@@ -554,19 +579,18 @@ fn apply_consent_outcome(
     let hash = api_token::hash(state);
     let refused = |why: &str| ApiError::InvalidInput(format!("consent state refused: {why}"));
     db::transaction(conn, |conn| {
+        // A write first, so SQLite takes its write lock before any read; a refusal below rolls
+        // the mark back and the state stays usable.
+        if !db::tenant_connections::use_consent_state(conn, &hash, now)? {
+            return Err(refused("unknown or already used"));
+        }
         let attempt = db::tenant_connections::find_consent_state(conn, &hash)?
             .ok_or_else(|| refused("unknown"))?;
-        if attempt.used_at.is_some() {
-            return Err(refused("already used"));
-        }
         if attempt.expires_at <= now {
             return Err(refused("expired"));
         }
         if attempt.binding_hash != api_token::hash(binding) {
             return Err(refused("started in another browser or account"));
-        }
-        if !db::tenant_connections::use_consent_state(conn, &hash, now)? {
-            return Err(refused("already used"));
         }
         let account = attempt.account_id.clone();
         db::lock_account(conn, &account)?;
@@ -576,11 +600,31 @@ fn apply_consent_outcome(
         let mut row = load(conn, &account)?;
         row.updated_at = now;
         let (word, kind, message) = match outcome {
+            ConsentOutcome::Granted { tenant, .. }
+                if db::tenant_connections::tenant_held_elsewhere(conn, &tenant, &account)? =>
+            {
+                revert_pending(&mut row, &attempt);
+                row.notice = notice(
+                    NoticeKind::ConsentError,
+                    "This Microsoft tenant is connected to another account",
+                    "Microsoft granted consent, but this tenant is already connected to another account in this portal, so it cannot be connected here. If you believe this is wrong, contact support.",
+                    None,
+                );
+                (
+                    "error",
+                    "consent_refused",
+                    format!(
+                        "Refused consent for tenant {tenant}: it is connected to another account."
+                    ),
+                )
+            }
             ConsentOutcome::Granted { tenant, .. } => {
                 // Informational until a token for that tenant is issued (verify).
                 row.claimed_tenant_id = Some(tenant.clone());
                 row.consent_granted_at = Some(now);
-                if row.state != "connected" {
+                // The last report predates this consent.
+                row.last_report = None;
+                if !matches!(row.state.as_str(), "connected" | "needs_attention") {
                     row.state = "consent_granted".to_owned();
                 }
                 row.notice = notice(
@@ -596,7 +640,7 @@ fn apply_consent_outcome(
                 )
             }
             ConsentOutcome::Declined { code, .. } => {
-                row.state = attempt.previous_state.clone();
+                revert_pending(&mut row, &attempt);
                 row.notice = notice(
                     NoticeKind::VerifyFailed,
                     "We weren't able to verify the app connection",
@@ -610,7 +654,7 @@ fn apply_consent_outcome(
                 )
             }
             ConsentOutcome::ApprovalRequired { code, .. } => {
-                row.state = attempt.previous_state.clone();
+                revert_pending(&mut row, &attempt);
                 row.notice = notice(
                     NoticeKind::NeedAdminApproval,
                     copy::NEED_ADMIN_APPROVAL_TITLE,
@@ -630,7 +674,7 @@ fn apply_consent_outcome(
                 description,
                 ..
             } => {
-                row.state = attempt.previous_state.clone();
+                revert_pending(&mut row, &attempt);
                 let first_line = description.lines().next().unwrap_or_default().to_owned();
                 let message = format!("Microsoft could not complete the consent: {first_line} Try again, or contact support quoting the error code.");
                 row.notice = notice(
@@ -656,27 +700,63 @@ fn apply_consent_outcome(
     })
 }
 
+/// A refused or failed consent returns a pending connection to where it was; an answer to an
+/// older attempt never undoes what happened since.
+fn revert_pending(row: &mut ConnectionRow, attempt: &ConsentStateRow) {
+    if row.state == "consent_pending" {
+        row.state = attempt.previous_state.clone();
+    }
+}
+
+/// The tenant a verification checked, and its name when it could be read.
+struct Checked {
+    tenant: String,
+    tenant_name: Option<String>,
+}
+
 fn record_verification(
     conn: &mut DbConn,
     account: &str,
     actor: &str,
     report: &VerificationReport,
-    tenant_name: Option<String>,
+    checked: Checked,
     settings: &Settings,
 ) -> Result<(), ApiError> {
     db::transaction(conn, |conn| {
         db::lock_account(conn, account)?;
         let now = stored::now();
         let mut row = load(conn, account)?;
+        // Disconnected while the checks ran (the lease went with the old row): keep it so.
+        if row.verifying_until.is_none() {
+            return Ok(());
+        }
         let before = row.state.clone();
         row.verifying_until = None;
         row.last_report = serde_json::to_string(report).ok();
         row.updated_at = now;
         match report.outcome {
+            VerificationOutcome::Passed
+                if db::tenant_connections::tenant_held_elsewhere(
+                    conn,
+                    &checked.tenant,
+                    account,
+                )? =>
+            {
+                row.notice = notice(
+                    NoticeKind::ConsentError,
+                    "This Microsoft tenant is connected to another account",
+                    "This tenant is already connected to another account in this portal, so it cannot be connected here. If you believe this is wrong, contact support.",
+                    None,
+                );
+            }
             VerificationOutcome::Passed => {
-                let tid = report_tenant(&row);
-                row.tenant_id = tid;
-                row.tenant_name = tenant_name.or(row.tenant_name.take());
+                // The tenant the token proved, never merely the one the callback named.
+                if row.tenant_id.as_deref() != Some(checked.tenant.as_str()) {
+                    row.tenant_name = None;
+                }
+                row.tenant_id = Some(checked.tenant.clone());
+                row.claimed_tenant_id = None;
+                row.tenant_name = checked.tenant_name.or(row.tenant_name.take());
                 row.state = "connected".to_owned();
                 row.connected_at = row.connected_at.or(Some(now));
                 row.next_health_check_at = Some(now + settings.health_interval);
@@ -724,7 +804,7 @@ fn record_verification(
                     )?;
                 }
             }
-            VerificationOutcome::TimedOut => {
+            VerificationOutcome::TimedOut | VerificationOutcome::Inconclusive => {
                 if report.trigger == VerificationTrigger::Manual {
                     row.notice = notice(
                         NoticeKind::VerifyFailed,
@@ -745,11 +825,6 @@ fn record_verification(
         db::tenant_connections::save(conn, &row)?;
         Ok(())
     })
-}
-
-/// The tenant a passed verification proved: the one it checked the token against.
-fn report_tenant(row: &ConnectionRow) -> Option<String> {
-    row.claimed_tenant_id.clone().or(row.tenant_id.clone())
 }
 
 fn failure_message(results: &[CheckResult]) -> String {
@@ -785,6 +860,13 @@ fn consent_failure(e: &MsError, tenant: &str) -> CheckResult {
         }
     };
     fail(CheckKey::ConsentPresent, detail, fix)
+}
+
+/// Whether a refused token means something in the customer's tenant (no consent, no such
+/// tenant), as opposed to Microsoft's hiccups or the portal's own credentials.
+fn is_customer_side(e: &MsError) -> bool {
+    !is_invalid_client(e) && matches!(e.aadsts(), Some(700016 | 90002))
+        || matches!(e, MsError::Identity { error, .. } if error == "unauthorized_client" || error == "invalid_tenant")
 }
 
 fn is_invalid_client(e: &MsError) -> bool {

@@ -139,7 +139,14 @@ pub fn steps(input: &StepInputs<'_>) -> Vec<SetupStep> {
                 None => "Connected.".to_owned(),
             }),
         ),
-        (_, Some(VerificationOutcome::Failed | VerificationOutcome::TimedOut)) => step(
+        (
+            _,
+            Some(
+                VerificationOutcome::Failed
+                | VerificationOutcome::TimedOut
+                | VerificationOutcome::Inconclusive,
+            ),
+        ) => step(
             StepKey::Verify,
             4,
             "Verify setup",
