@@ -3,6 +3,7 @@
 # load, and request latency. Writes bench/RESULTS.md. Run by `make bench` after `make build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mkdir -p bench
 out=bench/RESULTS.md
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
