@@ -56,11 +56,12 @@ impl ManageConnection for Manager {
             Backend::Sqlite => {
                 let mut conn =
                     SqliteConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
-                // WAL lets readers run beside the writer; busy_timeout makes a second writer
-                // wait instead of failing; foreign keys are off by default in SQLite.
+                // busy_timeout first: it makes this connection wait for a lock instead of failing,
+                // which switching to WAL (readers beside the writer) needs while the pool opens
+                // its other connections; foreign keys are off by default in SQLite.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))
@@ -88,6 +89,12 @@ impl Db {
     /// Connects and brings the schema up to date.
     pub fn connect(url: &str, max_size: u32) -> Result<Db, anyhow::Error> {
         let backend = Backend::of_url(url)?;
+        if backend == Backend::Sqlite {
+            // WAL is kept in the database file; switching to it needs the database to itself,
+            // so do it once here, before the pool opens its connections side by side.
+            SqliteConnection::establish(url)?
+                .batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")?;
+        }
         let manager = Manager {
             backend,
             url: url.to_owned(),

@@ -93,3 +93,36 @@ fn help_lists_every_setting_with_its_environment_variable() {
         assert!(help.contains(&format!("[env: {var}")), "--help lacks {var}");
     }
 }
+
+/// A first start on a fresh data directory (as `make run` does) logs no error.
+#[test]
+fn a_first_start_is_clean() {
+    use std::io::{BufRead, BufReader};
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenant-connect"))
+        .env("DATA_DIR", data.path())
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("DEMO_SEED", "true")
+        .env("WEB_DIR", data.path().join("no-web"))
+        .env("NO_COLOR", "1")
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut seen = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        // The last line of the start-up banner.
+        let started = line.contains("admin@fabrikam.example");
+        seen.push(line);
+        if started {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(seen.iter().any(|l| l.contains("running at")), "{seen:#?}");
+    assert!(seen.iter().any(|l| l.contains("admin@fabrikam.example")));
+    let errors: Vec<_> = seen.iter().filter(|l| l.contains("ERROR")).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
