@@ -9,7 +9,6 @@ use actix_web::{
 };
 use anyhow::Context;
 use ms_simulator::{RegisteredApp, Simulator, SimulatorConfig, TenantSeed};
-use rand::{distr::Alphanumeric, Rng};
 use secrecy::{ExposeSecret, SecretString};
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
@@ -19,7 +18,7 @@ use crate::{
     config::{Config, MicrosoftMode},
     db::Db,
     domain::{
-        accounts,
+        accounts, api_token,
         session::SessionKeys,
         tenant_connection::{self, checks::Requirements, Settings, TenantConnections},
     },
@@ -89,7 +88,11 @@ impl Application {
             connections,
         };
         let simulator = match microsoft.mode {
-            MicrosoftMode::Simulated => Some(simulator(&state.config, &microsoft)?),
+            MicrosoftMode::Simulated => {
+                // Generating its RSA key takes a while: not on an async worker.
+                let (config, microsoft) = (state.config.clone(), microsoft.clone());
+                Some(tokio::task::spawn_blocking(move || simulator(&config, &microsoft)).await??)
+            }
             MicrosoftMode::Live => None,
         };
         if let (Some(sim), true) = (&simulator, state.config.demo_seed) {
@@ -270,11 +273,7 @@ fn jwt_secret(config: &Config) -> anyhow::Result<SecretString> {
             .with_context(|| format!("reading {}", path.display()))?;
         return Ok(SecretString::from(kept.trim()));
     }
-    let secret: String = rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(64)
-        .map(char::from)
-        .collect();
+    let secret = api_token::random_secret(64);
     write_private(&path, &secret)?;
     tracing::info!(path = %path.display(), "generated a JWT secret");
     Ok(SecretString::from(secret))

@@ -130,12 +130,11 @@ pub async fn me(token: &str) -> Result<Me, ApiError> {
     request::<(), _>(Method::GET, "/me", Some(token), None).await
 }
 
-/// POST /me/password. The server may end every earlier session and answer with a fresh one
-/// (200 + LoginResponse), or answer 204 with no body (`None`).
+/// POST /me/password. Every earlier session ends; the answer is a fresh one.
 pub async fn change_password(
     token: &str,
     body: &ChangePasswordRequest,
-) -> Result<Option<LoginResponse>, ApiError> {
+) -> Result<LoginResponse, ApiError> {
     request(Method::POST, "/me/password", Some(token), Some(body)).await
 }
 

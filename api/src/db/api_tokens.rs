@@ -62,10 +62,19 @@ pub fn find_active_by_hash(
         .optional()
 }
 
+/// Records a use, unless one was recorded in the minute before `at`: a token used for every
+/// request of an integration would otherwise make every request a write.
 pub fn touch(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(api_tokens::table.filter(api_tokens::id.eq(id)))
-        .set(api_tokens::last_used_at.eq(at))
-        .execute(conn)
+    let recent = at - chrono::Duration::minutes(1);
+    diesel::update(
+        api_tokens::table.filter(api_tokens::id.eq(id)).filter(
+            api_tokens::last_used_at
+                .is_null()
+                .or(api_tokens::last_used_at.lt(recent)),
+        ),
+    )
+    .set(api_tokens::last_used_at.eq(at))
+    .execute(conn)
 }
 
 pub fn revoke(

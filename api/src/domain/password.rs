@@ -7,7 +7,6 @@ use argon2::{
     password_hash::{rand_core::OsRng, SaltString},
     Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
 };
-use rand::{distr::Alphanumeric, Rng};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::ApiError;
@@ -36,11 +35,7 @@ impl NewPassword {
 
     /// A random password for a new user, to be shown once.
     pub fn generate() -> (NewPassword, String) {
-        let clear: String = rand::rng()
-            .sample_iter(&Alphanumeric)
-            .take(20)
-            .map(char::from)
-            .collect();
+        let clear = super::api_token::random_secret(20);
         (NewPassword(SecretString::from(clear.as_str())), clear)
     }
 

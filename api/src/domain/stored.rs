@@ -22,18 +22,6 @@ pub fn time(stored: NaiveDateTime) -> DateTime<Utc> {
 
 /// Now, at the precision every backend keeps (microseconds).
 pub fn now() -> NaiveDateTime {
-    let now = Utc::now().naive_utc();
-    now.with_nanosecond_floor()
-}
-
-trait MicrosecondFloor {
-    fn with_nanosecond_floor(self) -> Self;
-}
-
-impl MicrosecondFloor for NaiveDateTime {
-    fn with_nanosecond_floor(self) -> Self {
-        use chrono::Timelike;
-        self.with_nanosecond(self.nanosecond() / 1_000 * 1_000)
-            .unwrap_or(self)
-    }
+    use chrono::SubsecRound;
+    Utc::now().naive_utc().trunc_subsecs(6)
 }

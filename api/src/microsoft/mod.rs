@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use crate::config::{Config, MicrosoftMode, SIMULATED_CLIENT_ID};
 
 /// Where and as whom the client talks to Microsoft, resolved from the configuration.
+#[derive(Clone)]
 pub struct MicrosoftSettings {
     pub mode: MicrosoftMode,
     pub client_id: String,

@@ -115,8 +115,8 @@ pub fn AccountPage(props: &SignedInPageProps) -> Html {
                 match api::change_password(&token, &request).await {
                     Ok(fresh) => {
                         // Earlier sessions end with the change: carry on with the new one.
-                        if let (Some(login), Some(handle)) = (fresh, session_handle) {
-                            handle.dispatch(SessionAction::SignedIn(Session::from_login(login)));
+                        if let Some(handle) = session_handle {
+                            handle.dispatch(SessionAction::SignedIn(Session::from_login(fresh)));
                         }
                         form.dispatch(Action::Changed);
                     }
