@@ -12,7 +12,8 @@ wasm=$(ls web/dist/*_bg.wasm)
 wasm_raw=$(stat -c %s "$wasm")
 wasm_gz=$(gzip -9 -c "$wasm" | wc -c)
 
-DATA_DIR="$data" BIND_ADDR="127.0.0.1:$port" DEMO_SEED=true RUST_LOG=warn \
+# TRUSTED_PROXIES=1: the sign-in flood below comes from many (forwarded) addresses.
+DATA_DIR="$data" BIND_ADDR="127.0.0.1:$port" DEMO_SEED=true RUST_LOG=warn TRUSTED_PROXIES=1 \
   target/release/tenant-connect >"$data/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$data"' EXIT

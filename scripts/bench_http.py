@@ -46,6 +46,66 @@ for name, (n, p50, p95, p99, rps) in rows:
     print(f"| {name} | {n} | {p50:.2f} | {p95:.2f} | {p99:.2f} | {rps:.0f} |")
 
 
+def flood_bench(auth):
+    """GET /api/v1/me while 50 clients send bogus sign-ins as fast as they can, each from its
+    own address (X-Forwarded-For; the server runs with TRUSTED_PROXIES=1) so that the throttle
+    lets every one through to a password check: the worst case for the server."""
+    import threading
+
+    def me_times(conn, n):
+        times = []
+        for _ in range(n):
+            started = time.perf_counter()
+            conn.request("GET", "/api/v1/me", headers=auth)
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200, response.status
+            times.append(time.perf_counter() - started)
+        times.sort()
+        return times
+
+    def pct(times, q):
+        return times[min(len(times) - 1, int(q * len(times)))] * 1000
+
+    conn = connect()
+    idle = me_times(conn, 300)
+    stop = threading.Event()
+    answers = {}
+    lock = threading.Lock()
+
+    def intruder(n):
+        c = connect()
+        i = 0
+        while not stop.is_set():
+            i += 1
+            body = json.dumps({"email": f"intruder{n}-{i}@bench.example", "password": "bogus password"})
+            headers = dict(json_headers)
+            headers["X-Forwarded-For"] = f"198.18.{n}.{i % 250 + 1}"
+            c.request("POST", "/api/v1/auth/login", body=body, headers=headers)
+            response = c.getresponse()
+            response.read()
+            with lock:
+                answers[response.status] = answers.get(response.status, 0) + 1
+
+    threads = [threading.Thread(target=intruder, args=(n,), daemon=True) for n in range(50)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    flooded = me_times(conn, 300)
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    print()
+    print("| GET /api/v1/me, sequential | p50 ms | p95 ms | max ms |")
+    print("|---|---|---|---|")
+    print(f"| idle | {pct(idle, 0.5):.2f} | {pct(idle, 0.95):.2f} | {idle[-1] * 1000:.2f} |")
+    print(f"| during 50 concurrent bogus sign-ins | {pct(flooded, 0.5):.2f} | {pct(flooded, 0.95):.2f} | {flooded[-1] * 1000:.2f} |")
+    print(f"| ratio, during / idle | {pct(flooded, 0.5) / pct(idle, 0.5):.1f}x | {pct(flooded, 0.95) / pct(idle, 0.95):.1f}x | |")
+    summary = ", ".join(f"{count} answered {status}" for status, count in sorted(answers.items()))
+    print()
+    print(f"Bogus sign-ins during that run: {summary} (401: checked and refused; 429: the password checks were busy).")
+
+
 def simulator_bench():
     """A 100,000-user tenant in the built-in simulator: creation, then every page of users."""
     conn = connect()
@@ -80,4 +140,5 @@ def simulator_bench():
     print(f"| page all users, $top=999 | {users} users in {pages} pages, {paged:.2f} s; slowest page {slowest * 1000:.0f} ms |")
 
 
+flood_bench(auth)
 simulator_bench()

@@ -80,12 +80,13 @@ pub struct Config {
     #[arg(long, env = "MS_APP_DISPLAY_NAME", default_value = "Tenant Connect")]
     pub ms_app_display_name: String,
 
-    /// Application permissions the connection must have (comma-separated).
+    /// Application permissions the connection must have (comma-separated): the product
+    /// description's two, plus what Graph requires for users, numbers and phone state.
     #[arg(
         long,
         env = "MS_REQUIRED_PERMISSIONS",
         value_delimiter = ',',
-        default_value = "CrossTenantInformation.ReadBasic.All,TeamSettings.ReadWrite.All"
+        default_value = "CrossTenantInformation.ReadBasic.All,TeamSettings.ReadWrite.All,User.Read.All,TeamsTelephoneNumber.ReadWrite.All,TeamsUserConfiguration.Read.All"
     )]
     pub ms_required_permissions: Vec<String>,
 
@@ -100,6 +101,10 @@ pub struct Config {
     /// How often each connected tenant is re-verified, in seconds.
     #[arg(long, env = "HEALTH_INTERVAL_SECONDS", default_value_t = 900)]
     pub health_interval_seconds: u64,
+
+    /// Background jobs this process runs at once; 0: it runs none (it only serves requests).
+    #[arg(long, env = "JOB_WORKERS", default_value_t = 4)]
+    pub job_workers: usize,
 
     /// How long a consent link (setup step 2) stays usable, in minutes.
     #[arg(long, env = "CONSENT_TTL_MINUTES", default_value_t = 15)]
@@ -133,14 +138,83 @@ pub struct Config {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Serve `/metrics` on this address only (e.g. 127.0.0.1:9090) instead of on BIND_ADDR.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// How many reverse proxies in front of the server append the client's address to
+    /// `X-Forwarded-For`; the sign-in throttle counts that entry from the right. 0: the
+    /// address of the TCP peer, and the header is ignored.
+    #[arg(long, env = "TRUSTED_PROXIES", default_value_t = 0)]
+    pub trusted_proxies: usize,
+
+    /// Password hashes (argon2id) run at once, at most. Default: half the cores, at least 1.
+    #[arg(long, env = "PASSWORD_HASH_CONCURRENCY")]
+    pub password_hash_concurrency: Option<usize>,
+
+    /// Start in simulated mode even on a non-loopback BIND_ADDR or an https PUBLIC_URL. The
+    /// simulator's control API has no authentication: never on a network others reach.
+    #[arg(
+        long,
+        env = "ALLOW_SIMULATOR_ON_NETWORK",
+        default_value_t = false,
+        action = clap::ArgAction::SetTrue
+    )]
+    pub allow_simulator_on_network: bool,
 }
 
 impl Config {
+    /// Why simulated mode must not start with these settings, if it must not: the
+    /// simulator's control API (tenants, consent, faults) has no authentication, and it sits
+    /// on the portal's listener.
+    pub fn simulator_exposure(&self) -> Option<String> {
+        if self.microsoft_mode != MicrosoftMode::Simulated || self.allow_simulator_on_network {
+            return None;
+        }
+        let https = self
+            .public_url
+            .as_deref()
+            .is_some_and(|url| url.trim().to_ascii_lowercase().starts_with("https://"));
+        if !self.bind_addr.ip().is_loopback() {
+            Some(format!(
+                "refusing to start: MICROSOFT_MODE=simulated on BIND_ADDR {} would expose the \
+                 simulator's unauthenticated control API to the network; bind to 127.0.0.1, \
+                 use MICROSOFT_MODE=live, or pass --allow-simulator-on-network",
+                self.bind_addr
+            ))
+        } else if https {
+            Some(
+                "refusing to start: MICROSOFT_MODE=simulated with an https PUBLIC_URL looks like \
+                 a deployment, and the simulator's control API has no authentication; use \
+                 MICROSOFT_MODE=live, or pass --allow-simulator-on-network"
+                    .to_owned(),
+            )
+        } else {
+            None
+        }
+    }
+
+    /// Whether browsers reach the portal over https (HSTS is sent then).
+    pub fn is_https(&self) -> bool {
+        self.public_url()
+            .to_ascii_lowercase()
+            .starts_with("https://")
+    }
+
     pub fn public_url(&self) -> String {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("http://{}", self.bind_addr),
         }
+    }
+
+    /// The registered redirect URI of the sign-in that precedes admin consent (step 2).
+    pub fn sign_in_redirect_uri(&self) -> String {
+        format!(
+            "{}/api/v1/tenant-connection/sign-in-callback",
+            self.public_url()
+        )
     }
 
     /// The registered redirect URI of the admin-consent flow.
@@ -158,6 +232,68 @@ impl Config {
                 "sqlite://{}",
                 self.data_dir.join("tenant-connect.db").display()
             ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Settings {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    fn config(args: &[&str]) -> Config {
+        let mut all = vec!["tenant-connect"];
+        all.extend_from_slice(args);
+        Settings::try_parse_from(all)
+            .map(|s| s.config)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn the_simulator_stays_on_loopback_unless_allowed() {
+        for args in [
+            &[][..],
+            &["--bind-addr", "127.0.0.1:8080"],
+            &["--bind-addr", "[::1]:8080"],
+            &["--public-url", "http://localhost:8080"],
+            &["--bind-addr", "0.0.0.0:8080", "--microsoft-mode", "live"],
+            &[
+                "--bind-addr",
+                "0.0.0.0:8080",
+                "--allow-simulator-on-network",
+            ],
+            &[
+                "--public-url",
+                "https://portal.example",
+                "--microsoft-mode",
+                "live",
+            ],
+        ] {
+            assert_eq!(config(args).simulator_exposure(), None, "{args:?}");
+        }
+        for args in [
+            &["--bind-addr", "0.0.0.0:8080"][..],
+            &["--bind-addr", "192.168.1.10:8080"],
+            &["--bind-addr", "[::]:8080"],
+            &["--public-url", "https://portal.example"],
+            &["--public-url", "HTTPS://portal.example"],
+        ] {
+            let reason = config(args).simulator_exposure();
+            assert!(
+                reason
+                    .as_deref()
+                    .is_some_and(|r| r.starts_with("refusing to start")
+                        && !r.contains('\n')
+                        && r.contains("--allow-simulator-on-network")),
+                "{args:?}: {reason:?}"
+            );
         }
     }
 }

@@ -17,6 +17,10 @@ pub enum ApiError {
     /// Well-formed, but a field is missing, unknown, of the wrong type or not acceptable.
     #[error("{0}")]
     InvalidInput(String),
+    /// A field outside the bounds every request must keep (length, characters): refused
+    /// before anything reaches the database or Microsoft.
+    #[error("{0}")]
+    OutOfBounds(String),
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
     #[error("send the body as application/json")]
@@ -29,6 +33,9 @@ pub enum ApiError {
     InvalidCredentials,
     #[error("{0}")]
     Forbidden(String),
+    /// Too many failed sign-ins, or too many at once: try again after `retry_after` seconds.
+    #[error("{detail}")]
+    Throttled { detail: String, retry_after: u64 },
     #[error("{0}")]
     NotFound(String),
     /// The request conflicts with the current state; `code` says how.
@@ -65,11 +72,13 @@ impl ApiError {
         match self {
             ApiError::MalformedBody(_) => "malformed_body",
             ApiError::InvalidInput(_) => "invalid_input",
+            ApiError::OutOfBounds(_) => "out_of_bounds",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Unauthenticated(_) => "unauthenticated",
             ApiError::InvalidCredentials => "invalid_credentials",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::Throttled { .. } => "too_many_requests",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { code, .. } => code,
             ApiError::Unavailable(_) => "unavailable",
@@ -81,11 +90,13 @@ impl ApiError {
         match self {
             ApiError::MalformedBody(_) => "Malformed request body",
             ApiError::InvalidInput(_) => "Invalid input",
+            ApiError::OutOfBounds(_) => "Input out of bounds",
             ApiError::PayloadTooLarge(_) => "Request body too large",
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::Unauthenticated(_) => "Authentication required",
             ApiError::InvalidCredentials => "Sign-in failed",
             ApiError::Forbidden(_) => "Not allowed",
+            ApiError::Throttled { .. } => "Too many requests",
             ApiError::NotFound(_) => "Not found",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::Unavailable(_) => "Service unavailable",
@@ -130,12 +141,13 @@ impl From<diesel::result::Error> for ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            ApiError::MalformedBody(_) | ApiError::OutOfBounds(_) => StatusCode::BAD_REQUEST,
             ApiError::InvalidInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unauthenticated(_) | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -153,6 +165,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         if matches!(self, ApiError::Unauthenticated(_)) {
             response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if let ApiError::Throttled { retry_after, .. } = self {
+            response.insert_header(("Retry-After", retry_after.max(&1).to_string()));
         }
         response
             .content_type("application/problem+json")

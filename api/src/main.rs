@@ -55,6 +55,11 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(config: tenant_connect::config::Config) -> anyhow::Result<()> {
+    if let Some(reason) = config.simulator_exposure() {
+        // One line, and a failing exit, for whatever supervises the process.
+        eprintln!("tenant-connect: {reason}");
+        std::process::exit(2);
+    }
     let demo = config.demo_seed.then(|| config.demo_password.clone());
     let app = Application::build(config)
         .await

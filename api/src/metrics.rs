@@ -1,14 +1,15 @@
 //! Prometheus metrics served at `/metrics`: requests by route and status, with latency
 //! histograms. Routes are labelled by their pattern (`/api/v1/members/{id}`), never the raw
-//! path, so the label set stays small.
+//! path, so the label set stays small. `/metrics` is on the main listener, or, with
+//! `METRICS_ADDR`, on a listener of its own (and then not on the main one).
 
-use std::time::Instant;
+use std::{net::TcpListener, time::Instant};
 
 use actix_web::{
     body::MessageBody,
-    dev::{ServiceRequest, ServiceResponse},
+    dev::{Server, ServiceRequest, ServiceResponse},
     middleware::Next,
-    web, Error, HttpResponse,
+    web, App, Error, HttpResponse, HttpServer,
 };
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
@@ -94,4 +95,19 @@ pub async fn endpoint(metrics: web::Data<Metrics>) -> HttpResponse {
             HttpResponse::InternalServerError().finish()
         }
     }
+}
+
+/// The operators' listener: `/metrics` and nothing else (METRICS_ADDR).
+pub fn serve(listener: TcpListener, metrics: Metrics) -> std::io::Result<Server> {
+    let metrics = web::Data::new(metrics);
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(metrics.clone())
+            .route("/metrics", web::get().to(endpoint))
+    })
+    .workers(1)
+    .shutdown_timeout(5)
+    .disable_signals()
+    .listen(listener)?
+    .run())
 }

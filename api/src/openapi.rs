@@ -8,6 +8,8 @@ use utoipa::{
 
 use crate::routes;
 
+pub mod problems;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -21,13 +23,25 @@ use crate::routes;
     ),
     paths(routes::health::healthz, routes::health::readyz),
     nest((path = "/api/v1", api = V1)),
-    components(schemas(shared::problem::Problem)),
+    components(
+        schemas(shared::problem::Problem),
+        responses(
+            problems::BadRequest,
+            problems::Unauthenticated,
+            problems::Forbidden,
+            problems::NotFound,
+            problems::Conflict,
+            problems::Unprocessable,
+            problems::TooManyRequests,
+        )
+    ),
     modifiers(&BearerAuth),
     tags(
         (name = "Sign-in", description = "Sessions, who am I, and your own password."),
         (name = "Members", description = "The people of your account and their roles."),
         (name = "API tokens", description = "Tokens for integrators, shown once, revocable."),
         (name = "Tenant connection", description = "Connecting your Microsoft 365 tenant: the four setup steps, verification and health."),
+        (name = "Jobs", description = "Long work in the background: status, progress and outcome."),
         (name = "Operations", description = "Health and readiness for operators."),
     )
 )]
@@ -39,6 +53,8 @@ pub struct ApiDoc;
     routes::auth::login,
     routes::auth::me,
     routes::auth::change_password,
+    routes::auth::logout,
+    routes::auth::logout_everywhere,
     routes::members::list,
     routes::members::invite,
     routes::members::update,
@@ -46,6 +62,13 @@ pub struct ApiDoc;
     routes::api_tokens::list,
     routes::api_tokens::create,
     routes::api_tokens::revoke,
+    routes::tenant_connection::get_connection,
+    routes::tenant_connection::setup,
+    routes::tenant_connection::sign_in_callback,
+    routes::tenant_connection::consent_callback,
+    routes::tenant_connection::verify,
+    routes::tenant_connection::disconnect,
+    routes::jobs::get_job,
 ))]
 struct V1;
 

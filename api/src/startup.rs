@@ -1,6 +1,6 @@
 //! Builds the whole server from a [`Config`]: used by `main` and by the tests (on port 0).
 
-use std::{io::Write, net::TcpListener, path::Path, sync::Arc, time::Duration};
+use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{
     dev::Server,
@@ -9,7 +9,7 @@ use actix_web::{
 };
 use anyhow::Context;
 use ms_simulator::{RegisteredApp, Simulator, SimulatorConfig, TenantSeed};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -18,33 +18,46 @@ use crate::{
     config::{Config, MicrosoftMode},
     db::Db,
     domain::{
-        accounts, api_token,
+        accounts,
+        hashing::Hashing,
+        ids::{AccountId, TenantId},
         session::SessionKeys,
         tenant_connection::{self, checks::Requirements, Settings, TenantConnections},
     },
     error::{extractors, ApiError},
-    jobs,
+    jobs::{
+        self,
+        runner::{Runner, RunnerSettings},
+    },
     metrics::{self, Metrics},
     microsoft::{
         client::{CallPolicy, ClientConfig, MicrosoftClient},
         MicrosoftSettings,
     },
     openapi::ApiDoc,
-    request_id, routes, spa,
+    request_id, routes,
+    security_headers::{self, SecurityHeaders},
+    spa,
     state::AppState,
 };
 
 pub struct Application {
     port: u16,
     server: Server,
+    /// `/metrics` on METRICS_ADDR, when set, with its port.
+    metrics_server: Option<(u16, Server)>,
     state: AppState,
 }
 
 impl Application {
     /// Opens the database (migrating it), seeds the demo if asked, binds the listener.
     pub async fn build(mut config: Config) -> anyhow::Result<Application> {
+        if let Some(reason) = config.simulator_exposure() {
+            anyhow::bail!(reason);
+        }
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating DATA_DIR {}", config.data_dir.display()))?;
+        let secret = crate::jwt_secret::resolve(config.jwt_secret.as_ref(), &config.data_dir)?;
         let listener = TcpListener::bind(config.bind_addr)
             .with_context(|| format!("binding {}", config.bind_addr))?;
         let address = listener.local_addr()?;
@@ -63,7 +76,6 @@ impl Application {
             })
             .await??;
         }
-        let secret = jwt_secret(&config)?;
         let metrics = Metrics::new()?;
         let microsoft = MicrosoftSettings::resolve(&config)?;
         let client = MicrosoftClient::new(
@@ -84,6 +96,11 @@ impl Application {
                 secret.expose_secret().as_bytes(),
                 config.jwt_ttl_minutes * 60,
             ),
+            hashing: Hashing::new(
+                config
+                    .password_hash_concurrency
+                    .unwrap_or_else(Hashing::default_concurrency),
+            ),
             config: Arc::new(config),
             connections,
         };
@@ -98,10 +115,20 @@ impl Application {
         if let (Some(sim), true) = (&simulator, state.config.demo_seed) {
             seed_demo_legacy_connection(&state, sim).await?;
         }
+        let metrics_server = match state.config.metrics_addr {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr)
+                    .with_context(|| format!("binding METRICS_ADDR {addr}"))?;
+                let port = listener.local_addr()?.port();
+                Some((port, metrics::serve(listener, metrics.clone())?))
+            }
+            None => None,
+        };
         let server = serve(listener, state.clone(), metrics, simulator)?;
         Ok(Application {
             port: address.port(),
             server,
+            metrics_server,
             state,
         })
     }
@@ -114,13 +141,42 @@ impl Application {
         &self.state
     }
 
-    /// Serves until SIGTERM or SIGINT; in-flight requests are finished first (up to 30 s).
+    /// The port `/metrics` is served on when METRICS_ADDR is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(port, _)| *port)
+    }
+
+    /// Serves until SIGTERM or SIGINT; in-flight requests are finished first (up to 30 s),
+    /// then running jobs (up to 30 s more; the rest go back to the queue).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let tick = Duration::from_secs(self.state.config.health_interval_seconds.clamp(1, 30));
-        let health = tokio::spawn(jobs::health::run(self.state.connections.clone(), tick));
+        let jobs = self.job_runner().map(Runner::start);
+        let metrics = self.metrics_server.map(|(_, server)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         let result = self.server.await;
-        health.abort();
+        if let Some(jobs) = jobs {
+            jobs.stop(Duration::from_secs(30)).await;
+        }
+        if let Some((handle, task)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         result
+    }
+
+    /// This process's job runner (it also schedules the periodic jobs); `None` when
+    /// JOB_WORKERS is 0.
+    pub fn job_runner(&self) -> Option<Runner> {
+        let config = &self.state.config;
+        (config.job_workers > 0).then(|| {
+            let slot = jobs::periodic::health_slot(config.health_interval_seconds);
+            Runner::new(
+                self.state.db.clone(),
+                self.state.connections.clone(),
+                RunnerSettings::new(config.job_workers, Some(slot)),
+            )
+        })
     }
 }
 
@@ -133,6 +189,8 @@ fn serve(
     let openapi = ApiDoc::openapi();
     let body_limit = state.config.max_body_bytes;
     let web_dir = state.config.web_dir.clone();
+    let metrics_here = state.config.metrics_addr.is_none();
+    let headers = web::Data::new(SecurityHeaders::new(&web_dir, state.config.is_https()));
     let state = web::Data::new(state);
     let metrics = web::Data::new(metrics);
     let server = HttpServer::new(move || {
@@ -144,6 +202,8 @@ fn serve(
             .wrap(from_fn(metrics::middleware))
             .wrap(TracingLogger::default())
             .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
+            .wrap(from_fn(security_headers::middleware))
+            .app_data(headers.clone())
             .app_data(state.clone())
             .app_data(metrics.clone())
             .app_data(
@@ -156,7 +216,22 @@ fn serve(
             .app_data(web::PayloadConfig::default().limit(body_limit))
             .service(routes::health::healthz)
             .service(routes::health::readyz)
-            .route("/metrics", web::get().to(metrics::endpoint))
+            .configure(|cfg| {
+                // On METRICS_ADDR instead, when set: not on the public listener.
+                if metrics_here {
+                    cfg.route("/metrics", web::get().to(metrics::endpoint));
+                } else {
+                    // Not the web app either: a scraper pointed here gets a plain 404.
+                    cfg.route(
+                        "/metrics",
+                        web::to(|| async {
+                            Err::<HttpResponse, _>(ApiError::NotFound(
+                                "There is no such endpoint.".to_owned(),
+                            ))
+                        }),
+                    );
+                }
+            })
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", openapi.clone()))
             .route(
                 "/docs",
@@ -192,7 +267,7 @@ fn simulator(config: &Config, microsoft: &MicrosoftSettings) -> anyhow::Result<S
             client_id: microsoft.client_id.clone(),
             client_secret: microsoft.client_secret.clone(),
             display_name: config.ms_app_display_name.clone(),
-            redirect_uris: vec![config.consent_redirect_uri()],
+            redirect_uris: vec![config.sign_in_redirect_uri(), config.consent_redirect_uri()],
             permissions: config.ms_required_permissions.clone(),
         },
         tenants: vec![
@@ -226,9 +301,14 @@ async fn seed_demo_legacy_connection(
             let Some(account) = crate::db::accounts::find_by_name(conn, "Fabrikam")? else {
                 return Ok(());
             };
+            let (Some(account_id), Some(tenant_id)) =
+                (AccountId::parse(&account.id), TenantId::parse(&tenant_id))
+            else {
+                return Ok(());
+            };
             tenant_connection::mark_legacy(
                 conn,
-                &account.id,
+                &account_id,
                 &tenant_id,
                 Some(&name),
                 &format!("teams-admin@{domain}"),
@@ -246,7 +326,8 @@ fn connection_settings(config: &Config, microsoft: &MicrosoftSettings) -> Settin
             app_display_name: config.ms_app_display_name.clone(),
         },
         client_id: microsoft.client_id.clone(),
-        redirect_uri: config.consent_redirect_uri(),
+        sign_in_redirect_uri: config.sign_in_redirect_uri(),
+        consent_redirect_uri: config.consent_redirect_uri(),
         role_assignment_url: microsoft.role_assignment_url(&config.public_url()),
         consent_ttl: chrono::Duration::minutes(
             i64::try_from(config.consent_ttl_minutes).unwrap_or(15),
@@ -256,37 +337,4 @@ fn connection_settings(config: &Config, microsoft: &MicrosoftSettings) -> Settin
             i64::try_from(config.health_interval_seconds).unwrap_or(900),
         ),
     }
-}
-
-/// `JWT_SECRET`, or the one kept in DATA_DIR (made on first run, readable by the owner only).
-fn jwt_secret(config: &Config) -> anyhow::Result<SecretString> {
-    if let Some(secret) = &config.jwt_secret {
-        anyhow::ensure!(
-            secret.expose_secret().len() >= 32,
-            "JWT_SECRET must have at least 32 characters"
-        );
-        return Ok(secret.clone());
-    }
-    let path = config.data_dir.join("jwt-secret");
-    if path.is_file() {
-        let kept = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        return Ok(SecretString::from(kept.trim()));
-    }
-    let secret = api_token::random_secret(64);
-    write_private(&path, &secret)?;
-    tracing::info!(path = %path.display(), "generated a JWT secret");
-    Ok(SecretString::from(secret))
-}
-
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(contents.as_bytes())?;
-    Ok(())
 }

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use crate::{
     config::Config,
     db::Db,
-    domain::{session::SessionKeys, tenant_connection::TenantConnections},
+    domain::{hashing::Hashing, session::SessionKeys, tenant_connection::TenantConnections},
 };
 
 /// What every handler may need. Cheap to clone.
@@ -11,6 +11,8 @@ use crate::{
 pub struct AppState {
     pub db: Db,
     pub sessions: SessionKeys,
+    /// Where password hashes run, a few at a time.
+    pub hashing: Hashing,
     pub config: Arc<Config>,
     pub connections: TenantConnections,
 }

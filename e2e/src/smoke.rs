@@ -58,7 +58,15 @@ pub async fn run(base_url: &str, email: &str, password: &str) -> Vec<Outcome> {
                 record(&name, result);
             }
         }
+        record(
+            "POST /api/v1/auth/logout ends the session on the server",
+            smoke.logout(session).await,
+        );
     }
+    record(
+        "responses carry nosniff and a frame-ancestors policy",
+        smoke.security_headers().await,
+    );
     record("GET /metrics serves Prometheus text", smoke.metrics().await);
     outcomes
 }
@@ -189,6 +197,37 @@ impl Smoke {
             results.push((name, result));
         }
         results
+    }
+
+    async fn logout(&self, session: &LoginResponse) -> Result<(), String> {
+        let token = Some(session.access_token.as_str());
+        let response = self
+            .call(Method::POST, "/api/v1/auth/logout", token)
+            .await?;
+        expect_status(&response, StatusCode::NO_CONTENT)?;
+        let after = self.call(Method::GET, "/api/v1/me", token).await?;
+        expect_problem(after, StatusCode::UNAUTHORIZED, "unauthenticated").await
+    }
+
+    async fn security_headers(&self) -> Result<(), String> {
+        for path in ["/", "/api/v1/me"] {
+            let response = self.call(Method::GET, path, None).await?;
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            if header("x-content-type-options") != "nosniff" {
+                return Err(format!("{path}: no X-Content-Type-Options: nosniff"));
+            }
+            if !header("content-security-policy").contains("frame-ancestors 'none'") {
+                return Err(format!("{path}: no frame-ancestors 'none' in the CSP"));
+            }
+        }
+        Ok(())
     }
 
     async fn metrics(&self) -> Result<(), String> {

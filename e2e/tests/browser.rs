@@ -10,6 +10,8 @@ use browser_support::{browser, save_screenshot, sign_in, start_chromedriver, tex
 use fantoccini::Locator;
 
 mod browser_support;
+#[path = "browser/security.rs"]
+mod security;
 #[path = "browser/tenant_connection.rs"]
 mod tenant_connection;
 

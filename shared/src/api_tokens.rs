@@ -16,6 +16,9 @@ dto! {
         pub last_used_at: Option<DateTime<Utc>>,
         /// Set once revoked; a revoked token is refused.
         pub revoked_at: Option<DateTime<Utc>>,
+        /// When the token stops working; `null`: it never expires.
+        #[serde(default)]
+        pub expires_at: Option<DateTime<Utc>>,
     }
 }
 
@@ -23,9 +26,12 @@ dto! {
     /// Create an API token.
     #[serde(deny_unknown_fields)]
     pub struct CreateApiTokenRequest {
-        /// What it is for, e.g. "Billing export".
+        /// What it is for, e.g. "Billing export": 1 to 100 characters.
         pub name: String,
         pub role: Role,
+        /// When the token stops working (in the future); omitted or `null`: never.
+        #[serde(default)]
+        pub expires_at: Option<DateTime<Utc>>,
     }
 }
 

@@ -16,6 +16,7 @@ macro_rules! dto {
 
 pub mod api_tokens;
 pub mod auth;
+pub mod jobs;
 pub mod members;
 pub mod problem;
 pub mod role;

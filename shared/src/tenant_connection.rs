@@ -73,8 +73,15 @@ pub enum CheckKey {
     PermissionsGranted,
     /// The app holds the Teams Communications Administrator role.
     DirectoryRoleAssigned,
-    /// The tenant's name can be read.
+    /// The tenant's name can be read (CrossTenantInformation.ReadBasic.All).
     TenantReadable,
+    /// The tenant's users can be read, for the user sync (User.Read.All).
+    UsersReadable,
+    /// The tenant's Teams phone numbers can be read, for numbers and provisioning
+    /// (TeamsTelephoneNumber.ReadWrite.All).
+    NumbersReadable,
+    /// Each user's Teams phone configuration can be read (TeamsUserConfiguration.Read.All).
+    PhoneStateReadable,
 }
 
 dto! {
@@ -127,6 +134,15 @@ dto! {
 }
 
 dto! {
+    /// A Microsoft Graph application permission the app needs, and what it is for.
+    pub struct AppPermission {
+        /// e.g. `User.Read.All`.
+        pub name: String,
+        pub purpose: String,
+    }
+}
+
+dto! {
     /// Our app as customers see it in Entra ID (setup step 3).
     pub struct AppRegistration {
         pub display_name: String,
@@ -135,6 +151,8 @@ dto! {
         pub role_name: String,
         /// Where an admin assigns the role (Entra ID, or the simulator's Entra page).
         pub role_assignment_url: String,
+        /// The application permissions admin consent grants, each with its purpose.
+        pub permissions: Vec<AppPermission>,
     }
 }
 
@@ -192,7 +210,8 @@ dto! {
 }
 
 dto! {
-    /// Where to send the browser for step 2.
+    /// Where to send the browser for step 2: Microsoft's sign-in, which returns to the portal
+    /// and goes on to admin consent for the signed-in person's tenant.
     pub struct SetupResponse {
         pub consent_url: String,
         /// The link works once, until then.

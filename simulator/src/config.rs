@@ -4,10 +4,14 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-/// Default application permissions (the product description's list).
-pub const DEFAULT_PERMISSIONS: [&str; 2] = [
+/// Default application permissions (CONTRACT.md section 5): the product description's two, plus
+/// what Graph requires for user sync, numbers and each user's Teams phone state.
+pub const DEFAULT_PERMISSIONS: [&str; 5] = [
     "CrossTenantInformation.ReadBasic.All",
     "TeamSettings.ReadWrite.All",
+    "User.Read.All",
+    "TeamsTelephoneNumber.ReadWrite.All",
+    "TeamsUserConfiguration.Read.All",
 ];
 
 pub struct SimulatorConfig {

@@ -100,6 +100,7 @@ fn tenant_json(t: &Tenant) -> Value {
         "id": t.id,
         "name": t.name,
         "domain": t.domain,
+        "kind": if t.personal { "personal" } else { "organization" },
         "service_principal": sp,
         "users_count": t.users.len(),
         "admins": admins,
@@ -226,6 +227,45 @@ async fn directory_role(
 #[serde(deny_unknown_fields)]
 struct ConsentChange {
     granted: bool,
+    /// With `granted: true`: exactly these application permissions (a tenant that consented to
+    /// an older, shorter list); without: the app's registered list.
+    #[serde(default)]
+    permissions: Option<Vec<String>>,
+}
+
+/// Most permissions a partial grant may list.
+const MAX_PERMISSIONS: usize = 20;
+
+/// `Resource.Operation[.Constraint...]`: letters and digits, at least two dot-separated parts.
+fn permission_like(name: &str) -> bool {
+    name.len() <= 100
+        && name.split('.').count() >= 2
+        && name.split('.').all(|part| {
+            part.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && part.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+}
+
+/// The validated, de-duplicated list, or the 400 explaining what is wrong.
+fn validate_permissions(list: &[String]) -> Result<Vec<String>, Box<HttpResponse>> {
+    if list.len() > MAX_PERMISSIONS {
+        return Err(Box::new(bad_request(format!(
+            "permissions must list at most {MAX_PERMISSIONS} entries"
+        ))));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    for p in list {
+        let p = p.trim();
+        if !permission_like(p) {
+            return Err(Box::new(bad_request(format!(
+                "'{p}' is not a permission name (like User.Read.All)"
+            ))));
+        }
+        if !out.iter().any(|x| x == p) {
+            out.push(p.to_string());
+        }
+    }
+    Ok(out)
 }
 
 async fn consent(
@@ -237,16 +277,33 @@ async fn consent(
         Ok(c) => c,
         Err(r) => return *r,
     };
+    let permissions = match (&change.permissions, change.granted) {
+        (None, _) => None,
+        (Some(_), false) => {
+            return bad_request("permissions may only be given with \"granted\": true")
+        }
+        (Some(list), true) => match validate_permissions(list) {
+            Ok(list) => Some(list),
+            Err(res) => return *res,
+        },
+    };
     let id = path.into_inner();
     let app = &sim.inner.app;
     let mut world = sim.write();
     let Some(t) = world.tenant_mut(&id) else {
         return unknown_tenant(&id);
     };
-    if change.granted {
-        t.consent(&app.client_id, &app.display_name, &app.permissions);
-    } else {
-        t.revoke();
+    if t.personal && change.granted {
+        return error(
+            StatusCode::CONFLICT,
+            "personal_accounts",
+            "personal Microsoft accounts have no directory to grant admin consent for",
+        );
+    }
+    match (change.granted, permissions) {
+        (true, Some(list)) => t.set_permissions(&app.client_id, &app.display_name, &list),
+        (true, None) => t.consent(&app.client_id, &app.display_name, &app.permissions),
+        (false, _) => t.revoke(),
     }
     HttpResponse::Ok().json(tenant_json(t))
 }

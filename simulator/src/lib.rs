@@ -25,9 +25,10 @@ use std::{
 use actix_web::web;
 
 pub use config::{RegisteredApp, SimulatorConfig, TenantSeed, DEFAULT_PERMISSIONS};
+pub use identity::session::{COOKIE as SIGN_IN_COOKIE, COOKIE_PATH as SIGN_IN_COOKIE_PATH};
 pub use state::{
-    GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR, TEAMS_COMMUNICATIONS_ADMINISTRATOR,
-    TEAMS_PHONE_SKU,
+    GLOBAL_ADMINISTRATOR, PERSONAL_ACCOUNTS_TENANT_ID, PERSONAL_USER_UPN,
+    PRIVILEGED_ROLE_ADMINISTRATOR, TEAMS_COMMUNICATIONS_ADMINISTRATOR, TEAMS_PHONE_SKU,
 };
 
 /// The simulator: cheap to clone, all clones share one world.
@@ -43,6 +44,8 @@ struct Inner {
     token_lifetime: Duration,
     state: RwLock<state::State>,
     faults: Mutex<faults::Faults>,
+    /// Authorization codes and sign-in sessions (never held together with `state`).
+    sessions: Mutex<identity::session::Sessions>,
 }
 
 impl Simulator {
@@ -55,6 +58,15 @@ impl Simulator {
             }
             world.tenants.push(seed::build_tenant(seed));
         }
+        // The personal Microsoft accounts "tenant", always present, after the seeded ones.
+        let personal = seed::build_personal_tenant();
+        if world.tenant(&personal.domain).is_some() {
+            anyhow::bail!(
+                "a seed tenant uses the domain {}, reserved for personal Microsoft accounts",
+                personal.domain
+            );
+        }
+        world.tenants.push(personal);
         Ok(Simulator {
             inner: Arc::new(Inner {
                 app: config.app,
@@ -63,6 +75,7 @@ impl Simulator {
                 token_lifetime: config.token_lifetime,
                 state: RwLock::new(world),
                 faults: Mutex::new(faults::Faults::default()),
+                sessions: Mutex::new(identity::session::Sessions::default()),
             }),
         })
     }
@@ -123,14 +136,23 @@ impl Simulator {
     fn faults(&self) -> MutexGuard<'_, faults::Faults> {
         self.inner.faults.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    fn sessions(&self) -> MutexGuard<'_, identity::session::Sessions> {
+        self.inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl Simulator {
-    /// (id, name, domain) of each tenant, for start-up banners.
+    /// (id, name, domain) of each organization tenant, for start-up banners (the personal
+    /// accounts tenant is not listed).
     pub fn tenant_summaries(&self) -> Vec<(String, String, String)> {
         self.read()
             .tenants
             .iter()
+            .filter(|t| !t.personal)
             .map(|t| (t.id.clone(), t.name.clone(), t.domain.clone()))
             .collect()
     }

@@ -4,7 +4,9 @@ use std::{net::SocketAddr, time::Duration};
 
 use actix_web::{App, HttpServer};
 use clap::Parser;
-use ms_simulator::{RegisteredApp, Simulator, SimulatorConfig, TenantSeed};
+use ms_simulator::{
+    RegisteredApp, Simulator, SimulatorConfig, TenantSeed, DEFAULT_PERMISSIONS, PERSONAL_USER_UPN,
+};
 use secrecy::SecretString;
 
 /// A simulator of the Microsoft identity platform and the Graph subset Tenant Connect calls.
@@ -41,13 +43,9 @@ struct Args {
         default_value = "http://127.0.0.1:8080/api/v1/tenant-connection/callback"
     )]
     redirect_uris: Vec<String>,
-    /// Application permissions the app requests (comma list).
-    #[arg(
-        long,
-        env = "SIM_PERMISSIONS",
-        value_delimiter = ',',
-        default_value = "CrossTenantInformation.ReadBasic.All,TeamSettings.ReadWrite.All"
-    )]
+    /// Application permissions the app requests (comma list). Default: the five of CONTRACT.md
+    /// section 5 (ms_simulator::DEFAULT_PERMISSIONS).
+    #[arg(long, env = "SIM_PERMISSIONS", value_delimiter = ',')]
     permissions: Vec<String>,
     /// Tenants seeded at start (the first is the demo Contoso).
     #[arg(long, env = "SIM_TENANTS", default_value_t = 1)]
@@ -69,6 +67,15 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    let mut permissions: Vec<String> = args
+        .permissions
+        .iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    if permissions.is_empty() {
+        permissions = DEFAULT_PERMISSIONS.iter().map(|p| p.to_string()).collect();
+    }
     let tenants = (0..args.tenants)
         .map(|n| TenantSeed::numbered(n, args.users_per_tenant))
         .collect();
@@ -78,12 +85,7 @@ async fn main() -> anyhow::Result<()> {
             client_secret: args.client_secret,
             display_name: args.app_name,
             redirect_uris: args.redirect_uris,
-            permissions: args
-                .permissions
-                .into_iter()
-                .map(|p| p.trim().to_string())
-                .filter(|p| !p.is_empty())
-                .collect(),
+            permissions,
         },
         tenants,
         operation_delay: Duration::from_millis(args.operation_delay_ms),
@@ -104,9 +106,14 @@ async fn main() -> anyhow::Result<()> {
     println!("  control API:               {origin}/_microsoft/control/tenants");
     println!("  client id:                 {}", args.client_id);
     println!(
+        "  sign-in (OpenID Connect):  {origin}/_microsoft/login/organizations/oauth2/v2.0/authorize?client_id={}&response_type=code&scope=openid%20profile%20email&redirect_uri=...&code_challenge=...&code_challenge_method=S256",
+        args.client_id
+    );
+    println!(
         "  admin consent:             {origin}/_microsoft/login/organizations/v2.0/adminconsent?client_id={}&scope=https://graph.microsoft.com/.default&redirect_uri=...",
         args.client_id
     );
+    println!("  personal account:          {PERSONAL_USER_UPN}");
     for t in sim.tenant_summaries() {
         println!(
             "  tenant {} {} ({}) - Entra roles page: {origin}/_microsoft/entra/{}/roles",

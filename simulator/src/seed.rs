@@ -11,7 +11,8 @@ use crate::{
     config::TenantSeed,
     state::{
         NumberAssignment, NumberType, Tenant, User, E3_SKU, E5_SKU, GLOBAL_ADMINISTRATOR,
-        PRIVILEGED_ROLE_ADMINISTRATOR, TEAMS_PHONE_SKU,
+        PERSONAL_ACCOUNTS_DOMAIN, PERSONAL_ACCOUNTS_TENANT_ID, PERSONAL_ACCOUNTS_TENANT_NAME,
+        PERSONAL_USER_UPN, PRIVILEGED_ROLE_ADMINISTRATOR, TEAMS_PHONE_SKU,
     },
 };
 
@@ -132,6 +133,7 @@ pub fn build_tenant(seed: &TenantSeed) -> Tenant {
         id,
         name: seed.name.clone(),
         domain: seed.domain.to_ascii_lowercase(),
+        personal: false,
         country,
         created: now - ChronoDuration::days(900),
         users: Vec::with_capacity(seed.users.max(3)),
@@ -213,6 +215,40 @@ pub fn build_tenant(seed: &TenantSeed) -> Tenant {
         });
     }
     seed_numbers(&mut tenant);
+    tenant
+}
+
+/// The personal Microsoft accounts "tenant" (every consumer account's `tid`), with one user.
+pub fn build_personal_tenant() -> Tenant {
+    let created = Utc::now() - ChronoDuration::days(2000);
+    let mut tenant = Tenant {
+        id: PERSONAL_ACCOUNTS_TENANT_ID.to_string(),
+        name: PERSONAL_ACCOUNTS_TENANT_NAME.to_string(),
+        domain: PERSONAL_ACCOUNTS_DOMAIN.to_string(),
+        personal: true,
+        country: "US",
+        created,
+        users: Vec::with_capacity(1),
+        by_id: HashMap::with_capacity(1),
+        by_upn: HashMap::with_capacity(1),
+        service_principal: None,
+        role_assignments: Vec::new(),
+        numbers: Vec::new(),
+        operations: HashMap::new(),
+        pending: Vec::new(),
+    };
+    tenant.push_user(User {
+        // Personal accounts' object ids start with 16 zero hex digits (they wrap the account's PUID).
+        id: "00000000-0000-0000-5a1e-7c3b9d2f4e61".into(),
+        upn: PERSONAL_USER_UPN.into(),
+        display_name: "Alex Personal".into(),
+        usage_location: None,
+        account_enabled: true,
+        licenses: Vec::new(),
+        enterprise_voice: false,
+        created,
+        modified: created,
+    });
     tenant
 }
 

@@ -15,6 +15,14 @@ pub const TEAMS_COMMUNICATIONS_ADMINISTRATOR: &str = "baf37b3a-610e-45da-9e62-d9
 pub const TEAMS_ADMINISTRATOR: &str = "69091246-20e8-4a56-aa4d-066075b2a7a8";
 pub const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 
+/// The tenant id of every personal Microsoft account (consumer "tenant"); a portal must refuse it.
+pub const PERSONAL_ACCOUNTS_TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+pub const PERSONAL_ACCOUNTS_TENANT_NAME: &str = "Microsoft Accounts";
+/// The identity provider Microsoft names for personal accounts (e.g. in AADSTS50020).
+pub const PERSONAL_ACCOUNTS_DOMAIN: &str = "live.com";
+/// The seeded personal account.
+pub const PERSONAL_USER_UPN: &str = "alex.personal@outlook.com";
+
 /// Microsoft Teams Phone Standard.
 pub const TEAMS_PHONE_SKU: &str = "e43b5b99-8dfb-405f-9987-dc307f34bcbd";
 /// Office 365 E5.
@@ -164,6 +172,9 @@ pub struct Tenant {
     pub id: String,
     pub name: String,
     pub domain: String,
+    /// The personal Microsoft accounts "tenant" (`PERSONAL_ACCOUNTS_TENANT_ID`): its users sign
+    /// in, but nobody in it can grant admin consent and the control API does not consent for it.
+    pub personal: bool,
     pub country: &'static str,
     pub created: DateTime<Utc>,
     /// In creation order; paging is by offset into this vector.
@@ -250,6 +261,16 @@ impl Tenant {
                     created: Utc::now(),
                 });
             }
+        }
+    }
+
+    /// Sets the granted application permissions to exactly `permissions` (the control API's
+    /// partial grant: a tenant that consented to an older, shorter list), creating our service
+    /// principal if there is none.
+    pub fn set_permissions(&mut self, app_id: &str, display_name: &str, permissions: &[String]) {
+        match &mut self.service_principal {
+            Some(sp) => sp.roles = permissions.to_vec(),
+            None => self.consent(app_id, display_name, permissions),
         }
     }
 
@@ -430,6 +451,19 @@ impl State {
 
     pub fn tenant_mut(&mut self, id_or_domain: &str) -> Option<&mut Tenant> {
         self.tenants.iter_mut().find(|t| matches(t, id_or_domain))
+    }
+
+    /// A user by UPN (or object id) in any tenant: the tenant named by `prefer` is searched
+    /// first (UPNs are unique across the simulated world, as each tenant has its own domain).
+    pub fn find_user(&self, upn: &str, prefer: Option<&str>) -> Option<(&Tenant, &User)> {
+        let preferred = prefer
+            .and_then(|id| self.tenant(id))
+            .and_then(|t| t.user(upn).map(|u| (t, u)));
+        preferred.or_else(|| {
+            self.tenants
+                .iter()
+                .find_map(|t| t.user(upn).map(|u| (t, u)))
+        })
     }
 }
 

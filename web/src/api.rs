@@ -138,6 +138,16 @@ pub async fn change_password(
     request(Method::POST, "/me/password", Some(token), Some(body)).await
 }
 
+/// POST /auth/logout: ends this session on the server.
+pub async fn logout(token: &str) -> Result<(), ApiError> {
+    request::<(), _>(Method::POST, "/auth/logout", Some(token), None).await
+}
+
+/// POST /auth/logout-everywhere: ends every session of the signed-in person.
+pub async fn logout_everywhere(token: &str) -> Result<(), ApiError> {
+    request::<(), _>(Method::POST, "/auth/logout-everywhere", Some(token), None).await
+}
+
 /// GET /members
 pub async fn list_members(token: &str) -> Result<Vec<Member>, ApiError> {
     request::<(), _>(Method::GET, "/members", Some(token), None).await

@@ -22,6 +22,8 @@ pub struct ApiTokenRow {
     pub created_at: NaiveDateTime,
     pub last_used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+    /// After this the token is refused; `None`: it never expires.
+    pub expires_at: Option<NaiveDateTime>,
 }
 
 pub fn insert(conn: &mut DbConn, row: &ApiTokenRow) -> QueryResult<()> {
@@ -48,7 +50,8 @@ pub fn find(conn: &mut DbConn, account_id: &str, id: &str) -> QueryResult<Option
         .optional()
 }
 
-/// The unrevoked token with this hash, with its account.
+/// The unrevoked token with this hash, with its account (expired or not: the caller says
+/// which it is).
 pub fn find_active_by_hash(
     conn: &mut DbConn,
     hash: &str,

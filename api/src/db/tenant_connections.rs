@@ -3,19 +3,65 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use shared::tenant_connection::ConnectionState;
 
 use super::{
     schema::{connection_events, consent_states, tenant_connections},
-    DbConn,
+    text_column, DbConn,
 };
+use crate::domain::ids::{AccountId, TenantId, UserId};
+
+/// A connection state as stored: its snake_case name; an unknown name fails to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct StoredState(pub ConnectionState);
+
+impl StoredState {
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            ConnectionState::NotConnected => "not_connected",
+            ConnectionState::Legacy => "legacy",
+            ConnectionState::ConsentPending => "consent_pending",
+            ConnectionState::ConsentGranted => "consent_granted",
+            ConnectionState::Connected => "connected",
+            ConnectionState::NeedsAttention => "needs_attention",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<StoredState> {
+        ALL_STATES
+            .into_iter()
+            .map(StoredState)
+            .find(|s| s.name() == name)
+    }
+}
+
+const ALL_STATES: [ConnectionState; 6] = [
+    ConnectionState::NotConnected,
+    ConnectionState::Legacy,
+    ConnectionState::ConsentPending,
+    ConnectionState::ConsentGranted,
+    ConnectionState::Connected,
+    ConnectionState::NeedsAttention,
+];
+
+/// States whose tenant is in use, and so watched by the health check.
+const WATCHED: [StoredState; 2] = [
+    StoredState(ConnectionState::Connected),
+    StoredState(ConnectionState::NeedsAttention),
+];
+
+text_column!(StoredState, |s| s.name(), |text| StoredState::parse(&text));
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = tenant_connections, treat_none_as_null = true)]
 pub struct ConnectionRow {
-    pub account_id: String,
-    pub state: String,
-    pub claimed_tenant_id: Option<String>,
-    pub tenant_id: Option<String>,
+    pub account_id: AccountId,
+    pub state: StoredState,
+    /// The tenant a proven consent named (the signed-in person's `tid`); verify confirms it.
+    pub claimed_tenant_id: Option<TenantId>,
+    /// Confirmed by the `tid` of an app token Microsoft issued.
+    pub tenant_id: Option<TenantId>,
     pub tenant_name: Option<String>,
     pub consent_granted_at: Option<NaiveDateTime>,
     pub connected_at: Option<NaiveDateTime>,
@@ -28,10 +74,10 @@ pub struct ConnectionRow {
 }
 
 impl ConnectionRow {
-    pub fn new(account_id: &str, now: NaiveDateTime) -> ConnectionRow {
+    pub fn new(account_id: &AccountId, now: NaiveDateTime) -> ConnectionRow {
         ConnectionRow {
-            account_id: account_id.to_owned(),
-            state: "not_connected".to_owned(),
+            account_id: account_id.clone(),
+            state: StoredState(ConnectionState::NotConnected),
             claimed_tenant_id: None,
             tenant_id: None,
             tenant_name: None,
@@ -47,7 +93,7 @@ impl ConnectionRow {
     }
 }
 
-pub fn find(conn: &mut DbConn, account_id: &str) -> QueryResult<Option<ConnectionRow>> {
+pub fn find(conn: &mut DbConn, account_id: &AccountId) -> QueryResult<Option<ConnectionRow>> {
     tenant_connections::table
         .find(account_id)
         .select(ConnectionRow::as_select())
@@ -71,8 +117,8 @@ pub fn save(conn: &mut DbConn, row: &ConnectionRow) -> QueryResult<()> {
 /// Whether another account has this tenant, connected or named by its latest consent.
 pub fn tenant_held_elsewhere(
     conn: &mut DbConn,
-    tenant: &str,
-    account_id: &str,
+    tenant: &TenantId,
+    account_id: &AccountId,
 ) -> QueryResult<bool> {
     let held: i64 = tenant_connections::table
         .filter(tenant_connections::account_id.ne(account_id))
@@ -90,7 +136,7 @@ pub fn tenant_held_elsewhere(
 /// whichever process runs it.
 pub fn try_lease_verification(
     conn: &mut DbConn,
-    account_id: &str,
+    account_id: &AccountId,
     now: NaiveDateTime,
     until: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -114,7 +160,7 @@ pub fn due_for_health_check(
     now: NaiveDateTime,
 ) -> QueryResult<Vec<ConnectionRow>> {
     tenant_connections::table
-        .filter(tenant_connections::state.eq_any(["connected", "needs_attention"]))
+        .filter(tenant_connections::state.eq_any(WATCHED))
         .filter(tenant_connections::next_health_check_at.le(now))
         .select(ConnectionRow::as_select())
         .load(conn)
@@ -123,7 +169,7 @@ pub fn due_for_health_check(
 /// Claims one due health check by moving its time forward, if no other process did first.
 pub fn claim_health_check(
     conn: &mut DbConn,
-    account_id: &str,
+    account_id: &AccountId,
     seen: NaiveDateTime,
     next: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -139,26 +185,31 @@ pub fn claim_health_check(
 
 /// Makes every connected tenant's health check due at `at`.
 pub fn make_all_due(conn: &mut DbConn, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(
-        tenant_connections::table
-            .filter(tenant_connections::state.eq_any(["connected", "needs_attention"])),
-    )
-    .set(tenant_connections::next_health_check_at.eq(at))
-    .execute(conn)
-    .map(|_| ())
+    diesel::update(tenant_connections::table.filter(tenant_connections::state.eq_any(WATCHED)))
+        .set(tenant_connections::next_health_check_at.eq(at))
+        .execute(conn)
+        .map(|_| ())
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = consent_states)]
 pub struct ConsentStateRow {
     pub state_hash: String,
-    pub account_id: String,
-    pub user_id: String,
+    pub account_id: AccountId,
+    pub user_id: UserId,
+    /// SHA-256 of the browser-binding cookie, which is also the PKCE code verifier.
     pub binding_hash: String,
-    pub previous_state: String,
+    pub previous_state: StoredState,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+    /// When the attempt ended (consent answered, or refused on the way).
     pub used_at: Option<NaiveDateTime>,
+    /// Sent with the sign-in; the ID token must carry it back.
+    pub nonce: String,
+    pub signed_in_at: Option<NaiveDateTime>,
+    /// The `tid` of the validated ID token: the only tenant this attempt may consent for.
+    pub signed_in_tenant_id: Option<TenantId>,
+    pub signed_in_user: Option<String>,
 }
 
 pub fn insert_consent_state(conn: &mut DbConn, row: &ConsentStateRow) -> QueryResult<()> {
@@ -177,6 +228,51 @@ pub fn find_consent_state(
         .select(ConsentStateRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// Marks the sign-in leg of an attempt taken; false when it was taken already or the attempt
+/// ended (a replay racing the first use).
+pub fn take_sign_in(conn: &mut DbConn, state_hash: &str, at: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(
+        consent_states::table
+            .filter(consent_states::state_hash.eq(state_hash))
+            .filter(consent_states::signed_in_at.is_null())
+            .filter(consent_states::used_at.is_null()),
+    )
+    .set(consent_states::signed_in_at.eq(at))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Records who the validated ID token says signed in.
+pub fn record_sign_in(
+    conn: &mut DbConn,
+    state_hash: &str,
+    tenant: &TenantId,
+    user: &str,
+) -> QueryResult<()> {
+    diesel::update(consent_states::table.filter(consent_states::state_hash.eq(state_hash)))
+        .set((
+            consent_states::signed_in_tenant_id.eq(tenant),
+            consent_states::signed_in_user.eq(user),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Deletes attempts that expired before `before`: they can no longer be used, and the
+/// history keeps what happened. A pending connection keeps its attempts until its expired
+/// attempt has been closed (the attempt is what says where the connection returns to).
+pub fn purge_consent_states(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    let pending = tenant_connections::table
+        .filter(tenant_connections::state.eq(StoredState(ConnectionState::ConsentPending)))
+        .select(tenant_connections::account_id);
+    diesel::delete(
+        consent_states::table
+            .filter(consent_states::expires_at.lt(before))
+            .filter(diesel::dsl::not(consent_states::account_id.eq_any(pending))),
+    )
+    .execute(conn)
 }
 
 /// Marks a state used; false when it was used already (a replay racing the first use).
@@ -198,7 +294,7 @@ pub fn use_consent_state(
 /// The account's latest consent attempt.
 pub fn latest_consent_state(
     conn: &mut DbConn,
-    account_id: &str,
+    account_id: &AccountId,
 ) -> QueryResult<Option<ConsentStateRow>> {
     consent_states::table
         .filter(consent_states::account_id.eq(account_id))
@@ -212,7 +308,7 @@ pub fn latest_consent_state(
 #[diesel(table_name = connection_events)]
 pub struct EventRow {
     pub id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub at: NaiveDateTime,
     pub actor: String,
     pub kind: String,
@@ -226,11 +322,50 @@ pub fn insert_event(conn: &mut DbConn, row: &EventRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn events(conn: &mut DbConn, account_id: &str, limit: i64) -> QueryResult<Vec<EventRow>> {
+pub fn events(conn: &mut DbConn, account_id: &AccountId, limit: i64) -> QueryResult<Vec<EventRow>> {
     connection_events::table
         .filter(connection_events::account_id.eq(account_id))
         .order((connection_events::at.desc(), connection_events::id.desc()))
         .limit(limit)
         .select(EventRow::as_select())
         .load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use diesel::{sql_types::Text, Connection, SqliteConnection};
+
+    use super::*;
+
+    fn read<T>(conn: &mut SqliteConnection, stored: &str) -> QueryResult<T>
+    where
+        T: diesel::deserialize::FromSqlRow<Text, diesel::sqlite::Sqlite> + 'static,
+    {
+        diesel::select(diesel::dsl::sql::<Text>(&format!("'{stored}'"))).get_result(conn)
+    }
+
+    #[test]
+    fn stored_states_and_ids_read_back_or_fail_loudly() {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let state: StoredState = read(&mut conn, "needs_attention").unwrap();
+        assert_eq!(state, StoredState(ConnectionState::NeedsAttention));
+        // An unknown stored value is an error, never a silent `not_connected`.
+        assert!(read::<StoredState>(&mut conn, "connectd").is_err());
+        assert!(read::<StoredState>(&mut conn, "").is_err());
+
+        let tenant: TenantId = read(&mut conn, "72f988bf-86f1-41af-91ab-2d7cd011db47").unwrap();
+        assert_eq!(tenant.as_str(), "72f988bf-86f1-41af-91ab-2d7cd011db47");
+        assert!(read::<TenantId>(&mut conn, "contoso.onmicrosoft.com").is_err());
+        assert!(read::<AccountId>(&mut conn, "not-an-id").is_err());
+    }
+
+    #[test]
+    fn every_state_has_a_name_that_parses_back() {
+        for state in ALL_STATES {
+            let stored = StoredState(state);
+            assert_eq!(StoredState::parse(stored.name()), Some(stored));
+        }
+    }
 }

@@ -75,17 +75,20 @@ pub fn set_role(conn: &mut DbConn, account_id: &str, id: &str, role: &str) -> Qu
     .execute(conn)
 }
 
+/// Replaces the password hash, if it is still `old_hash`.
 pub fn set_password(
     conn: &mut DbConn,
     account_id: &str,
     id: &str,
+    old_hash: &str,
     hash: &str,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(
         users::table
             .filter(users::account_id.eq(account_id))
-            .filter(users::id.eq(id)),
+            .filter(users::id.eq(id))
+            .filter(users::password_hash.eq(old_hash)),
     )
     .set((
         users::password_hash.eq(hash),

@@ -58,14 +58,15 @@ mod tests {
     }
 }
 
-/// Managing an account's tokens (admins only).
+/// Managing an account's tokens: admins signed in to the portal only (a token cannot mint or
+/// see tokens, whatever its role).
 pub mod manage {
     use shared::api_tokens::{ApiToken, CreateApiTokenRequest, CreatedApiToken};
     use uuid::Uuid;
 
     use crate::{
         db::{self, api_tokens::ApiTokenRow, DbConn},
-        domain::{principal::Principal, stored},
+        domain::{bounds, principal::Principal, stored},
         error::ApiError,
     };
 
@@ -78,11 +79,12 @@ pub mod manage {
             created_at: stored::time(row.created_at),
             last_used_at: row.last_used_at.map(stored::time),
             revoked_at: row.revoked_at.map(stored::time),
+            expires_at: row.expires_at.map(stored::time),
         })
     }
 
     pub fn list(conn: &mut DbConn, caller: &Principal) -> Result<Vec<ApiToken>, ApiError> {
-        caller.require_admin()?;
+        caller.require_admin_person()?;
         db::api_tokens::list(conn, &caller.account_id.to_string())?
             .into_iter()
             .map(to_dto)
@@ -94,11 +96,22 @@ pub mod manage {
         caller: &Principal,
         request: &CreateApiTokenRequest,
     ) -> Result<CreatedApiToken, ApiError> {
-        caller.require_admin()?;
+        caller.require_admin_person()?;
+        bounds::line("name", &request.name, bounds::TOKEN_NAME_MAX_CHARS)?;
         let name = request.name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
+        if name.is_empty() {
             return Err(ApiError::InvalidInput(
                 "A token name needs 1 to 100 characters.".to_owned(),
+            ));
+        }
+        let now = stored::now();
+        // At the precision every backend keeps, as `stored::now`.
+        let expires_at = request
+            .expires_at
+            .map(|at| chrono::SubsecRound::trunc_subsecs(at.naive_utc(), 6));
+        if expires_at.is_some_and(|at| at <= now) {
+            return Err(ApiError::InvalidInput(
+                "A token's expiry must be in the future (or omitted: it never expires).".to_owned(),
             ));
         }
         let new = super::generate();
@@ -109,13 +122,11 @@ pub mod manage {
             role: request.role.as_str().to_owned(),
             token_hash: new.hash,
             prefix: new.prefix,
-            created_by: match caller.kind {
-                shared::auth::PrincipalKind::User => Some(caller.id.to_string()),
-                shared::auth::PrincipalKind::ApiToken => None,
-            },
-            created_at: stored::now(),
+            created_by: Some(caller.id.to_string()),
+            created_at: now,
             last_used_at: None,
             revoked_at: None,
+            expires_at,
         };
         db::api_tokens::insert(conn, &row)?;
         tracing::info!(token = %row.id, role = %request.role, "API token created");
@@ -126,7 +137,7 @@ pub mod manage {
     }
 
     pub fn revoke(conn: &mut DbConn, caller: &Principal, id: Uuid) -> Result<(), ApiError> {
-        caller.require_admin()?;
+        caller.require_admin_person()?;
         let account = caller.account_id.to_string();
         let id = id.to_string();
         if db::api_tokens::find(conn, &account, &id)?.is_none() {

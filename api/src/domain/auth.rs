@@ -1,52 +1,195 @@
-//! Signing in with a password, and recognising the caller of a request from its bearer token
-//! (a session JWT or an API token).
+//! Signing in with a password, changing it, signing out, and recognising the caller of a
+//! request from its bearer token (a session JWT or an API token).
+//!
+//! Sign-in and a password change go through the throttle (`throttle::Attempt`) and check the
+//! password with no database connection held (`hashing::Hashing`): the connection is taken
+//! for the lookups and the writes only.
+
+use std::net::IpAddr;
 
 use chrono::Utc;
 use shared::auth::{LoginResponse, PrincipalKind};
+use uuid::Uuid;
 
 use super::{
-    api_token, password,
-    principal::Principal,
-    session::{self, SessionKeys},
-    stored,
+    api_token, bounds, hashing::Hashing, password::NewPassword, principal::Principal,
+    session::SessionKeys, stored, throttle::Attempt,
 };
 use crate::{
-    db::{self, DbConn},
+    db::{self, accounts::AccountRow, sessions::SessionRow, users::UserRow, Db, DbConn},
     error::ApiError,
 };
 
 /// Password sign-in. A wrong password and an unknown email get the same answer after about
 /// the same time (an argon2 verification either way).
-pub fn login(
+pub async fn login(
+    db: &Db,
+    keys: &SessionKeys,
+    hashing: &Hashing,
+    email: &str,
+    password: &str,
+    client: IpAddr,
+) -> Result<LoginResponse, ApiError> {
+    bounds::line("email", email, bounds::EMAIL_MAX_CHARS)?;
+    bounds::secret("password", password, bounds::PASSWORD_MAX_CHARS)?;
+    let email = email.trim().to_lowercase();
+    // A full queue refuses at once: a flood costs no database work.
+    hashing.check_capacity()?;
+    let attempt = Attempt::begin(db, &email, client).await?;
+    let checked: Result<Option<UserRow>, ApiError> = async {
+        let user = {
+            let email = email.clone();
+            db.run(move |conn| Ok(db::users::find_by_email(conn, &email)?))
+                .await?
+        };
+        let given = password.to_owned();
+        match user {
+            Some(user) => {
+                let matches = hashing.verify(given, user.password_hash.clone()).await?;
+                Ok(matches.then_some(user))
+            }
+            None => hashing.verify_against_nobody(given).await.map(|_| None),
+        }
+    }
+    .await;
+    let user = match checked {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            attempt.failed();
+            return Err(ApiError::InvalidCredentials);
+        }
+        Err(e) => {
+            attempt.abandoned(db).await;
+            return Err(e);
+        }
+    };
+    attempt.succeeded(db).await?;
+    let keys = keys.clone();
+    db.run(move |conn| start_session(conn, &keys, user)).await
+}
+
+/// Changes the caller's own password after checking the current one (a check the throttle
+/// counts like a sign-in). Every session of theirs ends; the answer is a fresh one.
+pub async fn change_password(
+    db: &Db,
+    keys: &SessionKeys,
+    hashing: &Hashing,
+    caller: &Principal,
+    current: &str,
+    new: &str,
+    client: IpAddr,
+) -> Result<LoginResponse, ApiError> {
+    caller.require_user()?;
+    bounds::secret("current_password", current, bounds::PASSWORD_MAX_CHARS)?;
+    bounds::secret("new_password", new, bounds::PASSWORD_MAX_CHARS)?;
+    let new = NewPassword::parse(new)?;
+    let (account, id) = (caller.account_id.to_string(), caller.id.to_string());
+    hashing.check_capacity()?;
+    let attempt = Attempt::begin(db, &caller.name, client).await?;
+    let checked: Result<Option<UserRow>, ApiError> = async {
+        let user = {
+            let (account, id) = (account.clone(), id.clone());
+            db.run(move |conn| Ok(db::users::find(conn, &account, &id)?))
+                .await?
+                .ok_or_else(|| ApiError::Unauthenticated("Please sign in again.".to_owned()))?
+        };
+        let matches = hashing
+            .verify(current.to_owned(), user.password_hash.clone())
+            .await?;
+        Ok(matches.then_some(user))
+    }
+    .await;
+    let user = match checked {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            attempt.failed();
+            return Err(ApiError::InvalidInput(
+                "The current password is incorrect.".to_owned(),
+            ));
+        }
+        Err(e) => {
+            attempt.abandoned(db).await;
+            return Err(e);
+        }
+    };
+    attempt.succeeded(db).await?;
+    let hash = hashing.hash(new).await?;
+    let keys = keys.clone();
+    db.run(move |conn| {
+        db::transaction(conn, |conn| {
+            let now = stored::now();
+            // Only over the hash just checked: a change made meanwhile is not overwritten.
+            let changed =
+                db::users::set_password(conn, &account, &id, &user.password_hash, &hash, now)?;
+            if changed == 0 {
+                return Err(ApiError::conflict(
+                    "password_changed",
+                    "Your password was changed meanwhile. Please sign in again.",
+                ));
+            }
+            db::sessions::revoke_all(conn, &id, now)?;
+            tracing::info!(user = %id, "password changed; every earlier session ended");
+            start_session(
+                conn,
+                &keys,
+                UserRow {
+                    password_hash: hash,
+                    ..user
+                },
+            )
+        })
+    })
+    .await
+}
+
+/// Ends the caller's own session (`POST /auth/logout`).
+pub fn logout(conn: &mut DbConn, caller: &Principal) -> Result<(), ApiError> {
+    caller.require_user()?;
+    let session = caller
+        .session_id
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a person without a session")))?;
+    db::sessions::revoke(
+        conn,
+        &caller.id.to_string(),
+        &session.to_string(),
+        stored::now(),
+    )?;
+    tracing::info!(user = %caller.id, %session, "signed out");
+    Ok(())
+}
+
+/// Ends every session of the caller, in every browser (`POST /auth/logout-everywhere`).
+pub fn logout_everywhere(conn: &mut DbConn, caller: &Principal) -> Result<(), ApiError> {
+    caller.require_user()?;
+    let ended = db::sessions::revoke_all(conn, &caller.id.to_string(), stored::now())?;
+    tracing::info!(user = %caller.id, sessions = ended, "signed out everywhere");
+    Ok(())
+}
+
+/// Records a new session of `user` and signs its token.
+fn start_session(
     conn: &mut DbConn,
     keys: &SessionKeys,
-    email: &str,
-    password_given: &str,
+    user: UserRow,
 ) -> Result<LoginResponse, ApiError> {
-    let email = email.trim().to_lowercase();
-    let Some(user) = db::users::find_by_email(conn, &email)? else {
-        password::verify_against_nobody(password_given);
-        return Err(ApiError::InvalidCredentials);
-    };
-    if !password::verify(password_given, &user.password_hash) {
-        return Err(ApiError::InvalidCredentials);
-    }
     let account = db::accounts::get(conn, &user.account_id)?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("user without account")))?;
-    let principal = Principal {
-        id: stored::uuid(&user.id)?,
-        name: user.email,
-        kind: PrincipalKind::User,
-        role: stored::role(&user.role)?,
-        account_id: stored::uuid(&account.id)?,
-        account_name: account.name,
-    };
-    let access_token = keys.issue(
-        principal.id,
-        principal.account_id,
-        session::password_fingerprint(&user.password_hash),
-        Utc::now(),
+    let now = Utc::now();
+    let session = Uuid::new_v4();
+    db::sessions::purge_expired(conn, &user.id, stored::now())?;
+    db::sessions::insert(
+        conn,
+        &SessionRow {
+            id: session.to_string(),
+            user_id: user.id.clone(),
+            account_id: account.id.clone(),
+            created_at: stored::now(),
+            expires_at: keys.expiry(now).naive_utc(),
+            revoked_at: None,
+        },
     )?;
+    let principal = person(user, account, session)?;
+    let access_token = keys.issue(session, principal.id, principal.account_id, now)?;
     tracing::info!(user = %principal.id, account = %principal.account_id, "signed in");
     Ok(LoginResponse {
         access_token,
@@ -56,7 +199,20 @@ pub fn login(
     })
 }
 
-/// The principal behind a bearer token, or why it is refused.
+fn person(user: UserRow, account: AccountRow, session: Uuid) -> Result<Principal, ApiError> {
+    Ok(Principal {
+        id: stored::uuid(&user.id)?,
+        name: user.email,
+        kind: PrincipalKind::User,
+        role: stored::role(&user.role)?,
+        account_id: stored::uuid(&account.id)?,
+        account_name: account.name,
+        session_id: Some(session),
+    })
+}
+
+/// The principal behind a bearer token, or why it is refused. One query by primary key
+/// either way.
 pub fn authenticate(
     conn: &mut DbConn,
     keys: &SessionKeys,
@@ -68,22 +224,17 @@ pub fn authenticate(
     let claims = keys.verify(bearer)?;
     let ended =
         || ApiError::Unauthenticated("Your session has ended. Please sign in again.".into());
-    // The user must still exist in that account, with the role they have now.
-    let user = db::users::find(conn, &claims.acc.to_string(), &claims.sub.to_string())?
-        .ok_or_else(ended)?;
-    // A password change ends the sessions issued before it.
-    if claims.pwd != session::password_fingerprint(&user.password_hash) {
+    // The session must be live, and its user still in that account, with the role they
+    // have now.
+    let (session, user, account) =
+        db::sessions::find_live(conn, &claims.sid.to_string(), stored::now())?.ok_or_else(ended)?;
+    if session.user_id != claims.sub.to_string()
+        || session.account_id != claims.acc.to_string()
+        || user.account_id != session.account_id
+    {
         return Err(ended());
     }
-    let account = db::accounts::get(conn, &user.account_id)?.ok_or_else(ended)?;
-    Ok(Principal {
-        id: claims.sub,
-        name: user.email,
-        kind: PrincipalKind::User,
-        role: stored::role(&user.role)?,
-        account_id: claims.acc,
-        account_name: account.name,
-    })
+    person(user, account, claims.sid)
 }
 
 fn authenticate_api_token(conn: &mut DbConn, secret: &str) -> Result<Principal, ApiError> {
@@ -91,7 +242,14 @@ fn authenticate_api_token(conn: &mut DbConn, secret: &str) -> Result<Principal, 
         .ok_or_else(|| {
             ApiError::Unauthenticated("The API token is not valid or has been revoked.".into())
         })?;
-    db::api_tokens::touch(conn, &token.id, stored::now())?;
+    let now = stored::now();
+    if let Some(expired) = token.expires_at.filter(|at| *at <= now) {
+        return Err(ApiError::Unauthenticated(format!(
+            "The API token expired at {} UTC; an admin can create a new one.",
+            expired.format("%Y-%m-%d %H:%M")
+        )));
+    }
+    db::api_tokens::touch(conn, &token.id, now)?;
     Ok(Principal {
         id: stored::uuid(&token.id)?,
         name: token.name,
@@ -99,5 +257,6 @@ fn authenticate_api_token(conn: &mut DbConn, secret: &str) -> Result<Principal, 
         role: stored::role(&token.role)?,
         account_id: stored::uuid(&account.id)?,
         account_name: account.name,
+        session_id: None,
     })
 }

@@ -1,5 +1,6 @@
 //! An account's members: admins invite people with a role, change roles and remove people;
-//! an account always keeps at least one admin. Everyone may change their own password.
+//! an account always keeps at least one admin. Managing members needs a signed-in admin (an
+//! API token may list members, nothing more). Changing one's own password is in `auth`.
 
 use shared::{
     members::{InviteMemberRequest, InvitedMember, Member},
@@ -7,9 +8,11 @@ use shared::{
 };
 use uuid::Uuid;
 
-use super::{email::Email, password, password::NewPassword, principal::Principal, stored};
+use super::{
+    bounds, email::Email, hashing::Hashing, password::NewPassword, principal::Principal, stored,
+};
 use crate::{
-    db::{self, users::UserRow, DbConn},
+    db::{self, users::UserRow, Db, DbConn},
     error::ApiError,
 };
 
@@ -29,24 +32,38 @@ pub fn list(conn: &mut DbConn, caller: &Principal) -> Result<Vec<Member>, ApiErr
         .collect()
 }
 
-pub fn invite(
-    conn: &mut DbConn,
+/// Invites a person with a one-time password, hashed before a database connection is taken.
+pub async fn invite(
+    db: &Db,
+    hashing: &Hashing,
     caller: &Principal,
     request: &InviteMemberRequest,
 ) -> Result<InvitedMember, ApiError> {
-    caller.require_admin()?;
+    caller.require_admin_person()?;
+    bounds::line("email", &request.email, bounds::EMAIL_MAX_CHARS)?;
     let email = Email::parse(&request.email)?;
     let (password, clear) = NewPassword::generate();
+    let password_hash = hashing.hash(password).await?;
     let now = stored::now();
     let row = UserRow {
         id: Uuid::new_v4().to_string(),
         account_id: caller.account_id.to_string(),
         email: email.as_str().to_owned(),
-        password_hash: password.hash()?,
+        password_hash,
         role: request.role.as_str().to_owned(),
         created_at: now,
         password_changed_at: now,
     };
+    let role = request.role;
+    let member = db.run(move |conn| insert(conn, row, &email)).await?;
+    tracing::info!(member = %member.id, %role, "member invited");
+    Ok(InvitedMember {
+        member,
+        temporary_password: clear,
+    })
+}
+
+fn insert(conn: &mut DbConn, row: UserRow, email: &Email) -> Result<Member, ApiError> {
     match db::users::insert(conn, &row) {
         Ok(()) => {}
         Err(e) if db::is_unique_violation(&e) => {
@@ -57,11 +74,7 @@ pub fn invite(
         }
         Err(e) => return Err(e.into()),
     }
-    tracing::info!(member = %row.id, role = %request.role, "member invited");
-    Ok(InvitedMember {
-        member: to_member(row)?,
-        temporary_password: clear,
-    })
+    to_member(row)
 }
 
 /// Changes a member's role; demoting the last admin is refused.
@@ -71,7 +84,7 @@ pub fn change_role(
     member_id: Uuid,
     role: Role,
 ) -> Result<Member, ApiError> {
-    caller.require_admin()?;
+    caller.require_admin_person()?;
     let account = caller.account_id.to_string();
     let id = member_id.to_string();
     db::transaction(conn, |conn| {
@@ -94,7 +107,7 @@ pub fn change_role(
 
 /// Removes a member; removing the last admin is refused.
 pub fn remove(conn: &mut DbConn, caller: &Principal, member_id: Uuid) -> Result<(), ApiError> {
-    caller.require_admin()?;
+    caller.require_admin_person()?;
     let account = caller.account_id.to_string();
     let id = member_id.to_string();
     db::transaction(conn, |conn| {
@@ -114,27 +127,4 @@ fn last_admin() -> ApiError {
         "last_admin",
         "An account needs at least one admin. Make someone else an admin first.",
     )
-}
-
-/// Changes the caller's own password after checking the current one. Sessions issued before
-/// the change stop working.
-pub fn change_own_password(
-    conn: &mut DbConn,
-    caller: &Principal,
-    current: &str,
-    new: &str,
-) -> Result<(), ApiError> {
-    caller.require_user()?;
-    let account = caller.account_id.to_string();
-    let id = caller.id.to_string();
-    let user = db::users::find(conn, &account, &id)?
-        .ok_or_else(|| ApiError::Unauthenticated("Please sign in again.".to_owned()))?;
-    if !password::verify(current, &user.password_hash) {
-        return Err(ApiError::InvalidInput(
-            "The current password is incorrect.".to_owned(),
-        ));
-    }
-    let hash = NewPassword::parse(new)?.hash()?;
-    db::users::set_password(conn, &account, &id, &hash, stored::now())?;
-    Ok(())
 }

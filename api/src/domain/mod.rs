@@ -4,10 +4,14 @@
 pub mod accounts;
 pub mod api_token;
 pub mod auth;
+pub mod bounds;
 pub mod email;
+pub mod hashing;
+pub mod ids;
 pub mod members;
 pub mod password;
 pub mod principal;
 pub mod session;
 pub mod stored;
 pub mod tenant_connection;
+pub mod throttle;

@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::error::ApiError;
 
 pub const MIN_LENGTH: usize = 12;
-const MAX_LENGTH: usize = 256;
+const MAX_LENGTH: usize = super::bounds::PASSWORD_MAX_CHARS;
 
 /// A password acceptable as a new password.
 pub struct NewPassword(SecretString);
@@ -26,7 +26,7 @@ impl NewPassword {
             )));
         }
         if length > MAX_LENGTH {
-            return Err(ApiError::InvalidInput(format!(
+            return Err(ApiError::OutOfBounds(format!(
                 "A password may have at most {MAX_LENGTH} characters."
             )));
         }

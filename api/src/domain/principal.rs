@@ -18,6 +18,8 @@ pub struct Principal {
     pub role: Role,
     pub account_id: Uuid,
     pub account_name: String,
+    /// The session a signed-in person called with; `None` for an API token.
+    pub session_id: Option<Uuid>,
 }
 
 impl Principal {
@@ -39,6 +41,20 @@ impl Principal {
                 "Viewers can look but not change anything.".to_owned(),
             )),
         }
+    }
+
+    /// Managing members and API tokens: an admin, and a person signed in with a password.
+    /// An API token, even an admin's, cannot mint people or tokens, nor remove anyone: a
+    /// leaked token must not be able to take the account over.
+    pub fn require_admin_person(&self) -> Result<(), ApiError> {
+        if self.kind == PrincipalKind::ApiToken {
+            return Err(ApiError::Forbidden(
+                "Managing members and API tokens needs a person signed in to the portal; \
+                 API tokens cannot do it, whatever their role."
+                    .to_owned(),
+            ));
+        }
+        self.require_admin()
     }
 
     /// Only a person signed in with a password (not an API token).

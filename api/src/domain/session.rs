@@ -1,4 +1,6 @@
-//! Portal sessions: short-lived HS256 JWTs naming the user and their account.
+//! Portal sessions: short-lived HS256 JWTs naming the session, the user and their account.
+//! The session itself is a row (`db::sessions`): signing out revokes it, and a token whose
+//! row is revoked or gone is refused however valid its signature.
 
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -15,19 +17,11 @@ pub struct Claims {
     pub sub: Uuid,
     /// Their account.
     pub acc: Uuid,
-    /// A fingerprint of the user's password hash when the session began: a password change
-    /// ends every earlier session, whatever the clock says.
-    pub pwd: String,
+    /// The session's row.
+    pub sid: Uuid,
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
-}
-
-/// What a session remembers of the password hash: enough to notice it changed, too little to
-/// help guess it.
-pub fn password_fingerprint(password_hash: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(&Sha256::digest(password_hash.as_bytes())[..8])
 }
 
 #[derive(Clone)]
@@ -50,20 +44,28 @@ impl SessionKeys {
         self.ttl_seconds
     }
 
-    /// A signed session for the user, valid from `now` for the configured time.
+    /// When a session that begins at `now` ends.
+    pub fn expiry(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let ttl = i64::try_from(self.ttl_seconds).unwrap_or(i64::MAX / 2);
+        DateTime::from_timestamp(now.timestamp().saturating_add(ttl), 0)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
+    /// A signed token for the session `session` of the user, valid from `now` for the
+    /// configured time.
     pub fn issue(
         &self,
+        session: Uuid,
         user: Uuid,
         account: Uuid,
-        password_fingerprint: String,
         now: DateTime<Utc>,
     ) -> Result<String, ApiError> {
         let claims = Claims {
             sub: user,
             acc: account,
-            pwd: password_fingerprint,
+            sid: session,
             iat: now.timestamp(),
-            exp: now.timestamp() + i64::try_from(self.ttl_seconds).unwrap_or(i64::MAX / 2),
+            exp: self.expiry(now).timestamp(),
             iss: ISSUER.to_owned(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -97,10 +99,13 @@ mod tests {
     #[test]
     fn a_session_verifies_with_its_key_only() -> Result<(), ApiError> {
         let keys = SessionKeys::new(b"0123456789abcdef0123456789abcdef", 60);
-        let (user, account) = (Uuid::new_v4(), Uuid::new_v4());
-        let token = keys.issue(user, account, "f".into(), Utc::now())?;
+        let (session, user, account) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let token = keys.issue(session, user, account, Utc::now())?;
         let claims = keys.verify(&token)?;
-        assert_eq!((claims.sub, claims.acc), (user, account));
+        assert_eq!(
+            (claims.sid, claims.sub, claims.acc),
+            (session, user, account)
+        );
 
         let other = SessionKeys::new(b"another secret of the same length!", 60);
         assert!(other.verify(&token).is_err());
@@ -113,7 +118,7 @@ mod tests {
         let token = keys.issue(
             Uuid::new_v4(),
             Uuid::new_v4(),
-            "f".into(),
+            Uuid::new_v4(),
             Utc::now() - chrono::Duration::minutes(5),
         )?;
         let err = keys.verify(&token).err().map(|e| e.to_string());

@@ -1,3 +1,133 @@
-//! Background work of the server process.
+//! Background work: one durable job queue in the database and the runner that works it.
+//!
+//! - `queue`: enqueue a job (once, for a periodic one), and a job as its account sees it
+//! - `runner`: one per process; claims due jobs, keeps their lease, runs a few at a time,
+//!   retries failures with a growing delay, stops with the server
+//! - `periodic`: the jobs that run on a schedule (connection health), enqueued once per slot
+//! - the kinds: [`ConnectionHealth`], [`Echo`]
+//!
+//! Guarantees: a job runs at least once and, while its process keeps renewing the lease, in one
+//! process only; a process that stops or crashes loses its lease and another process claims the
+//! job again. Handlers must therefore be idempotent (a crash after the work and before the
+//! outcome is recorded runs it again).
 
-pub mod health;
+mod connection_health;
+mod echo;
+pub mod periodic;
+pub mod queue;
+pub mod runner;
+
+use std::{future::Future, sync::Arc};
+
+use serde::{de::DeserializeOwned, Serialize};
+use shared::jobs::JobKind;
+
+pub use self::{connection_health::ConnectionHealth, echo::Echo};
+use crate::{
+    db::{self, jobs::Claim, Db},
+    domain::{stored, tenant_connection::TenantConnections},
+    error::ApiError,
+};
+
+/// A kind of job: its payload is `Self` (stored as JSON), [`Job::run`] is the work.
+pub trait Job: Serialize + DeserializeOwned + Send + 'static {
+    const KIND: JobKind;
+    /// Attempts before the job fails for good.
+    const MAX_ATTEMPTS: u32;
+    /// What a successful run produces (the job's `result`, as JSON).
+    type Output: Serialize;
+
+    fn run(self, ctx: JobContext) -> impl Future<Output = Result<Self::Output, JobError>> + Send;
+}
+
+/// What a running job can use, and where it reports progress.
+#[derive(Clone)]
+pub struct JobContext {
+    pub db: Db,
+    pub connections: TenantConnections,
+    /// The process running the job (`leased_by`).
+    pub process_id: Arc<str>,
+    claim: Claim,
+}
+
+impl JobContext {
+    /// Records how far the job has come: `done` units of `total` (`None`: not known yet).
+    pub async fn progress(&self, done: u64, total: Option<u64>) -> Result<(), JobError> {
+        let claim = self.claim.clone();
+        let done = i64::try_from(done).unwrap_or(i64::MAX);
+        let total = total.map(|t| i64::try_from(t).unwrap_or(i64::MAX));
+        self.db
+            .run(move |conn| {
+                Ok(db::jobs::set_progress(
+                    conn,
+                    &claim,
+                    done,
+                    total,
+                    stored::now(),
+                )?)
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// Why an attempt failed. `message` is what the job's account reads in `last_error`; the
+/// cause of a failure on our side is logged, never stored or shown (as for a 5xx).
+#[derive(Debug)]
+pub struct JobError {
+    message: String,
+    cause: Option<anyhow::Error>,
+    retry: bool,
+}
+
+const INTERNAL_FAILURE: &str = "Something went wrong on our side.";
+
+impl JobError {
+    /// A failure the account may read; worth another attempt.
+    pub fn new(message: impl Into<String>) -> JobError {
+        JobError {
+            message: message.into(),
+            cause: None,
+            retry: true,
+        }
+    }
+
+    /// A failure that another attempt would repeat (a payload that does not parse).
+    pub fn permanent(message: impl Into<String>) -> JobError {
+        JobError {
+            message: message.into(),
+            cause: None,
+            retry: false,
+        }
+    }
+
+    /// A failure on our side: logged with its cause; the account reads a generic sentence.
+    pub fn internal(cause: anyhow::Error) -> JobError {
+        JobError {
+            message: INTERNAL_FAILURE.to_owned(),
+            cause: Some(cause),
+            retry: true,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn cause(&self) -> Option<&anyhow::Error> {
+        self.cause.as_ref()
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        self.retry
+    }
+}
+
+impl From<ApiError> for JobError {
+    fn from(e: ApiError) -> JobError {
+        match e {
+            ApiError::Internal(cause) | ApiError::Unavailable(cause) => JobError::internal(cause),
+            other => JobError::new(other.to_string()),
+        }
+    }
+}

@@ -8,7 +8,8 @@ use crate::{
     state::AppState,
 };
 
-/// Your account's API tokens, newest first, without their secrets (admins).
+/// Your account's API tokens, newest first, without their secrets (admins signed in to the
+/// portal; not API tokens).
 #[utoipa::path(
     operation_id = "list_api_tokens",
     tag = "API tokens",
@@ -16,7 +17,7 @@ use crate::{
     responses(
         (status = 200, description = "Tokens", body = Vec<ApiToken>),
         (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or an API token", body = shared::problem::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api-tokens")]
@@ -31,9 +32,10 @@ pub async fn list(
     Ok(web::Json(tokens))
 }
 
-/// Create an API token for an integrator (admins).
+/// Create an API token for an integrator (admins signed in to the portal; not API tokens).
 ///
-/// The secret is in this answer only; it is stored as a hash.
+/// The secret is in this answer only; it is stored as a hash. With `expires_at` the token
+/// stops working at that time; without, it works until revoked.
 #[utoipa::path(
     operation_id = "create_api_token",
     tag = "API tokens",
@@ -41,9 +43,10 @@ pub async fn list(
     request_body = CreateApiTokenRequest,
     responses(
         (status = 201, description = "Created", body = CreatedApiToken),
+        (status = 400, description = "The name is over 100 characters or has control characters (`out_of_bounds`)", body = shared::problem::Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Missing name or unknown role", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or an API token", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing name, unknown role, or an expiry in the past", body = shared::problem::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api-tokens")]
@@ -59,7 +62,8 @@ pub async fn create(
     Ok(HttpResponse::Created().json(created))
 }
 
-/// Revoke an API token (admins). It is refused from then on.
+/// Revoke an API token (admins signed in to the portal; not API tokens). It is refused from
+/// then on.
 #[utoipa::path(
     operation_id = "revoke_api_token",
     tag = "API tokens",
@@ -68,7 +72,7 @@ pub async fn create(
     responses(
         (status = 204, description = "Revoked"),
         (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or an API token", body = shared::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such token in your account", body = shared::problem::Problem, content_type = "application/problem+json"),
     )
 )]

@@ -1,7 +1,12 @@
 //! The `Principal` extractor: every `/api/v1` handler that takes one is authenticated and
-//! scoped to the caller's account.
+//! scoped to the caller's account. And `ClientAddress`: who is calling, as the sign-in
+//! throttle counts them.
 
-use std::{future::Future, pin::Pin};
+use std::{
+    future::{ready, Future, Ready},
+    net::{IpAddr, SocketAddr},
+    pin::Pin,
+};
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 
@@ -45,4 +50,66 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
         return Err(missing());
     }
     Ok(token.trim().to_owned())
+}
+
+/// The client's address: the TCP peer, or, behind `TRUSTED_PROXIES` reverse proxies, the
+/// entry of `X-Forwarded-For` that the outermost of them appended (entries further left are
+/// whatever the client chose to send, and are never trusted).
+pub struct ClientAddress(pub IpAddr);
+
+impl FromRequest for ClientAddress {
+    type Error = ApiError;
+    type Future = Ready<Result<ClientAddress, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let hops = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(0, |state| state.config.trusted_proxies);
+        let peer = req.peer_addr().map(|a| a.ip());
+        let forwarded = (hops > 0).then(|| forwarded_for(req, hops)).flatten();
+        ready(
+            forwarded
+                .or(peer)
+                .map(ClientAddress)
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no peer address"))),
+        )
+    }
+}
+
+/// The `hops`-th address from the right of all `X-Forwarded-For` headers, if there is one.
+fn forwarded_for(req: &HttpRequest, hops: usize) -> Option<IpAddr> {
+    let entries: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let entry = entries.len().checked_sub(hops).map(|i| entries[i])?;
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|a| a.ip()))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_read_from_the_right() {
+        let req = TestRequest::default()
+            .insert_header(("X-Forwarded-For", "6.6.6.6, 203.0.113.9"))
+            .append_header(("X-Forwarded-For", "10.0.0.2:4711"))
+            .to_http_request();
+        let at = |hops| forwarded_for(&req, hops).map(|ip| ip.to_string());
+        assert_eq!(at(1).as_deref(), Some("10.0.0.2"));
+        assert_eq!(at(2).as_deref(), Some("203.0.113.9"));
+        assert_eq!(at(3).as_deref(), Some("6.6.6.6"));
+        assert_eq!(at(4), None);
+        let none = TestRequest::default().to_http_request();
+        assert_eq!(forwarded_for(&none, 1), None);
+    }
 }

@@ -30,7 +30,7 @@ pub async fn list(
     Ok(web::Json(found))
 }
 
-/// Invite a person with a role (admins).
+/// Invite a person with a role (admins signed in to the portal; not API tokens).
 ///
 /// The answer carries a one-time password to pass on; it is never shown again.
 #[utoipa::path(
@@ -40,8 +40,9 @@ pub async fn list(
     request_body = InviteMemberRequest,
     responses(
         (status = 201, description = "Invited", body = InvitedMember),
+        (status = 400, description = "The email is over 254 characters or has control characters (`out_of_bounds`)", body = shared::problem::Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or an API token", body = shared::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The email already has a sign-in (`email_taken`)", body = shared::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid email or role", body = shared::problem::Problem, content_type = "application/problem+json"),
     )
@@ -52,14 +53,11 @@ pub async fn invite(
     caller: Principal,
     body: web::Json<InviteMemberRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let invited = state
-        .db
-        .run(move |conn| members::invite(conn, &caller, &body))
-        .await?;
+    let invited = members::invite(&state.db, &state.hashing, &caller, &body).await?;
     Ok(HttpResponse::Created().json(invited))
 }
 
-/// Change a member's role (admins).
+/// Change a member's role (admins signed in to the portal; not API tokens).
 #[utoipa::path(
     operation_id = "update_member",
     tag = "Members",
@@ -69,7 +67,7 @@ pub async fn invite(
     responses(
         (status = 200, description = "Changed", body = Member),
         (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or an API token", body = shared::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such member in your account", body = shared::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "That would leave the account without an admin (`last_admin`)", body = shared::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid role", body = shared::problem::Problem, content_type = "application/problem+json"),
@@ -91,7 +89,8 @@ pub async fn update(
     Ok(web::Json(member))
 }
 
-/// Remove a member (admins). The last admin cannot be removed.
+/// Remove a member (admins signed in to the portal; not API tokens). The last admin cannot be
+/// removed.
 #[utoipa::path(
     operation_id = "remove_member",
     tag = "Members",
@@ -100,7 +99,7 @@ pub async fn update(
     responses(
         (status = 204, description = "Removed"),
         (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or an API token", body = shared::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such member in your account", body = shared::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The last admin (`last_admin`)", body = shared::problem::Problem, content_type = "application/problem+json"),
     )

@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod auth;
 mod extract;
 pub mod health;
+pub mod jobs;
 pub mod members;
 pub mod tenant_connection;
 
@@ -19,6 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(auth::login)
             .service(auth::me)
             .service(auth::change_password)
+            .service(auth::logout)
+            .service(auth::logout_everywhere)
             .service(members::list)
             .service(members::invite)
             .service(members::update)
@@ -28,9 +31,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(api_tokens::revoke)
             .service(tenant_connection::get_connection)
             .service(tenant_connection::setup)
+            .service(tenant_connection::sign_in_callback)
             .service(tenant_connection::consent_callback)
             .service(tenant_connection::verify)
             .service(tenant_connection::disconnect)
+            .service(jobs::get_job)
             .default_service(web::to(unknown_endpoint)),
     );
 }

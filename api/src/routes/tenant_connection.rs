@@ -5,14 +5,19 @@ use actix_web::{
 use shared::tenant_connection::{SetupResponse, TenantConnection, VerificationReport};
 
 use crate::{
-    domain::{principal::Principal, tenant_connection::CALLBACK_REJECTED},
+    domain::{
+        principal::Principal,
+        tenant_connection::{Landing, CALLBACK_REJECTED},
+    },
     error::ApiError,
+    openapi::problems,
     state::AppState,
 };
 
-/// Binds a consent attempt to the browser that started it.
+/// Binds a consent attempt to the browser that started it (and is its PKCE code verifier).
 pub const BINDING_COOKIE: &str = "tc_consent_binding";
-const CALLBACK_PATH: &str = "/api/v1/tenant-connection/consent-callback";
+/// The cookie goes only to the two redirect URIs below this path.
+const CALLBACK_PATH: &str = "/api/v1/tenant-connection/";
 
 /// Your account's connection to its Microsoft tenant: state, the four steps, the last
 /// verification and the history. Any member may read it.
@@ -22,7 +27,7 @@ const CALLBACK_PATH: &str = "/api/v1/tenant-connection/consent-callback";
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The connection", body = TenantConnection),
-        (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, response = problems::Unauthenticated),
     )
 )]
 #[get("/tenant-connection")]
@@ -33,19 +38,23 @@ pub async fn get_connection(
     Ok(web::Json(state.connections.get(&caller).await?))
 }
 
-/// Step 2: start the Microsoft admin consent.
+/// Step 2: sign in to Microsoft and grant admin consent.
 ///
-/// Answers the Microsoft URL to send the browser to, with a fresh single-use `state` that
-/// expires, and sets a cookie binding the attempt to this browser. Any signed-in member may
-/// start; Microsoft decides who can grant consent.
+/// Answers the Microsoft sign-in URL to send the browser to (OpenID Connect, with a fresh
+/// single-use `state` that expires, a `nonce` and PKCE) and sets a cookie binding the attempt
+/// to this browser. After the sign-in, the portal sends the browser on to admin consent for the
+/// signed-in person's tenant. Any signed-in member may start; Microsoft decides who can grant
+/// consent.
+///
+/// Problems: 403 when called with an API token (consent needs a person in a browser).
 #[utoipa::path(
     operation_id = "start_tenant_connection_setup",
     tag = "Tenant connection",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Where to send the browser", body = SetupResponse),
-        (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Called with an API token: consent needs a person", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, response = problems::Unauthenticated),
+        (status = 403, response = problems::Forbidden),
     )
 )]
 #[post("/tenant-connection/setup")]
@@ -66,43 +75,88 @@ pub async fn setup(
     Ok(HttpResponse::Ok().cookie(cookie).json(started.response))
 }
 
-/// The admin-consent redirect URI registered with Microsoft.
+/// The sign-in redirect URI registered with Microsoft (step 2, first leg).
 ///
-/// Records Microsoft's answer and sends the browser to the Tenant Connection page. A `state`
-/// that is unknown, used, expired or not started in this browser is refused and changes
-/// nothing; the browser lands on the page with `consent=rejected`.
+/// Redeems the authorization code, validates the ID token (signature, issuer, audience,
+/// lifetime, nonce) and sends the browser on to Microsoft's admin consent for the tenant the
+/// token names. A personal Microsoft account, a tenant held by another account, Cancel or an
+/// error end the attempt and land on the Tenant Connection page with a notice; a `state` that is
+/// unknown, used, expired or not started in this browser is refused and changes nothing.
+#[utoipa::path(
+    operation_id = "tenant_connection_sign_in_callback",
+    tag = "Tenant connection",
+    params(
+        ("state" = Option<String>, Query, description = "The state sent to Microsoft"),
+        ("code" = Option<String>, Query, description = "The authorization code"),
+        ("error" = Option<String>, Query, description = "Microsoft's error, e.g. access_denied"),
+        ("error_description" = Option<String>, Query, description = "With an AADSTS code"),
+    ),
+    responses(
+        (status = 303, description = "On to Microsoft's admin consent, or to /tenant-connection?consent=cancelled|personal_account|wrong_account|tenant_taken|error|rejected"),
+    )
+)]
+#[get("/tenant-connection/sign-in-callback")]
+pub async fn sign_in_callback(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let binding = req.cookie(BINDING_COOKIE).map(|c| c.value().to_owned());
+    let landing = state
+        .connections
+        .sign_in_callback(req.query_string().to_owned(), binding)
+        .await;
+    redirect(landing)
+}
+
+/// The admin-consent redirect URI registered with Microsoft (step 2, second leg).
+///
+/// Records Microsoft's answer and sends the browser to the Tenant Connection page. A grant
+/// counts only when its `tenant` is the tenant the person proved at sign-in (compared as
+/// GUIDs) and no other account holds it. A `state` that is unknown, used, expired or not
+/// started in this browser is refused and changes nothing.
 #[utoipa::path(
     operation_id = "tenant_connection_consent_callback",
     tag = "Tenant connection",
     params(
         ("state" = Option<String>, Query, description = "The state sent to Microsoft"),
-        ("admin_consent" = Option<String>, Query, description = "`True` when granted"),
-        ("tenant" = Option<String>, Query, description = "The consenting tenant (trusted only once a token confirms it)"),
+        ("admin_consent" = Option<String>, Query, description = "`True` (also on errors: the `error` decides)"),
+        ("tenant" = Option<String>, Query, description = "The consenting tenant: must be the signed-in person's tenant"),
         ("error" = Option<String>, Query, description = "Microsoft's error, e.g. access_denied"),
         ("error_description" = Option<String>, Query, description = "With an AADSTS code"),
         ("error_subcode" = Option<String>, Query, description = "`cancel` from the approval page"),
     ),
     responses(
-        (status = 303, description = "To /tenant-connection?consent=granted|cancelled|approval_required|error|rejected"),
+        (status = 303, description = "To /tenant-connection?consent=granted|cancelled|approval_required|wrong_account|tenant_mismatch|tenant_taken|error|rejected"),
     )
 )]
 #[get("/tenant-connection/consent-callback")]
 pub async fn consent_callback(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let binding = req.cookie(BINDING_COOKIE).map(|c| c.value().to_owned());
-    let page = state
+    let landing = state
         .connections
         .consent_callback(req.query_string().to_owned(), binding)
         .await;
+    redirect(landing)
+}
+
+/// 303 to where the attempt goes next. The binding cookie goes when the attempt ends; a
+/// refused request (a forged link, say) must not wipe the binding of a live attempt.
+fn redirect(landing: Landing) -> HttpResponse {
     let mut response = HttpResponse::SeeOther();
-    // A refused request (a forged link, say) must not wipe the binding of a live attempt.
-    if page != CALLBACK_REJECTED {
-        let mut expired = Cookie::build(BINDING_COOKIE, "")
-            .path(CALLBACK_PATH)
-            .finish();
-        expired.make_removal();
-        response.cookie(expired);
-    }
-    response.insert_header(("Location", page)).finish()
+    let location = match landing {
+        Landing::Microsoft(url) => url,
+        Landing::Page(page) => {
+            if page != CALLBACK_REJECTED {
+                let mut expired = Cookie::build(BINDING_COOKIE, "")
+                    .path(CALLBACK_PATH)
+                    .finish();
+                expired.make_removal();
+                response.cookie(expired);
+            }
+            page
+        }
+    };
+    response
+        .insert_header(("Location", location))
+        .insert_header(("Cache-Control", "no-store"))
+        .finish()
 }
 
 /// Step 4: verify setup.
@@ -110,14 +164,17 @@ pub async fn consent_callback(state: web::Data<AppState>, req: HttpRequest) -> H
 /// Checks, within a deadline, that Microsoft issues the app a token for the tenant that
 /// consented, with the required permissions and the Teams Communications Administrator role,
 /// and that the tenant's name is readable. Two verifications at once for one account run once.
+///
+/// Problems: 409 `consent_required` (no consent yet), 409 `verification_running` (another
+/// verification still running after its deadline).
 #[utoipa::path(
     operation_id = "verify_tenant_connection",
     tag = "Tenant connection",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The report: each check with a remediation when it failed", body = VerificationReport),
-        (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "No consent yet (`consent_required`), or another verification still running after its deadline (`verification_running`)", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, response = problems::Unauthenticated),
+        (status = 409, response = problems::Conflict),
     )
 )]
 #[post("/tenant-connection/verify")]
@@ -129,15 +186,18 @@ pub async fn verify(
 }
 
 /// Disconnect the tenant (admins). The history is kept.
+///
+/// Problems: 403 unless the caller is an admin; 409 `not_connected` when there is nothing to
+/// disconnect.
 #[utoipa::path(
     operation_id = "disconnect_tenant",
     tag = "Tenant connection",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Disconnected", body = TenantConnection),
-        (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not connected (`not_connected`)", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, response = problems::Unauthenticated),
+        (status = 403, response = problems::Forbidden),
+        (status = 409, response = problems::Conflict),
     )
 )]
 #[delete("/tenant-connection")]

@@ -216,3 +216,84 @@ async fn only_admins_manage_tokens_and_bad_requests_change_nothing() {
         .unwrap();
     assert!(listed.is_empty());
 }
+
+/// A leaked admin token must not be able to take the account over: no new tokens, no new
+/// people (whose one-time password it would receive), no removing or demoting the admins.
+#[tokio::test]
+async fn an_admin_api_token_cannot_manage_members_or_tokens() {
+    let app = spawn_app().await;
+    let a = app.account("Contoso", "admin@contoso.example").await;
+    let admin_token: CreatedApiToken = app
+        .post(
+            "/api/v1/api-tokens",
+            Some(&a.token),
+            &json!({"name": "Automation", "role": "admin"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = Some(admin_token.secret.as_str());
+    let me: Me = app.get("/api/v1/me", token).await.json().await.unwrap();
+    assert_eq!(me.role, Role::Admin);
+    let admin_id = app
+        .login_ok("admin@contoso.example", crate::helpers::PASSWORD)
+        .await
+        .me
+        .id;
+
+    let refused = [
+        app.post(
+            "/api/v1/api-tokens",
+            token,
+            &json!({"name": "Another", "role": "admin"}),
+        )
+        .await,
+        app.get("/api/v1/api-tokens", token).await,
+        app.delete(
+            &format!("/api/v1/api-tokens/{}", admin_token.token.id),
+            token,
+        )
+        .await,
+        app.post(
+            "/api/v1/members",
+            token,
+            &json!({"email": "mallory@contoso.example", "role": "admin"}),
+        )
+        .await,
+        app.patch(
+            &format!("/api/v1/members/{admin_id}"),
+            token,
+            &json!({"role": "viewer"}),
+        )
+        .await,
+        app.delete(&format!("/api/v1/members/{admin_id}"), token)
+            .await,
+    ];
+    for response in refused {
+        let problem = assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        assert!(problem.detail.contains("API token"), "{}", problem.detail);
+    }
+
+    // Nothing changed; reading the members stays allowed, as documented.
+    let members: Vec<shared::members::Member> = app
+        .get("/api/v1/members", token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].role, Role::Admin);
+    let tokens: Vec<ApiToken> = app
+        .get("/api/v1/api-tokens", Some(&a.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert!(tokens[0].revoked_at.is_none());
+    assert_eq!(
+        app.get("/api/v1/tenant-connection", token).await.status(),
+        StatusCode::OK
+    );
+}

@@ -176,3 +176,103 @@ async fn unknown_api_paths_and_methods_get_problems_not_the_web_app() {
     )
     .await;
 }
+
+/// Every field that reaches the database, argon2 or Microsoft has a bound on its length and
+/// characters; beyond it, a clear 400 and nothing changed.
+#[tokio::test]
+async fn fields_out_of_bounds_are_refused_with_400_and_change_nothing() {
+    let app = spawn_app().await;
+    let a = app.account("Contoso", "admin@contoso.example").await;
+    let token = Some(a.token.as_str());
+    let long_email = format!("{}@contoso.example", "a".repeat(250));
+    let nul_email = "admin\u{0}@contoso.example";
+
+    let refused = [
+        // Sign-in: before the throttle, the database and argon2.
+        app.login(&long_email, PASSWORD).await,
+        app.login(nul_email, PASSWORD).await,
+        app.login("admin@contoso.example", &"p".repeat(257)).await,
+        // Members.
+        app.post(
+            "/api/v1/members",
+            token,
+            &json!({"email": long_email, "role": "staff"}),
+        )
+        .await,
+        app.post(
+            "/api/v1/members",
+            token,
+            &json!({"email": "new\u{0}@contoso.example", "role": "staff"}),
+        )
+        .await,
+        // API tokens.
+        app.post(
+            "/api/v1/api-tokens",
+            token,
+            &json!({"name": "n".repeat(101), "role": "viewer"}),
+        )
+        .await,
+        app.post(
+            "/api/v1/api-tokens",
+            token,
+            &json!({"name": "two\nlines", "role": "viewer"}),
+        )
+        .await,
+        // Your own password.
+        app.post(
+            "/api/v1/me/password",
+            token,
+            &json!({"current_password": PASSWORD, "new_password": "n".repeat(257)}),
+        )
+        .await,
+        app.post(
+            "/api/v1/me/password",
+            token,
+            &json!({"current_password": "c".repeat(257), "new_password": "a brand new password"}),
+        )
+        .await,
+    ];
+    for response in refused {
+        let problem = assert_problem(response, StatusCode::BAD_REQUEST, "out_of_bounds").await;
+        assert!(
+            problem.detail.contains("at most") || problem.detail.contains("control"),
+            "{}",
+            problem.detail
+        );
+    }
+
+    // Nothing changed: one member, no token, the password as it was, and no failure
+    // counted against the account (five wrong ones would block it).
+    let members: Vec<Member> = app
+        .get("/api/v1/members", token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(members.len(), 1);
+    let tokens: Vec<shared::api_tokens::ApiToken> = app
+        .get("/api/v1/api-tokens", token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(tokens.is_empty());
+    for _ in 0..6 {
+        assert_eq!(
+            app.login("admin@contoso.example", &"p".repeat(257))
+                .await
+                .status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
+    app.login_ok("admin@contoso.example", PASSWORD).await;
+    // Right at the bounds, all is well.
+    let at_bound = app
+        .post(
+            "/api/v1/api-tokens",
+            token,
+            &json!({"name": "n".repeat(100), "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(at_bound.status(), StatusCode::CREATED);
+}

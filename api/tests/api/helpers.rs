@@ -52,13 +52,14 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
         &data,
         "--database-url",
         &database_url,
-        "--database-pool-size",
-        "4",
         "--ms-client-secret",
         TEST_CLIENT_SECRET,
         "--sim-operation-delay-ms",
         "200",
     ];
+    if !extra.contains(&"--database-pool-size") {
+        args.extend_from_slice(&["--database-pool-size", "4"]);
+    }
     if !extra.contains(&"--web-dir") {
         args.extend_from_slice(&["--web-dir", &missing_web]);
     }

@@ -124,7 +124,7 @@ async fn tokens_tell_consent_permissions_and_role() {
 }
 
 #[tokio::test]
-async fn graph_authorizes_on_the_role_and_pages_all_users() {
+async fn graph_authorizes_on_the_permission_not_the_role_and_pages_all_users() {
     let app = spawn_app().await;
     let tid = app.sim_tenant("Contoso").await["id"]
         .as_str()
@@ -133,7 +133,12 @@ async fn graph_authorizes_on_the_role_and_pages_all_users() {
     let ms = client(&app, TEST_CLIENT_SECRET, quick());
     consent(&app, &ms).await;
 
-    // Without the Teams Communications Administrator role: 403 Authorization_RequestDenied.
+    // The Teams Communications Administrator role alone does not open /users (CONTRACT
+    // section 5): without User.Read.All, 403 Authorization_RequestDenied.
+    app.sim_assign_role(&tid, true).await;
+    app.sim_grant_permissions(&tid, &["CrossTenantInformation.ReadBasic.All"])
+        .await;
+    let ms = client(&app, TEST_CLIENT_SECRET, quick());
     let denied = Box::pin(ms.users(&tid)).next().await.unwrap().unwrap_err();
     assert_eq!(
         denied.graph_code(),
@@ -141,7 +146,7 @@ async fn graph_authorizes_on_the_role_and_pages_all_users() {
         "{denied:?}"
     );
 
-    app.sim_assign_role(&tid, true).await;
+    app.sim_grant_permissions(&tid, &["User.Read.All"]).await;
     let ms = client(&app, TEST_CLIENT_SECRET, quick());
     let mut pages = 0;
     let mut users = Vec::new();

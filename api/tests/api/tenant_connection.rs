@@ -89,7 +89,7 @@ async fn the_four_steps_end_connected_with_the_tenant_name() {
     app.sim_assign_role(tenant_id, true).await;
     let report = app.verify(&a.token).await;
     assert_eq!(report.outcome, VerificationOutcome::Passed, "{report:?}");
-    assert_eq!(report.checks.len(), 5);
+    assert_eq!(report.checks.len(), 8, "{report:?}");
     assert!(
         report.message.contains("successfully connected") && report.message.contains("Contoso")
     );
@@ -244,7 +244,7 @@ async fn an_ordinary_user_meets_need_admin_approval() {
 }
 
 #[tokio::test]
-async fn forged_replayed_expired_foreign_and_contradictory_states_change_nothing() {
+async fn forged_replayed_expired_and_foreign_states_change_nothing() {
     let app = spawn_app().await;
     let a = app
         .account("Contoso Telephony", "admin@contoso.example")
@@ -260,6 +260,8 @@ async fn forged_replayed_expired_foreign_and_contradictory_states_change_nothing
 
     let attempt = app.start_setup(&a.token).await;
     let state = attempt.state();
+    let consent_page = app.sign_in_through(&attempt, CONTOSO_ADMIN).await;
+    assert!(consent_page.contains(&format!("/{tid}/v2.0/adminconsent")));
     let granted = |s: &str| callback(&format!("admin_consent=True&tenant={tid}&state={s}"));
     let rejected = "/tenant-connection?consent=rejected";
 
@@ -276,14 +278,22 @@ async fn forged_replayed_expired_foreign_and_contradictory_states_change_nothing
         app.callback(&granted(&state), Some(&other.cookie)).await,
         rejected
     );
-    // Success and error at once.
-    let both = callback(&format!(
-        "admin_consent=True&tenant={tid}&error=access_denied&state={state}"
+    // A repeated parameter (two readings of one URL) is refused.
+    let twice = callback(&format!(
+        "admin_consent=True&tenant={tid}&state={state}&tenant=00000000-0000-0000-0000-000000000001"
     ));
-    assert_eq!(app.callback(&both, Some(&attempt.cookie)).await, rejected);
+    assert_eq!(app.callback(&twice, Some(&attempt.cookie)).await, rejected);
     // An attempt to bounce the browser elsewhere is ignored: we only ever send it home.
     let bounce = callback(&format!("admin_consent=True&tenant={tid}&state=x&redirect_uri=https://evil.example/&return_to=//evil.example"));
     assert_eq!(app.callback(&bounce, Some(&attempt.cookie)).await, rejected);
+    // The sign-in leg cannot be replayed either.
+    let sign_in_replay = app.url(&format!(
+        "/api/v1/tenant-connection/sign-in-callback?code=anything&state={state}"
+    ));
+    assert_eq!(
+        app.callback(&sign_in_replay, Some(&attempt.cookie)).await,
+        rejected
+    );
 
     let untouched = app.connection(&a.token).await;
     assert_eq!(untouched.state, ConnectionState::ConsentPending);
@@ -300,7 +310,7 @@ async fn forged_replayed_expired_foreign_and_contradictory_states_change_nothing
         "/tenant-connection?consent=granted"
     );
     let cancel_replay = callback(&format!(
-        "error=access_denied&error_description=AADSTS65004%3A+declined&state={state}"
+        "error=access_denied&error_description=AADSTS65004%3A+declined&admin_consent=True&state={state}"
     ));
     assert_eq!(
         app.callback(&cancel_replay, Some(&attempt.cookie)).await,
@@ -334,9 +344,9 @@ async fn forged_replayed_expired_foreign_and_contradictory_states_change_nothing
         })
         .await
         .unwrap();
+    let (_, location, _) = app.answer_sign_in(&late, CONTOSO_ADMIN, "accept").await;
     assert_eq!(
-        app.callback(&granted(&late.state()), Some(&late.cookie))
-            .await,
+        app.callback(&location.unwrap(), Some(&late.cookie)).await,
         rejected
     );
     // A consent that never came back in time reads as the product's message.
@@ -349,35 +359,37 @@ async fn forged_replayed_expired_foreign_and_contradictory_states_change_nothing
 }
 
 #[tokio::test]
-async fn a_tenant_named_by_the_callback_is_trusted_only_once_a_token_confirms_it() {
+async fn a_consent_naming_the_tenant_by_another_spelling_than_its_guid_is_refused() {
     let app = spawn_app().await;
     let a = app
         .account("Contoso Telephony", "admin@contoso.example")
         .await;
     let tenant = app.sim_tenant("Contoso").await;
 
-    // The callback claims the tenant by its domain, not the id Microsoft's token carries.
+    // The answer names the tenant by its domain, not the id of the signed-in person's token.
     let attempt = app.start_setup(&a.token).await;
     let (_, location, _) = app.answer_consent(&attempt, CONTOSO_ADMIN, "accept").await;
     let claimed = location
         .unwrap()
         .replace(tenant["id"].as_str().unwrap(), "contoso.onmicrosoft.com");
-    app.callback(&claimed, Some(&attempt.cookie)).await;
-    app.sim_assign_role(tenant["id"].as_str().unwrap(), true)
-        .await;
-
-    let report = app.verify(&a.token).await;
-    assert_eq!(report.outcome, VerificationOutcome::Failed);
-    let matches = report
-        .checks
-        .iter()
-        .find(|c| c.key == CheckKey::TenantMatches)
-        .unwrap();
-    assert!(!matches.passed);
-    assert_ne!(
-        app.connection(&a.token).await.state,
-        ConnectionState::Connected
+    assert_eq!(
+        app.callback(&claimed, Some(&attempt.cookie)).await,
+        "/tenant-connection?consent=tenant_mismatch"
     );
+    let after = app.connection(&a.token).await;
+    assert_eq!(after.state, ConnectionState::NotConnected);
+    assert!(after.tenant_id.is_none());
+    assert_problem(
+        app.post(
+            "/api/v1/tenant-connection/verify",
+            Some(&a.token),
+            &json!({}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "consent_required",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -525,8 +537,8 @@ async fn a_legacy_connection_is_replaced_by_the_app_connection() {
         .await;
     let tenant = app.sim_tenant("Contoso").await;
     let tid = tenant["id"].as_str().unwrap().to_owned();
-    let account = a.account_id.to_string();
-    let legacy_tid = tid.clone();
+    let account = tenant_connect::domain::ids::AccountId::from(a.account_id);
+    let legacy_tid = tenant_connect::domain::ids::TenantId::parse(&tid).unwrap();
     app.db()
         .run(move |conn| {
             tenant_connect::domain::tenant_connection::mark_legacy(
@@ -545,16 +557,16 @@ async fn a_legacy_connection_is_replaced_by_the_app_connection() {
         legacy.legacy_service_account.as_deref(),
         Some("teams-svc@contoso.onmicrosoft.com")
     );
-    // Step 2 asks Microsoft for this tenant.
+    // Step 2 signs the admin in, then asks Microsoft for consent in their tenant.
     let attempt = app.start_setup(&a.token).await;
+    let (_, location, _) = app.answer_consent(&attempt, CONTOSO_ADMIN, "accept").await;
     assert!(
         attempt
-            .consent_url
+            .consent_url()
             .contains(&format!("/{tid}/v2.0/adminconsent")),
         "{}",
-        attempt.consent_url
+        attempt.consent_url()
     );
-    let (_, location, _) = app.answer_consent(&attempt, CONTOSO_ADMIN, "accept").await;
     app.callback(&location.unwrap(), Some(&attempt.cookie))
         .await;
     app.sim_assign_role(&tid, true).await;
@@ -590,21 +602,23 @@ async fn a_tenant_connected_to_one_account_cannot_be_claimed_by_another() {
         VerificationOutcome::Passed
     );
 
-    // Another account's member consents in (or edits the answer to name) the same tenant.
+    // Another account's member signs in to the same tenant: refused before any consent.
     let attempt = app.start_setup(&b.token).await;
-    let (_, location, _) = app.answer_consent(&attempt, CONTOSO_ADMIN, "accept").await;
     assert_eq!(
-        app.callback(&location.unwrap(), Some(&attempt.cookie))
-            .await,
-        "/tenant-connection?consent=error"
+        app.sign_in_through(&attempt, CONTOSO_ADMIN).await,
+        "/tenant-connection?consent=tenant_taken"
     );
     let refused = app.connection(&b.token).await;
     assert_eq!(refused.state, ConnectionState::NotConnected);
     assert!(refused.tenant_id.is_none());
+    let notice = refused.notice.unwrap();
     assert_eq!(
-        refused.notice.unwrap().title,
+        notice.title,
         "This Microsoft tenant is connected to another account"
     );
+    assert!(notice
+        .message
+        .contains("Ask an admin of that account to disconnect it"));
     assert_problem(
         app.post(
             "/api/v1/tenant-connection/verify",
@@ -667,4 +681,91 @@ async fn microsoft_failing_for_a_while_is_inconclusive_not_a_broken_connection()
     let report = after.last_verification.unwrap();
     assert_eq!(report.outcome, VerificationOutcome::Inconclusive);
     assert_eq!(report.message, VERIFY_FAILED);
+}
+
+/// Page views read without the account's write lock: while another writer holds it (an
+/// admin change, a consent landing), the Tenant Connection page still answers.
+#[tokio::test]
+async fn reading_the_connection_does_not_wait_for_a_writer() {
+    let app = spawn_app().await;
+    let a = app
+        .account("Contoso Telephony", "admin@contoso.example")
+        .await;
+    app.connection(&a.token).await;
+
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let (db, account) = (app.db().clone(), a.account_id.to_string());
+    let writer = std::thread::spawn(move || {
+        db.run_now(|conn| {
+            tenant_connect::db::transaction(conn, |conn| {
+                tenant_connect::db::lock_account(conn, &account)?;
+                locked_tx.send(()).unwrap();
+                // Held for longer than SQLite's busy timeout (5 s) unless released sooner.
+                let _ = release_rx.recv_timeout(std::time::Duration::from_secs(8));
+                Ok(())
+            })
+        })
+        .unwrap();
+    });
+    locked_rx.recv().unwrap();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(7),
+        app.get("/api/v1/tenant-connection", Some(&a.token)),
+    )
+    .await;
+    release_tx.send(()).unwrap();
+    writer.join().unwrap();
+    let response = read.expect("the page waited for the writer");
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// Expired consent attempts are purged by the housekeeping that runs with the health checks;
+/// a pending connection keeps its attempt until the attempt has been closed.
+#[tokio::test]
+async fn expired_consent_attempts_are_purged() {
+    let app = spawn_app().await;
+    let a = app
+        .account("Contoso Telephony", "admin@contoso.example")
+        .await;
+    let b = app.account("Fabrikam", "admin@fabrikam.example").await;
+    let closed = app.start_setup(&a.token).await;
+    let pending = app.start_setup(&b.token).await;
+    let long_ago = chrono::Utc::now().naive_utc() - chrono::Duration::days(3);
+    app.db()
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use tenant_connect::db::schema::consent_states::dsl::*;
+            diesel::update(consent_states)
+                .set(expires_at.eq(long_ago))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let count = || async {
+        app.db()
+            .run(|conn| {
+                use diesel::prelude::*;
+                use tenant_connect::db::schema::consent_states::dsl::*;
+                Ok(consent_states.count().get_result::<i64>(conn)?)
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(count().await, 2);
+    // A's page closes its expired attempt; B's stays pending until B's page is read.
+    assert_eq!(
+        app.connection(&a.token).await.state,
+        ConnectionState::NotConnected
+    );
+    app.run_health_checks().await;
+    assert_eq!(count().await, 1, "only the closed attempt is purged");
+    assert_eq!(
+        app.connection(&b.token).await.state,
+        ConnectionState::NotConnected
+    );
+    app.run_health_checks().await;
+    assert_eq!(count().await, 0);
+    drop((closed, pending));
 }

@@ -29,7 +29,8 @@ async fn open_page(client: &Client, server: &Server) {
     text_of(client, "#setup-connection").await;
 }
 
-/// Step 2 at "Microsoft": pick the directory user, then Accept or Cancel.
+/// Step 2 at "Microsoft", as a person does it: pick the directory user on the sign-in page,
+/// then, on the consent page that knows who signed in, Accept or Cancel.
 async fn consent(client: &Client, user: &str, button: &str) {
     client
         .find(Locator::Css("#setup-connection"))
@@ -46,12 +47,19 @@ async fn consent(client: &Client, user: &str, button: &str) {
         .unwrap();
     select.select_by_value(user).await.unwrap();
     client
-        .find(Locator::Css(button))
+        .find(Locator::Css("#accept"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
+    // Single sign-on: the consent page names the person and asks for nothing else.
+    wait_text(client, "#signed-in", user).await;
+    assert!(
+        client.find(Locator::Css("select#user")).await.is_err(),
+        "the consent page asks again who is signing in"
+    );
+    click(client, button).await;
 }
 
 async fn click(client: &Client, css: &str) {
@@ -122,6 +130,17 @@ async fn the_happy_path_through_all_four_steps_ends_connected() {
     consent(&client, CONTOSO_ADMIN, "#accept").await;
     wait_text(&client, "#notice", "Admin consent granted").await;
     let display_name = text_of(&client, "#app-display-name").await;
+    // "What is happening?" names every permission the app is granted.
+    let permissions = text_of(&client, "#app-permissions").await;
+    for name in [
+        "CrossTenantInformation.ReadBasic.All: the ability to read cross-tenant basic information",
+        "TeamSettings.ReadWrite.All: the ability to read and change teams' settings",
+        "User.Read.All",
+        "TeamsTelephoneNumber.ReadWrite.All",
+        "TeamsUserConfiguration.Read.All",
+    ] {
+        assert!(permissions.contains(name), "{permissions}");
+    }
     save_screenshot(&client, "tenant-connection-consent-granted").await;
 
     // Step 3 on the simulator's Entra page, as a Global Administrator would.
@@ -269,9 +288,11 @@ async fn a_legacy_connection_is_updated_and_a_removed_role_is_noticed_by_the_hea
     db.run(move |conn| {
         let account =
             tenant_connect::db::accounts::find_by_name(conn, "Contoso Telephony")?.unwrap();
+        let account = tenant_connect::domain::ids::AccountId::parse(&account.id).unwrap();
+        let legacy_tenant = tenant_connect::domain::ids::TenantId::parse(&legacy_tenant).unwrap();
         tenant_connect::domain::tenant_connection::mark_legacy(
             conn,
-            &account.id,
+            &account,
             &legacy_tenant,
             Some("Contoso"),
             "teams-admin@contoso.onmicrosoft.com",

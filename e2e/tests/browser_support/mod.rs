@@ -14,6 +14,13 @@ pub struct Driver {
     url: String,
 }
 
+impl Driver {
+    /// chromedriver's own address, for the commands fantoccini does not wrap.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.process.kill();
@@ -55,6 +62,11 @@ pub async fn browser(driver: &Driver) -> Client {
                 "--disable-dev-shm-usage", "--window-size=1366,768"
             ]
         }),
+    );
+    // The browser's console, for the checks of the Content-Security-Policy.
+    caps.insert(
+        "goog:loggingPrefs".to_owned(),
+        serde_json::json!({ "browser": "ALL" }),
     );
     ClientBuilder::rustls()
         .unwrap()
@@ -121,4 +133,35 @@ pub async fn wait_text(client: &Client, css: &str, expected: &str) -> String {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("{css} never showed {expected:?}; last {last:?}");
+}
+
+/// The browser console's entries since the last call (chromedriver's log endpoint).
+pub async fn console_log(driver: &Driver, client: &Client) -> Vec<serde_json::Value> {
+    let session = client.session_id().await.unwrap().unwrap();
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/session/{session}/se/log", driver.url()))
+        .json(&serde_json::json!({ "type": "browser" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no browser log: {answer}"))
+        .clone()
+}
+
+/// Fails on any Content-Security-Policy violation reported in the console so far.
+pub async fn assert_no_csp_violations(driver: &Driver, client: &Client) {
+    let violations: Vec<String> = console_log(driver, client)
+        .await
+        .into_iter()
+        .filter_map(|entry| entry["message"].as_str().map(str::to_owned))
+        .filter(|message| {
+            message.contains("Content Security Policy") || message.contains("Refused to")
+        })
+        .collect();
+    assert!(violations.is_empty(), "CSP violations: {violations:#?}");
 }

@@ -1,6 +1,7 @@
 //! Who may call what (CONTRACT.md section 5): the bearer token is verified (RS256 with the
 //! simulator's key, audience, expiry), faults are applied, then the call's requirement is checked
-//! against the token's `roles`, `wids` and `scp`.
+//! against the token: an app token's `roles` (application permissions) only; a delegated token's
+//! `scp` plus, where Graph requires one, the user's directory role in `wids`.
 
 use actix_web::{http::StatusCode, HttpRequest};
 
@@ -41,33 +42,51 @@ impl Need {
         }
     }
 
-    /// Application permissions (`roles`) that allow the call on their own.
+    /// A Teams admin endpoint (`/admin/teams/*`): its 403 is `forbidden` naming the permissions.
+    fn teams(self) -> bool {
+        matches!(
+            self,
+            Need::NumbersRead | Need::NumbersWrite | Need::UserConfigurations
+        )
+    }
+
+    /// The permissions (application `roles`, or delegated `scp`) that allow the call: the
+    /// least-privileged one from CONTRACT.md section 4 first, then the higher-privileged
+    /// equivalents the call's Graph reference page documents.
     fn permissions(self) -> &'static [&'static str] {
         match self {
+            // findTenantInformationByTenantId: no higher-privileged permission is documented.
             Need::CrossTenantInformation => &["CrossTenantInformation.ReadBasic.All"],
+            // GET /users, /users/delta, /users/{id}.
             Need::Users => &[
                 "User.Read.All",
                 "User.ReadWrite.All",
                 "Directory.Read.All",
                 "Directory.ReadWrite.All",
             ],
+            // GET /organization (least privileged Organization.Read.All; the contract's table
+            // names Directory.Read.All, also accepted).
             Need::Organization => &[
                 "Organization.Read.All",
-                "Organization.ReadWrite.All",
                 "Directory.Read.All",
+                "Organization.ReadWrite.All",
                 "Directory.ReadWrite.All",
             ],
+            // GET /servicePrincipals(appId='..').
             Need::ServicePrincipals => &[
                 "Application.Read.All",
                 "Application.ReadWrite.All",
                 "Directory.Read.All",
                 "Directory.ReadWrite.All",
             ],
+            // numberAssignments list, operations (TELEPHONY.md section 1).
             Need::NumbersRead => &[
                 "TeamsTelephoneNumber.Read.All",
                 "TeamsTelephoneNumber.ReadWrite.All",
             ],
+            // assignNumber / unassignNumber / updateNumber: no higher permission.
             Need::NumbersWrite => &["TeamsTelephoneNumber.ReadWrite.All"],
+            // userConfigurations: no higher permission.
             Need::UserConfigurations => &["TeamsUserConfiguration.Read.All"],
             Need::RoleAssignmentsRead => &[
                 "RoleManagement.Read.Directory",
@@ -78,27 +97,36 @@ impl Need {
             Need::RoleAssignmentsWrite => &["RoleManagement.ReadWrite.Directory"],
         }
     }
+
+    /// What the Teams back end's 403 lists (seen: the ReadWrite permission first).
+    fn named_in_error(self) -> String {
+        let mut names: Vec<&str> = self.permissions().to_vec();
+        names.reverse();
+        names.join(",")
+    }
 }
 
+/// Graph authorizes app-only calls on application permissions only (CONTRACT.md section 5): a
+/// directory role in `wids` opens nothing. Delegated calls need the delegated permission in
+/// `scp`, and for the Teams admin and role-management endpoints the signed-in user's admin role.
 pub fn allowed(claims: &AccessClaims, need: Need) -> bool {
     let has_wid = |ids: &[&str]| claims.wids.iter().any(|w| ids.contains(&w.as_str()));
-    let has_scope = |names: &[&str]| claims.scopes().any(|s| names.contains(&s));
-    if claims
-        .roles
-        .iter()
-        .any(|r| need.permissions().contains(&r.as_str()))
-    {
-        return true;
+    if claims.scp.is_none() {
+        // An app token: `roles` only.
+        return claims
+            .roles
+            .iter()
+            .any(|r| need.permissions().contains(&r.as_str()));
+    }
+    if !claims.scopes().any(|s| need.permissions().contains(&s)) {
+        return false;
     }
     match need {
-        Need::CrossTenantInformation => has_scope(need.permissions()),
-        // The Teams admin back end authorizes on the directory role (the product's model).
-        Need::Users
+        Need::CrossTenantInformation
+        | Need::Users
         | Need::Organization
-        | Need::ServicePrincipals
-        | Need::NumbersRead
-        | Need::NumbersWrite
-        | Need::UserConfigurations => has_wid(&[
+        | Need::ServicePrincipals => true,
+        Need::NumbersRead | Need::NumbersWrite | Need::UserConfigurations => has_wid(&[
             TEAMS_COMMUNICATIONS_ADMINISTRATOR,
             TEAMS_ADMINISTRATOR,
             GLOBAL_ADMINISTRATOR,
@@ -106,7 +134,6 @@ pub fn allowed(claims: &AccessClaims, need: Need) -> bool {
         // A signed-in admin acting through a delegated token.
         Need::RoleAssignmentsRead | Need::RoleAssignmentsWrite => {
             has_wid(&[GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR])
-                && has_scope(need.permissions())
         }
     }
 }
@@ -163,7 +190,11 @@ pub async fn authorize(
     }
     if !allowed(&claims, need) {
         tracing::info!(tid = %claims.tid, oid = %claims.oid, ?need, "graph call denied");
-        return Err(GraphError::denied(req));
+        return Err(if need.teams() {
+            GraphError::forbidden_teams(req, &need.named_in_error())
+        } else {
+            GraphError::denied(req)
+        });
     }
     tracing::debug!(
         tid = %claims.tid,

@@ -72,7 +72,9 @@ pub struct GraphError {
     code: String,
     message: String,
     ids: RequestIds,
-    retry_after: Option<u64>,
+    retry_after: Option<u32>,
+    /// Extra `innerError` members (the Teams back end's 403 has some).
+    inner: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl GraphError {
@@ -88,6 +90,7 @@ impl GraphError {
             message: message.into(),
             ids: RequestIds::of(req),
             retry_after: None,
+            inner: None,
         }
     }
 
@@ -112,6 +115,26 @@ impl GraphError {
             "Authorization_RequestDenied",
             "Insufficient privileges to complete the operation.",
         )
+    }
+
+    /// A Teams admin endpoint's missing-permission 403 (TELEPHONY.md, corrections 1, seen).
+    pub fn forbidden_teams(req: &HttpRequest, permissions: &str) -> GraphError {
+        let mut e = GraphError::new(
+            req,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("Insufficient permission(s) for the request. API requires any of the following permission(s): {permissions}."),
+        );
+        let mut inner = serde_json::Map::new();
+        inner.insert("code".into(), json!("Forbidden"));
+        inner.insert("message".into(), serde_json::Value::Null);
+        inner.insert("target".into(), serde_json::Value::Null);
+        inner.insert(
+            "additionalData".into(),
+            json!({"action": "Add the required roles/permissions and try again."}),
+        );
+        e.inner = Some(Box::new(inner));
+        e
     }
 
     pub fn internal(req: &HttpRequest) -> GraphError {
@@ -147,7 +170,7 @@ impl GraphError {
             _ => ("UnknownError", "An error occurred."),
         };
         let mut e = GraphError::new(req, status, code, message);
-        e.retry_after = retry_after;
+        e.retry_after = retry_after.map(|s| u32::try_from(s).unwrap_or(u32::MAX));
         e
     }
 }
@@ -174,15 +197,21 @@ impl ResponseError for GraphError {
                 r#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000""#,
             ));
         }
+        let mut inner = self.inner.as_deref().cloned().unwrap_or_default();
+        inner.insert(
+            "date".into(),
+            json!(Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string()),
+        );
+        inner.insert("request-id".into(), json!(self.ids.request_id));
+        inner.insert(
+            "client-request-id".into(),
+            json!(self.ids.client_request_id),
+        );
         res.json(json!({
             "error": {
                 "code": self.code,
                 "message": self.message,
-                "innerError": {
-                    "date": Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
-                    "request-id": self.ids.request_id,
-                    "client-request-id": self.ids.client_request_id,
-                }
+                "innerError": inner,
             }
         }))
     }

@@ -1,6 +1,14 @@
 //! `GET|POST /{tenant}/v2.0/adminconsent`: the admin-consent page (CONTRACT.md section 1).
 //! GET shows the page; POST (the buttons, or a script) with `user` (UPN) and `action`
 //! (`accept`, `cancel`, or `back` from the "Need admin approval" page) decides.
+//!
+//! Single sign-on: after an OpenID Connect sign-in (`signin.rs`) the `ESTSAUTH` cookie names the
+//! user, and the page shows "Signed in as ..." instead of the picker when that user belongs to
+//! the consent URL's tenant (any organization for `organizations`).
+//!
+//! Every error redirect carries `error`, `error_description`, `error_uri`, `admin_consent=True`
+//! and `state`, never `tenant`. Errors before the redirect URI is trusted, an unknown user and a
+//! disabled one are error pages.
 
 use std::collections::HashMap;
 
@@ -8,7 +16,9 @@ use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 
 use super::{
     errors::describe,
-    pages::{self, UserGroup},
+    flow::{self, ErrorRedirect},
+    pages::{self, Account, UserGroup},
+    session,
 };
 use crate::{
     http,
@@ -37,12 +47,60 @@ pub async fn show(
         Ok(c) => c,
         Err(page) => return *page,
     };
-    let groups = user_groups(&sim, consent.tenant_id.as_deref());
     let app = &sim.inner.app;
-    html(
+    let choose = http::query_get(&params, "prompt").is_some_and(|p| p == "select_account");
+    let signed_in = signed_in_user(&sim, &req, consent.tenant_id.as_deref());
+    let groups;
+    let switch_href;
+    let account = match &signed_in {
+        Some((name, upn)) if !choose => {
+            switch_href = format!("{}?{}", req.path(), with_prompt(&params));
+            Account::SignedIn {
+                name,
+                upn,
+                switch_href: &switch_href,
+            }
+        }
+        _ => {
+            groups = user_groups(&sim, consent.tenant_id.as_deref());
+            Account::Picker {
+                groups: &groups,
+                selected: signed_in.as_ref().map(|(_, upn)| upn.as_str()),
+            }
+        }
+    };
+    flow::html(
         StatusCode::OK,
-        pages::consent(&app.display_name, "unverified", &app.permissions, &groups),
+        pages::consent(&app.display_name, "unverified", &app.permissions, &account),
     )
+}
+
+/// The query with `prompt=select_account` (replacing any `prompt`).
+fn with_prompt(params: &[(String, String)]) -> String {
+    let mut pairs: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("prompt"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    pairs.push(("prompt", "select_account"));
+    http::query_string(&pairs)
+}
+
+/// (display name, UPN) of the session's user when it may consent here: a user of the consent
+/// URL's tenant, or of any tenant for `organizations`.
+fn signed_in_user(
+    sim: &Simulator,
+    req: &HttpRequest,
+    tenant_id: Option<&str>,
+) -> Option<(String, String)> {
+    let s = session::current(sim, req)?;
+    if tenant_id.is_some_and(|id| id != s.tenant_id) {
+        return None;
+    }
+    let world = sim.read();
+    let user = world.tenant(&s.tenant_id)?.user(&s.user_id)?;
+    user.account_enabled
+        .then(|| (user.display_name.clone(), user.upn.clone()))
 }
 
 pub async fn submit(
@@ -53,28 +111,42 @@ pub async fn submit(
 ) -> HttpResponse {
     // The protocol parameters come in the query (the page posts to its own URL); a script may
     // also send them in the body.
-    let mut params = http::query_pairs(&req);
-    params
-        .extend(url::form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())));
+    let params = flow::params(&req, Some(&body));
     let consent = match validate(&sim, &path, &params) {
         Ok(c) => c,
         Err(page) => return *page,
     };
     let action = http::query_get(&params, "action").unwrap_or("");
-    let user = http::query_get(&params, "user").unwrap_or("").trim();
+    let posted = http::query_get(&params, "user").unwrap_or("").trim();
     match action {
         "cancel" => redirect_error(
+            &req,
             &consent,
-            "The resource owner or authorization server denied the request. User declined to consent to access the app.",
+            "access_denied",
             None,
+            65004,
+            "The resource owner or authorization server denied the request. User declined to consent to access the app.",
         ),
         "back" => redirect_error(
+            &req,
             &consent,
-            "User declined to consent to access the app.",
+            "access_denied",
             Some("cancel"),
+            65004,
+            "User declined to consent to access the app.",
         ),
-        "accept" => accept(&sim, &consent, user),
-        other => error_page(
+        "accept" => {
+            // A posted user wins; otherwise the signed-in session's user.
+            let user = if posted.is_empty() {
+                signed_in_user(&sim, &req, consent.tenant_id.as_deref())
+                    .map(|(_, upn)| upn)
+                    .unwrap_or_default()
+            } else {
+                posted.to_string()
+            };
+            accept(&req, &sim, &consent, &user)
+        }
+        other => flow::error_page(
             StatusCode::BAD_REQUEST,
             900144,
             &format!("The request body must contain the following parameter: 'action' (accept or cancel); got '{other}'."),
@@ -82,64 +154,92 @@ pub async fn submit(
     }
 }
 
-fn accept(sim: &Simulator, consent: &ConsentRequest, upn: &str) -> HttpResponse {
+fn accept(req: &HttpRequest, sim: &Simulator, consent: &ConsentRequest, upn: &str) -> HttpResponse {
     if upn.is_empty() {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            900144,
-            "The request body must contain the following parameter: 'user'.",
-        );
+        return flow::missing_parameter_page("user");
     }
     let app = &sim.inner.app;
     let mut world = sim.write();
-    let tenant = world.tenants.iter_mut().find(|t| {
-        consent.tenant_id.as_deref().is_none_or(|id| id == t.id) && t.user(upn).is_some()
-    });
-    let Some(tenant) = tenant else {
-        return error_page(
+    let Some((home, user)) = world
+        .find_user(upn, consent.tenant_id.as_deref())
+        .map(|(t, u)| (t, u.clone()))
+    else {
+        return flow::error_page(
             StatusCode::BAD_REQUEST,
             50034,
-            &format!("The user account {upn} does not exist in the directory. To sign into this application, the account must be added to the directory."),
-        );
-    };
-    let Some(user) = tenant.user(upn).cloned() else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            50034,
-            "The user account does not exist.",
+            &flow::unknown_user_message(upn),
         );
     };
     if !user.account_enabled {
-        return error_page(
+        return flow::error_page(StatusCode::BAD_REQUEST, 50057, flow::DISABLED_USER_MESSAGE);
+    }
+    // A user of another directory, or a personal account (which has no directory to consent
+    // for), cannot grant consent: AADSTS50020 back to the app.
+    let foreign = consent.tenant_id.as_deref().is_some_and(|id| id != home.id);
+    if foreign || home.personal {
+        let resource = match &consent.tenant_id {
+            Some(id) => world.tenant(id).map(|t| t.name.clone()).unwrap_or_default(),
+            None => home.name.clone(),
+        };
+        let message = flow::other_directory_message(sim, &user.upn, home, &resource);
+        tracing::info!(home = %home.id, "admin consent refused: user of another directory");
+        return redirect_error(
+            req,
+            consent,
+            flow::OTHER_DIRECTORY_ERROR,
+            None,
+            50020,
+            &message,
+        );
+    }
+    let home_id = home.id.clone();
+    let Some(tenant) = world.tenant_mut(&home_id) else {
+        return flow::error_page(
             StatusCode::BAD_REQUEST,
-            50057,
-            "The user account is disabled.",
+            50034,
+            &flow::unknown_user_message(upn),
         );
-    }
-    if !can_grant_consent(&tenant.roles_of(&user.id)) {
+    };
+    let is_admin = can_grant_consent(&tenant.roles_of(&user.id));
+    if is_admin {
+        tenant.consent(&app.client_id, &app.display_name, &app.permissions);
+        tracing::info!(tenant = %tenant.id, "admin consent granted");
+    } else {
         tracing::info!(tenant = %tenant.id, "admin consent refused: not an admin");
-        let description = describe(
-            90094,
-            "Admin consent is required for the permissions requested by this application. An admin consent request may be sent to the admin.",
-            &http::new_id(),
-            &http::new_id(),
-        );
-        return html(
-            StatusCode::OK,
-            pages::need_approval(&app.display_name, &user.upn, &description),
-        );
     }
-    tenant.consent(&app.client_id, &app.display_name, &app.permissions);
-    tracing::info!(tenant = %tenant.id, "admin consent granted");
-    let mut query = vec![
-        ("admin_consent", "True"),
-        ("tenant", tenant.id.as_str()),
-        ("scope", consent.scope.as_str()),
-    ];
-    if let Some(s) = &consent.state {
-        query.push(("state", s));
+    drop(world);
+    // Signing in on this page starts a session, as at Microsoft.
+    let mut res = if is_admin {
+        let mut query = vec![
+            ("admin_consent", "True"),
+            ("tenant", home_id.as_str()),
+            ("scope", consent.scope.as_str()),
+        ];
+        if let Some(s) = &consent.state {
+            query.push(("state", s));
+        }
+        flow::redirect_builder(&consent.redirect_uri, &query)
+    } else {
+        let mut res = HttpResponse::Ok();
+        res.content_type("text/html; charset=utf-8")
+            .insert_header(("Cache-Control", "no-store, no-cache"));
+        res
+    };
+    session::sign_in(sim, req, &mut res, &home_id, &user.id);
+    if is_admin {
+        return res.finish();
     }
-    redirect(&consent.redirect_uri, &query)
+    let description = describe(
+        90094,
+        "Admin consent is required for the permissions requested by this application. An admin consent request may be sent to the admin.",
+        &http::new_id(),
+        &http::new_id(),
+    );
+    res.body(pages::need_approval(
+        &app.display_name,
+        &user.upn,
+        &description,
+    ))
 }
 
 fn validate(
@@ -147,73 +247,53 @@ fn validate(
     tenant_param: &str,
     params: &[(String, String)],
 ) -> Result<ConsentRequest, Box<HttpResponse>> {
-    let app = &sim.inner.app;
-    let Some(client_id) = http::query_get(params, "client_id").filter(|s| !s.is_empty()) else {
-        return Err(Box::new(error_page(
-            StatusCode::BAD_REQUEST,
-            900144,
-            "The request body must contain the following parameter: 'client_id'.",
-        )));
-    };
-    let tenant_id = if tenant_param.eq_ignore_ascii_case("organizations") {
-        None
-    } else {
-        match sim.read().tenant(tenant_param) {
-            Some(t) => Some(t.id.clone()),
-            None => {
-                return Err(Box::new(error_page(
-                    StatusCode::BAD_REQUEST,
-                    90002,
-                    &format!("Tenant '{tenant_param}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."),
-                )))
-            }
-        }
-    };
-    if !client_id.eq_ignore_ascii_case(&app.client_id) {
-        return Err(Box::new(error_page(
-            StatusCode::BAD_REQUEST,
-            700016,
-            &format!("Application with identifier '{client_id}' was not found in the directory. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."),
-        )));
-    }
-    let redirect_uri = match http::query_get(params, "redirect_uri") {
-        None | Some("") => app.redirect_uris.first().cloned().unwrap_or_default(),
-        Some(uri) => uri.to_string(),
-    };
-    if !app.redirect_uris.contains(&redirect_uri) {
-        return Err(Box::new(error_page(
-            StatusCode::BAD_REQUEST,
-            50011,
-            &format!("The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.", app.client_id),
-        )));
-    }
+    let client = flow::validate_client(sim, tenant_param, params)?;
     let Some(scope) = http::query_get(params, "scope").filter(|s| !s.is_empty()) else {
-        return Err(Box::new(error_page(
-            StatusCode::BAD_REQUEST,
-            900144,
-            "The request body must contain the following parameter: 'scope'.",
-        )));
+        return Err(Box::new(flow::missing_parameter_page("scope")));
     };
     Ok(ConsentRequest {
-        tenant_id,
-        redirect_uri,
+        tenant_id: client.tenant_id,
+        redirect_uri: client.redirect_uri,
         scope: scope.to_string(),
         state: http::query_get(params, "state").map(str::to_string),
     })
 }
 
-/// Users to pick from: per tenant, its administrators and a sample of the others.
-fn user_groups(sim: &Simulator, only: Option<&str>) -> Vec<UserGroup> {
+/// Users to pick from: per tenant, its administrators and a sample of the others; the personal
+/// accounts are listed last, labelled as such.
+pub fn user_groups(sim: &Simulator, only: Option<&str>) -> Vec<UserGroup> {
     let world = sim.read();
-    world
+    let mut groups: Vec<(bool, UserGroup)> = world
         .tenants
         .iter()
         .filter(|t| only.is_none_or(|id| id == t.id))
-        .map(|t| UserGroup {
-            label: format!("{} ({})", t.name, t.domain),
-            users: sample_users(t, SAMPLE_USERS),
+        .map(|t| {
+            let group = if t.personal {
+                UserGroup {
+                    label: "Personal Microsoft accounts (not a work or school account)".into(),
+                    users: t
+                        .users
+                        .iter()
+                        .take(SAMPLE_USERS)
+                        .map(|u| {
+                            (
+                                u.upn.clone(),
+                                format!("{} ({}) — Personal account", u.display_name, u.upn),
+                            )
+                        })
+                        .collect(),
+                }
+            } else {
+                UserGroup {
+                    label: format!("{} ({})", t.name, t.domain),
+                    users: sample_users(t, SAMPLE_USERS),
+                }
+            };
+            (t.personal, group)
         })
-        .collect()
+        .collect();
+    groups.sort_by_key(|(personal, _)| *personal);
+    groups.into_iter().map(|(_, g)| g).collect()
 }
 
 /// (UPN, "Name (UPN) — role") for the admins and the first `sample` other enabled users.
@@ -245,35 +325,24 @@ pub fn sample_users(t: &Tenant, sample: usize) -> Vec<(String, String)> {
     out
 }
 
-fn redirect_error(consent: &ConsentRequest, message: &str, subcode: Option<&str>) -> HttpResponse {
-    let description = describe(65004, message, &http::new_id(), &http::new_id());
-    let mut query = vec![("error", "access_denied")];
-    if let Some(s) = subcode {
-        query.push(("error_subcode", s));
-    }
-    query.push(("error_description", description.as_str()));
-    if let Some(s) = &consent.state {
-        query.push(("state", s));
-    }
-    redirect(&consent.redirect_uri, &query)
-}
-
-fn redirect(redirect_uri: &str, query: &[(&str, &str)]) -> HttpResponse {
-    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-    let location = format!("{redirect_uri}{sep}{}", http::query_string(query));
-    HttpResponse::Found()
-        .insert_header(("Location", location))
-        .insert_header(("Cache-Control", "no-store, no-cache"))
-        .finish()
-}
-
-fn error_page(status: StatusCode, code: u32, message: &str) -> HttpResponse {
-    let description = describe(code, message, &http::new_id(), &http::new_id());
-    html(status, pages::error("Sign in", &description))
-}
-
-fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(body)
+fn redirect_error(
+    req: &HttpRequest,
+    consent: &ConsentRequest,
+    error: &str,
+    subcode: Option<&str>,
+    code: u32,
+    message: &str,
+) -> HttpResponse {
+    flow::error_redirect(
+        req,
+        &consent.redirect_uri,
+        consent.state.as_deref(),
+        true,
+        ErrorRedirect {
+            error,
+            subcode,
+            code,
+            message,
+        },
+    )
 }

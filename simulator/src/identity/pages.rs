@@ -1,4 +1,4 @@
-//! HTML of the sign-in pages: admin consent, "Need admin approval", error pages. Every dynamic
+//! HTML of the sign-in pages: OpenID Connect sign-in, admin consent, "Need admin approval", error pages. Every dynamic
 //! value goes through `http::html`.
 
 use crate::http::html;
@@ -57,11 +57,51 @@ pub fn user_select(groups: &[UserGroup], selected: Option<&str>) -> String {
     out
 }
 
+/// Who is signing in on a page: a picker of directory users, or the session's user (single
+/// sign-on) posted as a hidden `user` field.
+pub enum Account<'a> {
+    Picker {
+        groups: &'a [UserGroup],
+        selected: Option<&'a str>,
+    },
+    SignedIn {
+        name: &'a str,
+        upn: &'a str,
+        /// The same page with the picker (`prompt=select_account`).
+        switch_href: &'a str,
+    },
+}
+
+fn account_fields(account: &Account<'_>, picker_label: &str) -> String {
+    match account {
+        Account::Picker { groups, selected } => format!(
+            r#"<label for="user">{}</label>
+{}
+<p class="note">Simulated sign-in: pick a directory user. Each tenant lists its administrators and some of its other users; a form POST accepts any UPN.</p>"#,
+            html(picker_label),
+            user_select(groups, *selected)
+        ),
+        Account::SignedIn {
+            name,
+            upn,
+            switch_href,
+        } => format!(
+            r#"<p>Signed in as <span id="signed-in">{} ({})</span></p>
+<input type="hidden" name="user" value="{}">
+<p class="note"><a id="use-another-account" href="{}">Use another account</a></p>"#,
+            html(name),
+            html(upn),
+            html(upn),
+            html(switch_href)
+        ),
+    }
+}
+
 pub fn consent(
     app_name: &str,
     publisher_domain: &str,
     permissions: &[String],
-    groups: &[UserGroup],
+    account: &Account<'_>,
 ) -> String {
     let perms: String = permissions
         .iter()
@@ -77,15 +117,41 @@ pub fn consent(
 <ul id="permissions">{perms}</ul>
 <p>If you accept, this app will get access to the specified resources for all users in your organization. No one else will be prompted to review these permissions.</p>
 <form method="post">
-<label for="user">Signed in as</label>
 {}
-<p class="note">Simulated sign-in: pick a directory user. Each tenant lists its administrators and some of its other users; a form POST accepts any UPN.</p>
 <button type="submit" id="cancel" name="action" value="cancel">Cancel</button>
 <button type="submit" id="accept" name="action" value="accept">Accept</button>
 </form>"#,
             html(app_name),
             html(publisher_domain),
-            user_select(groups, None)
+            account_fields(account, "Signed in as")
+        ),
+    )
+}
+
+/// The OpenID Connect sign-in page ("Pick an account"); `error` is an AADSTS description shown
+/// above the form when a previous attempt failed.
+pub fn sign_in(
+    app_name: &str,
+    groups: &[UserGroup],
+    selected: Option<&str>,
+    error: Option<&str>,
+) -> String {
+    let error = error
+        .map(|e| format!(r#"<div class="code" id="error-code">{}</div>"#, html(e)))
+        .unwrap_or_default();
+    layout(
+        "Sign in to your account",
+        &format!(
+            r#"<h1>Pick an account</h1>
+<p>to continue to <strong id="app-name">{}</strong></p>
+{error}
+<form method="post">
+{}
+<button type="submit" id="cancel" name="action" value="cancel">Cancel</button>
+<button type="submit" id="accept" name="action" value="accept">Sign in</button>
+</form>"#,
+            html(app_name),
+            account_fields(&Account::Picker { groups, selected }, "Account")
         ),
     )
 }

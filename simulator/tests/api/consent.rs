@@ -2,6 +2,39 @@ use reqwest::StatusCode;
 
 use crate::support::*;
 
+/// Checks an admin-consent error redirect's shape (CONTRACT section 1): `error`, an AADSTS
+/// description with trace lines, `error_uri`, `admin_consent=True`, `state`, and no `tenant`.
+fn assert_consent_error(
+    sim: &TestSim,
+    res: &reqwest::Response,
+    error: &str,
+    code: u32,
+) -> Vec<(String, String)> {
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let location = res.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with(&format!("{REDIRECT}?error=")),
+        "{location}"
+    );
+    let q = location_query(res);
+    assert_eq!(param(&q, "error"), Some(error));
+    let description = param(&q, "error_description").unwrap();
+    assert!(
+        description.starts_with(&format!("AADSTS{code}: ")),
+        "{description}"
+    );
+    assert!(description.contains("\r\nTrace ID: "));
+    assert!(description.contains("\r\nCorrelation ID: "));
+    assert_eq!(
+        param(&q, "error_uri").map(str::to_string),
+        Some(format!("{}/error?code={code}", sim.login()))
+    );
+    assert_eq!(param(&q, "admin_consent"), Some("True"));
+    assert_eq!(param(&q, "state"), Some("st-123"));
+    assert_eq!(param(&q, "tenant"), None);
+    q
+}
+
 #[actix_web::test]
 async fn page_lists_users_and_buttons() {
     let sim = spawn().await;
@@ -75,13 +108,8 @@ async fn cancel_redirects_with_access_denied() {
         .consent_as("organizations", "admin@contoso.onmicrosoft.com", "cancel")
         .await;
     assert_eq!(res.status(), StatusCode::FOUND);
-    let q = location_query(&res);
-    assert_eq!(param(&q, "error"), Some("access_denied"));
-    assert!(param(&q, "error_description")
-        .unwrap()
-        .starts_with("AADSTS65004: "));
+    let q = assert_consent_error(&sim, &res, "access_denied", 65004);
     assert_eq!(param(&q, "error_subcode"), None);
-    assert_eq!(param(&q, "state"), Some("st-123"));
     assert!(sim.tenants().await[0]["service_principal"].is_null());
 }
 
@@ -103,14 +131,11 @@ async fn an_ordinary_user_needs_admin_approval_then_back_to_app() {
     assert!(sim.tenant(&contoso).await["service_principal"].is_null());
 
     let res = sim.consent_as("organizations", &user, "back").await;
-    assert_eq!(res.status(), StatusCode::FOUND);
-    let q = location_query(&res);
-    assert_eq!(param(&q, "error"), Some("access_denied"));
+    let q = assert_consent_error(&sim, &res, "access_denied", 65004);
     assert_eq!(param(&q, "error_subcode"), Some("cancel"));
     assert!(param(&q, "error_description")
         .unwrap()
         .starts_with("AADSTS65004: User declined to consent to access the app."));
-    assert_eq!(param(&q, "state"), Some("st-123"));
 }
 
 #[actix_web::test]
@@ -170,4 +195,156 @@ async fn html_is_escaped() {
         .unwrap();
     assert!(!html.contains("<script>alert(1)"));
     assert!(html.contains("&lt;script&gt;"));
+}
+
+#[actix_web::test]
+async fn a_user_of_another_directory_or_a_personal_account_gets_50020() {
+    let sim = spawn().await;
+    let contoso = sim.contoso().await;
+    let res = sim
+        .http
+        .post(sim.control("/tenants"))
+        .json(&serde_json::json!({"name": "Fabrikam", "users": 10}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = sim
+        .consent_as(&contoso, "admin@fabrikam.onmicrosoft.com", "accept")
+        .await;
+    let q = assert_consent_error(&sim, &res, "access_denied", 50020);
+    let description = param(&q, "error_description").unwrap();
+    assert!(description.contains("User account 'admin@fabrikam.onmicrosoft.com' from identity provider 'https://sts.windows.net/"), "{description}");
+    assert!(description.contains("does not exist in tenant 'Contoso'"));
+    // The personal account can consent nowhere, not even at organizations.
+    for tenant in [contoso.as_str(), "organizations"] {
+        let res = sim.consent_as(tenant, PERSONAL_USER, "accept").await;
+        let q = assert_consent_error(&sim, &res, "access_denied", 50020);
+        assert!(param(&q, "error_description")
+            .unwrap()
+            .contains("from identity provider 'live.com'"));
+    }
+    for t in sim.tenants().await {
+        assert!(t["service_principal"].is_null(), "{}", t["name"]);
+    }
+    // A UPN that exists nowhere stays an error page.
+    let res = sim
+        .consent_as(&contoso, "nobody@contoso.onmicrosoft.com", "accept")
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.headers().get("location").is_none());
+    assert!(res.text().await.unwrap().contains("AADSTS50034"));
+}
+
+#[actix_web::test]
+async fn after_sign_in_the_page_shows_who_is_signed_in() {
+    let sim = spawn().await;
+    let contoso = sim.contoso().await;
+    let (_, cookie) = sim
+        .sign_in("organizations", "admin@contoso.onmicrosoft.com")
+        .await;
+    let url = sim.consent_url(&contoso, REDIRECT, CLIENT_ID);
+    let html = sim
+        .http
+        .get(&url)
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(r#"Signed in as <span id="signed-in">Adele Vance (admin@contoso.onmicrosoft.com)</span>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<input type="hidden" name="user" value="admin@contoso.onmicrosoft.com">"#)
+    );
+    assert!(!html.contains(r#"<select id="user""#));
+    assert!(html.contains(r#"id="use-another-account""#));
+    assert!(html.contains(r#"id="accept""#));
+    // "Use another account" shows the picker, the signed-in user preselected.
+    let html = sim
+        .http
+        .get(format!("{url}&prompt=select_account"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"<select id="user" name="user">"#));
+    assert!(html.contains(r#"<option value="admin@contoso.onmicrosoft.com" selected>"#));
+    // The same session at another tenant's consent URL: the picker.
+    let other = sim
+        .http
+        .post(sim.control("/tenants"))
+        .json(&serde_json::json!({"name": "Fabrikam", "users": 10}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let html = sim
+        .http
+        .get(sim.consent_url(&other, REDIRECT, CLIENT_ID))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"<select id="user" name="user">"#));
+    assert!(!html.contains("Contoso (contoso.onmicrosoft.com)"));
+    // Accept with the cookie alone (no posted user) consents as the signed-in admin.
+    let res = sim
+        .http
+        .post(&url)
+        .header("Cookie", &cookie)
+        .form(&[("action", "accept")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let q = location_query(&res);
+    assert_eq!(param(&q, "admin_consent"), Some("True"));
+    assert_eq!(param(&q, "tenant"), Some(contoso.as_str()));
+    assert!(!sim.tenant(&contoso).await["service_principal"].is_null());
+    // Without the cookie the page is the picker, as before.
+    let html = sim
+        .http
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"<select id="user" name="user">"#));
+    assert!(!html.contains(r#"id="signed-in""#));
+}
+
+#[actix_web::test]
+async fn the_organizations_picker_lists_the_personal_account_last() {
+    let sim = spawn().await;
+    let html = sim
+        .http
+        .get(sim.consent_url("organizations", REDIRECT, CLIENT_ID))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let contoso = html.find("Contoso (contoso.onmicrosoft.com)").unwrap();
+    let personal = html.find("Personal Microsoft accounts").unwrap();
+    assert!(contoso < personal);
+    assert!(html.contains(r#"value="alex.personal@outlook.com""#));
 }

@@ -63,7 +63,7 @@ async fn latency_and_hang() {
     )
     .await;
     let started = Instant::now();
-    let res = sim.get(&token, &sim.graph("/v1.0/organization")).await;
+    let res = sim.get(&token, &sim.graph("/v1.0/users?$top=1")).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(started.elapsed() >= Duration::from_millis(300));
 

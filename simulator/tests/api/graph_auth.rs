@@ -48,17 +48,24 @@ async fn expired_token_is_401() {
 }
 
 #[actix_web::test]
-async fn without_the_role_only_tenant_information_is_allowed() {
+async fn the_five_default_permissions_work_without_the_role() {
     let sim = spawn().await;
     let contoso = sim.contoso().await;
     sim.grant(&contoso, true).await;
     let token = sim.app_token(&contoso).await;
+    // Application permissions alone open the calls the product makes.
     for path in [
-        "/v1.0/users".to_string(),
+        "/v1.0/users?$top=1",
+        "/v1.0/admin/teams/telephoneNumberManagement/numberAssignments",
+        "/v1.0/admin/teams/userConfigurations?$top=1",
+    ] {
+        let res = sim.get(&token, &sim.graph(path)).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+    // Calls needing permissions outside the five are refused.
+    for path in [
         "/v1.0/organization".to_string(),
         format!("/v1.0/servicePrincipals(appId='{CLIENT_ID}')"),
-        "/v1.0/admin/teams/telephoneNumberManagement/numberAssignments".to_string(),
-        "/v1.0/admin/teams/userConfigurations".to_string(),
         format!(
             "/v1.0/roleManagement/directory/roleAssignments?$filter=principalId eq '{contoso}'"
         ),
@@ -99,10 +106,14 @@ async fn without_the_role_only_tenant_information_is_allowed() {
 }
 
 #[actix_web::test]
-async fn with_the_role_directory_calls_work() {
+async fn directory_calls_work_with_their_permissions() {
     let sim = spawn().await;
     let contoso = sim.contoso().await;
-    let token = sim.connected_token(&contoso).await;
+    let res = sim
+        .grant_permissions(&contoso, &["Organization.Read.All", "Application.Read.All"])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let token = sim.app_token(&contoso).await;
     let org: Value = sim
         .get(&token, &sim.graph("/v1.0/organization"))
         .await

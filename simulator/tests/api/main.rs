@@ -5,7 +5,9 @@
 mod consent;
 mod faults;
 mod graph_auth;
+mod permissions;
 mod roles;
+mod signin;
 mod support;
 mod teams;
 mod token;

@@ -3,16 +3,26 @@
 use std::time::Duration;
 
 use actix_web::{App, HttpServer};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use ms_simulator::{RegisteredApp, Simulator, SimulatorConfig, TenantSeed};
+use ms_simulator::{RegisteredApp, Simulator, SimulatorConfig, TenantSeed, DEFAULT_PERMISSIONS};
 use reqwest::{redirect, Client, Response, StatusCode};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 pub const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
 pub const SECRET: &str = "test-secret";
 pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
 pub const TCA: &str = "baf37b3a-610e-45da-9e62-d9d1e5e8914b";
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+pub const PERSONAL_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+pub const PERSONAL_USER: &str = "alex.personal@outlook.com";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-verifier";
+
+/// A PKCE pair: the verifier and BASE64URL(SHA256(verifier)).
+pub fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
 
 pub struct TestSim {
     pub origin: String,
@@ -26,10 +36,7 @@ pub fn config() -> SimulatorConfig {
             client_secret: SECRET.to_string().into(),
             display_name: "Tenant Connect".into(),
             redirect_uris: vec![REDIRECT.into()],
-            permissions: vec![
-                "CrossTenantInformation.ReadBasic.All".into(),
-                "TeamSettings.ReadWrite.All".into(),
-            ],
+            permissions: DEFAULT_PERMISSIONS.iter().map(|p| p.to_string()).collect(),
         },
         tenants: vec![TenantSeed::demo()],
         operation_delay: Duration::from_millis(200),
@@ -114,6 +121,155 @@ impl TestSim {
         self.http
             .post(self.consent_url(tenant, REDIRECT, CLIENT_ID))
             .form(&[("user", user), ("action", action)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The OpenID Connect authorize URL with the portal's parameters (PKCE with `VERIFIER`).
+    pub fn authorize_url(&self, tenant: &str) -> String {
+        self.authorize_url_with(tenant, &[])
+    }
+
+    /// The authorize URL with parameters replaced (an empty value drops the parameter).
+    pub fn authorize_url_with(&self, tenant: &str, overrides: &[(&str, &str)]) -> String {
+        let challenge = challenge(VERIFIER);
+        let mut params: Vec<(&str, &str)> = vec![
+            ("client_id", CLIENT_ID),
+            ("response_type", "code"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid profile email"),
+            ("state", "si-456"),
+            ("nonce", "n-789"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("prompt", "select_account"),
+        ];
+        for (k, v) in overrides {
+            params.retain(|(key, _)| key != k);
+            if !v.is_empty() {
+                params.push((k, v));
+            }
+        }
+        let query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect();
+        format!(
+            "{}/{tenant}/oauth2/v2.0/authorize?{}",
+            self.login(),
+            query.join("&")
+        )
+    }
+
+    /// Posts the sign-in form as a script would.
+    pub async fn sign_in_as(&self, url: &str, user: &str, action: &str) -> Response {
+        self.http
+            .post(url)
+            .form(&[("user", user), ("action", action)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs `user` in at `tenant`; returns (code, the `Cookie` header value to send back).
+    pub async fn sign_in(&self, tenant: &str, user: &str) -> (String, String) {
+        let res = self
+            .sign_in_as(&self.authorize_url(tenant), user, "accept")
+            .await;
+        assert_eq!(res.status(), StatusCode::FOUND, "sign-in of {user}");
+        let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+        let q = location_query(&res);
+        assert_eq!(param(&q, "state"), Some("si-456"));
+        let code = param(&q, "code").unwrap().to_string();
+        let pair = cookie.split(';').next().unwrap().to_string();
+        (code, pair)
+    }
+
+    /// Redeems an authorization code at `tenant`'s token endpoint.
+    pub async fn redeem(
+        &self,
+        tenant: &str,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &str,
+    ) -> Response {
+        self.http
+            .post(format!("{}/{tenant}/oauth2/v2.0/token", self.login()))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", CLIENT_ID),
+                ("client_secret", SECRET),
+                ("code", code),
+                ("redirect_uri", redirect_uri),
+                ("code_verifier", verifier),
+                ("scope", "openid profile email"),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Validates an ID token as a relying party: the key named by `kid` in the tenant's JWKS
+    /// (found through discovery), `iss == {login}/{tid}/v2.0`, `aud == client_id`, the nonce.
+    pub async fn validate_id_token(&self, id_token: &str, nonce: &str) -> Value {
+        let unverified = jsonwebtoken::dangerous::insecure_decode::<Value>(id_token)
+            .unwrap()
+            .claims;
+        let tid = unverified["tid"].as_str().unwrap();
+        let config: Value = self
+            .http
+            .get(format!(
+                "{}/{tid}/v2.0/.well-known/openid-configuration",
+                self.login()
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let jwks: Value = self
+            .http
+            .get(config["jwks_uri"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let header = jsonwebtoken::decode_header(id_token).unwrap();
+        assert_eq!(header.alg, Algorithm::RS256);
+        let key = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kid"].as_str() == header.kid.as_deref())
+            .expect("a key with the token's kid");
+        let decoding = DecodingKey::from_rsa_components(
+            key["n"].as_str().unwrap(),
+            key["e"].as_str().unwrap(),
+        )
+        .unwrap();
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.leeway = 60;
+        validation.set_audience(&[CLIENT_ID]);
+        validation.set_issuer(&[format!("{}/{tid}/v2.0", self.login())]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "aud", "iss"]);
+        validation.validate_nbf = true;
+        let claims = jsonwebtoken::decode::<Value>(id_token, &decoding, &validation)
+            .unwrap()
+            .claims;
+        assert_eq!(claims["nonce"], nonce);
+        assert_eq!(config["issuer"], claims["iss"]);
+        claims
+    }
+
+    /// Grants exactly `permissions` through the control API (a partial grant).
+    pub async fn grant_permissions(&self, tenant: &str, permissions: &[&str]) -> Response {
+        self.http
+            .put(self.control(&format!("/tenants/{tenant}/consent")))
+            .json(&json!({ "granted": true, "permissions": permissions }))
             .send()
             .await
             .unwrap()

@@ -40,7 +40,10 @@ async fn token_carries_the_documented_claims() {
         claims["roles"],
         serde_json::json!([
             "CrossTenantInformation.ReadBasic.All",
-            "TeamSettings.ReadWrite.All"
+            "TeamSettings.ReadWrite.All",
+            "User.Read.All",
+            "TeamsTelephoneNumber.ReadWrite.All",
+            "TeamsUserConfiguration.Read.All"
         ])
     );
     assert!(claims.get("wids").is_none());

@@ -2,8 +2,10 @@
 
 use std::rc::Rc;
 
+use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use crate::api;
 use crate::components::nav_link::NavLink;
 use crate::route::Route;
 use crate::session::{Session, SessionAction, SessionHandle};
@@ -18,11 +20,20 @@ pub struct LayoutProps {
 #[component]
 pub fn Layout(props: &LayoutProps) -> Html {
     let handle = use_context::<SessionHandle>();
-    let on_sign_out = Callback::from(move |_: MouseEvent| {
-        if let Some(handle) = &handle {
-            handle.dispatch(SessionAction::SignedOut);
-        }
-    });
+    let on_sign_out = {
+        let token = props.session.access_token.clone();
+        Callback::from(move |_: MouseEvent| {
+            let (handle, token) = (handle.clone(), token.clone());
+            spawn_local(async move {
+                // The server ends the session first; the browser forgets it whatever the
+                // answer (offline, or the session had ended already).
+                let _ = api::logout(&token).await;
+                if let Some(handle) = handle {
+                    handle.dispatch(SessionAction::SignedOut);
+                }
+            });
+        })
+    };
     let me = &props.session.me;
 
     html! {

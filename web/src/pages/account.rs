@@ -1,4 +1,4 @@
-//! My account: who I am, and changing my own password.
+//! My account: who I am, changing my own password, and signing out everywhere.
 
 use std::rc::Rc;
 
@@ -94,6 +94,7 @@ pub fn AccountPage(props: &SignedInPageProps) -> Html {
 
     let onsubmit = {
         let form = form.clone();
+        let session_handle = session_handle.clone();
         let token = props.session.access_token.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
@@ -132,6 +133,41 @@ pub fn AccountPage(props: &SignedInPageProps) -> Html {
     let field = |action: fn(String) -> Action| {
         let form = form.dispatcher();
         Callback::from(move |event: InputEvent| form.dispatch(action(input_value(&event))))
+    };
+
+    // Signing out everywhere: `Some(error)` when the server refused.
+    let everywhere_busy = use_state(|| false);
+    let everywhere_error = use_state(|| None::<ApiError>);
+    let on_sign_out_everywhere = {
+        let (busy, error) = (everywhere_busy.clone(), everywhere_error.clone());
+        let (session_handle, token) = (session_handle.clone(), props.session.access_token.clone());
+        Callback::from(move |_: MouseEvent| {
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            error.set(None);
+            let (busy, error, session_handle, token) = (
+                busy.clone(),
+                error.clone(),
+                session_handle.clone(),
+                token.clone(),
+            );
+            spawn_local(async move {
+                match api::logout_everywhere(&token).await {
+                    // A 401: this session had ended already; either way it is over here too.
+                    Ok(()) => {}
+                    Err(e) if e.is_unauthorized() => {}
+                    Err(e) => {
+                        busy.set(false);
+                        return error.set(Some(e));
+                    }
+                }
+                if let Some(handle) = session_handle {
+                    handle.dispatch(SessionAction::SignedOut);
+                }
+            });
+        })
     };
 
     let me = &props.session.me;
@@ -209,6 +245,28 @@ pub fn AccountPage(props: &SignedInPageProps) -> Html {
                     </form>
                 }
             </div>
+
+            if me.kind == PrincipalKind::User {
+                <div class="card">
+                    <h2>{ "Sessions" }</h2>
+                    <p class="muted">
+                        { "Signed in on a computer you no longer use, or lost one? End every \
+                           session of yours, on every device, this one included." }
+                    </p>
+                    <ProblemBanner error={(*everywhere_error).clone()} />
+                    <div class="form-actions">
+                        <button
+                            id="sign-out-everywhere"
+                            type="button"
+                            class="button danger"
+                            disabled={*everywhere_busy}
+                            onclick={on_sign_out_everywhere}
+                        >
+                            { "Sign out everywhere" }
+                        </button>
+                    </div>
+                </div>
+            }
         </section>
     }
 }

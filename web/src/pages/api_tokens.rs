@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use shared::api_tokens::{ApiToken, CreateApiTokenRequest, CreatedApiToken};
 use shared::role::Role;
 use uuid::Uuid;
@@ -26,6 +27,8 @@ struct TokensState {
     invalid: Option<&'static str>,
     name: String,
     role: Role,
+    /// The expiry day as the date input gives it (`YYYY-MM-DD`), empty for never.
+    expires_on: String,
     creating: bool,
     /// The token just created, with its one-time secret.
     created: Option<CreatedApiToken>,
@@ -43,6 +46,7 @@ impl Default for TokensState {
             invalid: None,
             name: String::new(),
             role: Role::Viewer,
+            expires_on: String::new(),
             creating: false,
             created: None,
             confirming_revoke: None,
@@ -57,6 +61,7 @@ enum Action {
     Invalid(&'static str),
     Name(String),
     Role(Role),
+    ExpiresOn(String),
     Creating,
     Created(CreatedApiToken),
     DismissCreated,
@@ -88,6 +93,10 @@ impl Reducible for TokensState {
                 next.invalid = None;
             }
             Action::Role(role) => next.role = role,
+            Action::ExpiresOn(day) => {
+                next.expires_on = day;
+                next.invalid = None;
+            }
             Action::Creating => {
                 next.creating = true;
                 next.error = None;
@@ -102,6 +111,7 @@ impl Reducible for TokensState {
                 next.created = Some(created);
                 next.creating = false;
                 next.name.clear();
+                next.expires_on.clear();
             }
             Action::DismissCreated => next.created = None,
             Action::AskRevoke(id) => {
@@ -160,9 +170,14 @@ pub fn ApiTokensPage(props: &SignedInPageProps) -> Html {
                     "Give the token a name, e.g. what it is for.",
                 ));
             }
+            let expires_at = match expiry(&state.expires_on) {
+                Ok(at) => at,
+                Err(message) => return state.dispatch(Action::Invalid(message)),
+            };
             let request = CreateApiTokenRequest {
                 name,
                 role: state.role,
+                expires_at,
             };
             state.dispatch(Action::Creating);
             let (state, guard, token) = (state.dispatcher(), guard.clone(), token.clone());
@@ -198,6 +213,12 @@ pub fn ApiTokensPage(props: &SignedInPageProps) -> Html {
     let on_role = {
         let state = dispatcher.clone();
         Callback::from(move |role: Role| state.dispatch(Action::Role(role)))
+    };
+    let on_expires = {
+        let state = dispatcher.clone();
+        Callback::from(move |event: InputEvent| {
+            state.dispatch(Action::ExpiresOn(input_value(&event)))
+        })
     };
     let on_confirming = {
         let state = dispatcher.clone();
@@ -268,6 +289,16 @@ pub fn ApiTokensPage(props: &SignedInPageProps) -> Html {
                         <label for="token-role">{ "Role" }</label>
                         <RoleSelect id="token-role" value={state.role} onchange={on_role} />
                     </div>
+                    <div class="field">
+                        <label for="token-expires">{ "Expires after (optional)" }</label>
+                        <input
+                            id="token-expires"
+                            type="date"
+                            title="The token stops working at the end of this day (UTC). Empty: never."
+                            value={state.expires_on.clone()}
+                            oninput={on_expires}
+                        />
+                    </div>
                     <button
                         id="token-submit"
                         type="submit"
@@ -295,6 +326,7 @@ pub fn ApiTokensPage(props: &SignedInPageProps) -> Html {
                                     <th>{ "Prefix" }</th>
                                     <th>{ "Created" }</th>
                                     <th>{ "Last used" }</th>
+                                    <th>{ "Expires" }</th>
                                     <th>{ "Status" }</th>
                                     <th class="actions"><span class="visually-hidden">{ "Actions" }</span></th>
                                 </tr>
@@ -337,6 +369,7 @@ fn TokenRow(props: &TokenRowProps) -> Html {
     let cancel = props.on_confirming.reform(|_: MouseEvent| None);
     let confirm = props.on_revoke.reform(move |_: MouseEvent| id);
     let revoked = token.revoked_at.is_some();
+    let expired = token.expires_at.is_some_and(|at| at <= now());
 
     html! {
         <tr
@@ -351,16 +384,20 @@ fn TokenRow(props: &TokenRowProps) -> Html {
             <td>
                 { token.last_used_at.as_ref().map_or_else(|| "Never".to_owned(), format::date_time) }
             </td>
+            <td class="token-expires">
+                { token.expires_at.as_ref().map_or_else(|| "Never".to_owned(), format::date_time) }
+            </td>
             <td class="token-status">
-                { match &token.revoked_at {
-                    Some(at) => html! {
+                { match (&token.revoked_at, expired) {
+                    (Some(at), _) => html! {
                         <span class="status status-revoked">{ format!("Revoked {}", format::date(at)) }</span>
                     },
-                    None => html! { <span class="status status-active">{ "Active" }</span> },
+                    (None, true) => html! { <span class="status status-revoked">{ "Expired" }</span> },
+                    (None, false) => html! { <span class="status status-active">{ "Active" }</span> },
                 } }
             </td>
             <td class="actions">
-                if revoked {
+                if revoked || expired {
                     { Html::default() }
                 } else if props.confirming {
                     <span class="confirm-text">{ "Revoke this token?" }</span>
@@ -381,4 +418,27 @@ fn TokenRow(props: &TokenRowProps) -> Html {
             </td>
         </tr>
     }
+}
+
+/// Now, from the browser's clock (chrono has no clock of its own in wasm).
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}
+
+/// The expiry of a token that should work through `day` (`YYYY-MM-DD`): the end of that day,
+/// UTC. Empty: never expires.
+fn expiry(day: &str) -> Result<Option<DateTime<Utc>>, &'static str> {
+    if day.trim().is_empty() {
+        return Ok(None);
+    }
+    let end = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.checked_add_days(Days::new(1)))
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or("The expiry is not a date.")?;
+    if end <= now() {
+        return Err("The expiry must be today or later.");
+    }
+    Ok(Some(end))
 }

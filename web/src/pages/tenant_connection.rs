@@ -66,7 +66,7 @@ impl Reducible for PageState {
     }
 }
 
-const CHECKS: [(CheckKey, &str); 5] = [
+const CHECKS: [(CheckKey, &str); 8] = [
     (CheckKey::ConsentPresent, "Admin consent is in place"),
     (CheckKey::TenantMatches, "The token is for your tenant"),
     (
@@ -76,6 +76,15 @@ const CHECKS: [(CheckKey, &str); 5] = [
     (
         CheckKey::DirectoryRoleAssigned,
         "The app holds the Teams Communications Administrator role",
+    ),
+    (CheckKey::UsersReadable, "Your users can be read"),
+    (
+        CheckKey::NumbersReadable,
+        "Your Teams phone numbers can be read",
+    ),
+    (
+        CheckKey::PhoneStateReadable,
+        "Your users' Teams phone state can be read",
     ),
     (
         CheckKey::TenantReadable,
@@ -227,6 +236,7 @@ pub fn TenantConnectionPage(props: &SignedInPageProps) -> Html {
                         </div>
                     }
                     { history_view(connection) }
+                    { what_is_happening(connection) }
                 </>
             }
         }
@@ -243,7 +253,7 @@ pub fn TenantConnectionPage(props: &SignedInPageProps) -> Html {
             <ProblemBanner error={state.error.clone()} />
             if rejected {
                 <div id="consent-rejected" class="banner error" role="alert">
-                    <p>{ "Microsoft's answer could not be accepted: the sign-in link had expired or was already used, or it was started in another browser. Nothing was changed. Start again with the button in step 2, in this browser." }</p>
+                    <p>{ "Microsoft's answer could not be accepted: the sign-in link had expired or was already used, or it was started in another browser or by someone else. Nothing was changed. Start again with the button in step 2, in this browser." }</p>
                 </div>
             }
             { body }
@@ -474,6 +484,31 @@ fn history_view(connection: &TenantConnection) -> Html {
                     </li>
                 }) }
             </ul>
+        </div>
+    }
+}
+
+/// The product description's "What is happening?", with every permission the app is granted
+/// (the server's list: the description's two first, in its words).
+fn what_is_happening(connection: &TenantConnection) -> Html {
+    let app = &connection.app;
+    html! {
+        <div class="card" id="what-is-happening">
+            <h2>{ "What is happening?" }</h2>
+            <p>
+                { "Using Microsoft 365 native features such as Microsoft Entra ID Enterprise applications means your provider can securely integrate your tenant through the " }
+                <strong>{ app.display_name.clone() }</strong>
+                { " application. The following Microsoft Graph permissions are utilised to achieve this:" }
+            </p>
+            <ul id="app-permissions">
+                { for app.permissions.iter().map(|p| html! {
+                    <li data-permission={p.name.clone()}><code>{ p.name.clone() }</code>{ ": " }{ p.purpose.clone() }</li>
+                }) }
+            </ul>
+            <p>
+                { "The enterprise application also needs to be assigned the role " }<strong>{ app.role_name.clone() }</strong>
+                { ". This is to allow the admin portal to access the data it needs (such as a user's UPN) to provide its full suite of capabilities (such as assigning a number to a specific user)." }
+            </p>
         </div>
     }
 }

@@ -2,7 +2,8 @@
 
 use shared::tenant_connection::{CheckKey, CheckResult};
 
-use super::copy;
+use super::{copy, permissions};
+use crate::domain::ids::TenantId;
 
 /// What verification requires of the connection.
 #[derive(Debug, Clone)]
@@ -53,17 +54,20 @@ pub fn label(key: CheckKey) -> &'static str {
             "The app holds the Teams Communications Administrator role"
         }
         CheckKey::TenantReadable => "Your tenant's details can be read",
+        CheckKey::UsersReadable => "Your users can be read",
+        CheckKey::NumbersReadable => "Your Teams phone numbers can be read",
+        CheckKey::PhoneStateReadable => "Your users' Teams phone state can be read",
     }
 }
 
 /// The checks a token decides: its tenant, its permissions, its directory roles.
 pub fn evaluate_grant(
     grant: &Grant<'_>,
-    expected_tenant: &str,
+    expected_tenant: &TenantId,
     required: &Requirements,
 ) -> Vec<CheckResult> {
     let mut results = Vec::with_capacity(3);
-    results.push(if grant.tid.eq_ignore_ascii_case(expected_tenant) {
+    results.push(if TenantId::parse(grant.tid).as_ref() == Some(expected_tenant) {
         pass(CheckKey::TenantMatches, format!("Microsoft issued the token for tenant {}.", grant.tid))
     } else {
         fail(
@@ -79,12 +83,22 @@ pub fn evaluate_grant(
         .map(String::as_str)
         .collect();
     results.push(if missing.is_empty() {
-        pass(CheckKey::PermissionsGranted, format!("Granted: {}.", required.permissions.join(", ")))
+        pass(
+            CheckKey::PermissionsGranted,
+            format!("Granted: {}.", required.permissions.join(", ")),
+        )
     } else {
         fail(
             CheckKey::PermissionsGranted,
-            format!("Not granted: {}.", missing.join(", ")),
-            "Run step 2 again so that a Global Administrator or Privileged Role Administrator accepts the app's permissions.",
+            format!(
+                "Not granted: {}.",
+                missing
+                    .iter()
+                    .map(|p| permissions::what_it_blocks(p))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            copy::PERMISSIONS_REMEDIATION,
         )
     });
     results.push(
@@ -120,6 +134,10 @@ mod tests {
         }
     }
 
+    fn tenant(n: u8) -> TenantId {
+        TenantId::parse(&format!("00000000-0000-0000-0000-0000000000{n:02x}")).unwrap()
+    }
+
     #[test]
     fn everything_granted_passes() {
         let roles = vec![
@@ -129,11 +147,11 @@ mod tests {
         ];
         let wids = vec!["BAF37B3A-610E-45DA-9E62-D9D1E5E8914B".to_owned()];
         let grant = Grant {
-            tid: "t1",
+            tid: "00000000-0000-0000-0000-0000000000AB",
             roles: &roles,
             wids: &wids,
         };
-        assert!(evaluate_grant(&grant, "T1", &required())
+        assert!(evaluate_grant(&grant, &tenant(0xab), &required())
             .iter()
             .all(|c| c.passed));
     }
@@ -142,11 +160,11 @@ mod tests {
     fn a_missing_role_says_how_to_assign_it() {
         let roles = vec!["A.Read".to_owned(), "B.Write".to_owned()];
         let grant = Grant {
-            tid: "t1",
+            tid: "00000000-0000-0000-0000-000000000001",
             roles: &roles,
             wids: &[],
         };
-        let results = evaluate_grant(&grant, "t1", &required());
+        let results = evaluate_grant(&grant, &tenant(1), &required());
         let role = &results[2];
         assert_eq!(
             (role.key, role.passed),
@@ -163,11 +181,11 @@ mod tests {
     fn a_missing_permission_and_another_tenant_fail_by_name() {
         let roles = vec!["A.Read".to_owned()];
         let grant = Grant {
-            tid: "t2",
+            tid: "00000000-0000-0000-0000-000000000002",
             roles: &roles,
             wids: &[],
         };
-        let results = evaluate_grant(&grant, "t1", &required());
+        let results = evaluate_grant(&grant, &tenant(1), &required());
         assert!(!results[0].passed);
         assert!(!results[1].passed);
         assert!(results[1].detail.contains("B.Write") && !results[1].detail.contains("A.Read"));

@@ -5,6 +5,17 @@ use shared::tenant_connection::{
     VerificationOutcome, VerificationReport,
 };
 
+use super::copy::{self, STEP_CONSENT, STEP_ROLE, STEP_SIGN_IN, STEP_VERIFY};
+
+/// Checks that fail when consent granted fewer permissions than the app needs.
+const PERMISSION_CHECKS: [CheckKey; 5] = [
+    CheckKey::PermissionsGranted,
+    CheckKey::UsersReadable,
+    CheckKey::NumbersReadable,
+    CheckKey::PhoneStateReadable,
+    CheckKey::TenantReadable,
+];
+
 /// What the steps are derived from.
 pub struct StepInputs<'a> {
     pub state: ConnectionState,
@@ -54,89 +65,84 @@ pub fn steps(input: &StepInputs<'_>) -> Vec<SetupStep> {
         step(
             StepKey::Consent,
             2,
-            "Sign in to Microsoft to connect the app",
+            STEP_CONSENT,
             StepStatus::InProgress,
-            Some("Waiting for Microsoft: finish signing in there and click Accept.".to_owned()),
+            Some(copy::STEP_CONSENT_WAITING.to_owned()),
         )
     } else if granted && check_passed(input.report, CheckKey::ConsentPresent) == Some(false) {
         step(
             StepKey::Consent,
             2,
-            "Sign in to Microsoft to connect the app",
+            STEP_CONSENT,
             StepStatus::Failed,
-            Some(
-                "Microsoft no longer has the app's consent for your tenant. Grant it again."
-                    .to_owned(),
-            ),
+            Some(copy::STEP_CONSENT_LOST.to_owned()),
+        )
+    } else if granted
+        && PERMISSION_CHECKS
+            .iter()
+            .any(|&key| check_passed(input.report, key) == Some(false))
+    {
+        step(
+            StepKey::Consent,
+            2,
+            STEP_CONSENT,
+            StepStatus::Failed,
+            Some(copy::STEP_CONSENT_PARTIAL.to_owned()),
         )
     } else if granted {
         step(
             StepKey::Consent,
             2,
-            "Sign in to Microsoft to connect the app",
+            STEP_CONSENT,
             StepStatus::Done,
-            Some("Admin consent granted.".to_owned()),
+            Some(copy::STEP_CONSENT_DONE.to_owned()),
         )
     } else if consent_refused {
         step(
             StepKey::Consent,
             2,
-            "Sign in to Microsoft to connect the app",
+            STEP_CONSENT,
             StepStatus::Failed,
             input.notice.map(|n| n.title.clone()),
         )
     } else {
-        step(
-            StepKey::Consent,
-            2,
-            "Sign in to Microsoft to connect the app",
-            StepStatus::Todo,
-            None,
-        )
+        step(StepKey::Consent, 2, STEP_CONSENT, StepStatus::Todo, None)
     };
 
     let role = match check_passed(input.report, CheckKey::DirectoryRoleAssigned) {
         Some(true) if granted => step(
             StepKey::AssignRole,
             3,
-            "Assign access to the app in Entra ID",
+            STEP_ROLE,
             StepStatus::Done,
-            Some("The app holds the Teams Communications Administrator role.".to_owned()),
+            Some(copy::STEP_ROLE_DONE.to_owned()),
         ),
         Some(false) if granted => step(
             StepKey::AssignRole,
             3,
-            "Assign access to the app in Entra ID",
+            STEP_ROLE,
             StepStatus::Failed,
-            Some(
-                "The app does not hold the Teams Communications Administrator role yet.".to_owned(),
-            ),
+            Some(copy::STEP_ROLE_MISSING.to_owned()),
         ),
         _ if granted => step(
             StepKey::AssignRole,
             3,
-            "Assign access to the app in Entra ID",
+            STEP_ROLE,
             StepStatus::InProgress,
-            Some("Assign the role in Entra ID, then verify.".to_owned()),
+            Some(copy::STEP_ROLE_NEXT.to_owned()),
         ),
-        _ => step(
-            StepKey::AssignRole,
-            3,
-            "Assign access to the app in Entra ID",
-            StepStatus::Todo,
-            None,
-        ),
+        _ => step(StepKey::AssignRole, 3, STEP_ROLE, StepStatus::Todo, None),
     };
 
     let verify = match (input.state, input.report.map(|r| r.outcome)) {
         (S::Connected, _) => step(
             StepKey::Verify,
             4,
-            "Verify setup",
+            STEP_VERIFY,
             StepStatus::Done,
             Some(match input.tenant_name {
-                Some(name) => format!("Connected to {name}."),
-                None => "Connected.".to_owned(),
+                Some(name) => copy::step_connected(name),
+                None => copy::CONNECTED_TITLE.to_owned() + ".",
             }),
         ),
         (
@@ -149,20 +155,20 @@ pub fn steps(input: &StepInputs<'_>) -> Vec<SetupStep> {
         ) => step(
             StepKey::Verify,
             4,
-            "Verify setup",
+            STEP_VERIFY,
             StepStatus::Failed,
             input.report.map(|r| r.message.clone()),
         ),
-        _ => step(StepKey::Verify, 4, "Verify setup", StepStatus::Todo, None),
+        _ => step(StepKey::Verify, 4, STEP_VERIFY, StepStatus::Todo, None),
     };
 
     vec![
         step(
             StepKey::SignIn,
             1,
-            "Sign in to the admin portal",
+            STEP_SIGN_IN,
             StepStatus::Done,
-            Some("You're signed in.".to_owned()),
+            Some(copy::STEP_SIGN_IN_DONE.to_owned()),
         ),
         consent,
         role,

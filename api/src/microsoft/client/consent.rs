@@ -8,10 +8,10 @@ use super::{endpoint_url, error::aadsts_code, MicrosoftClient, GRAPH_SCOPE};
 /// What the admin-consent redirect says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsentOutcome {
-    /// `admin_consent=True` and no error. `tenant` is informational only: confirm it with a
-    /// token before trusting it.
+    /// `admin_consent=True` and no error. `tenant` is informational only: it must equal the
+    /// `tid` of the person's validated ID token, and a token must confirm it.
     Granted { tenant: String, state: String },
-    /// The admin cancelled (`access_denied`, AADSTS65004, no `error_subcode`).
+    /// The admin cancelled (`access_denied`, AADSTS65004).
     Declined {
         state: Option<String>,
         code: Option<u32>,
@@ -24,6 +24,12 @@ pub enum ConsentOutcome {
         code: Option<u32>,
         description: String,
     },
+    /// Someone from another directory, or a personal Microsoft account, signed in
+    /// (AADSTS50020).
+    WrongAccount {
+        state: Option<String>,
+        description: String,
+    },
     /// Any other error.
     Failed {
         state: Option<String>,
@@ -31,8 +37,8 @@ pub enum ConsentOutcome {
         code: Option<u32>,
         description: String,
     },
-    /// Neither success nor error, both at once, a missing `state` or `tenant` on success, or a
-    /// repeated parameter: refused.
+    /// Neither success nor error, a missing `state` or `tenant` on success, or a repeated
+    /// parameter: refused.
     Invalid { reason: String },
 }
 
@@ -50,67 +56,77 @@ impl MicrosoftClient {
     }
 }
 
-/// Parses the query string (without `?`) of the redirect back from admin consent.
-pub fn parse_consent_callback(query: &str) -> ConsentOutcome {
+/// The parameters of a redirect's query string (without `?`), each at most once: a repeated
+/// parameter is refused, so that no reading of the URL can differ from ours.
+pub(crate) fn single_params(query: &str) -> Result<HashMap<String, String>, String> {
     let mut params: HashMap<String, String> = HashMap::new();
     for (name, value) in url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
         if params
-            .insert(name.clone().into_owned(), value.into_owned())
+            .insert(name.clone().into_owned(), value.to_owned())
             .is_some()
         {
-            return invalid(format!("the parameter {name} appears more than once"));
+            return Err(format!("the parameter {name} appears more than once"));
         }
     }
-    let get = |name: &str| {
-        params
-            .get(name)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
+    Ok(params)
+}
+
+/// Parses the query string (without `?`) of the redirect back from admin consent.
+///
+/// Microsoft's error redirects carry `admin_consent=True` too (CONTRACT section 1), so an
+/// `error` decides first and `admin_consent` alone never means success.
+pub fn parse_consent_callback(query: &str) -> ConsentOutcome {
+    let params = match single_params(query) {
+        Ok(p) => p,
+        Err(reason) => return invalid(reason),
     };
+    let get = |name: &str| params.get(name).cloned();
     let state = get("state");
-    match (get("admin_consent"), get("error")) {
-        (Some(_), Some(_)) => invalid("both success and error parameters are present".to_owned()),
-        (None, None) => invalid("neither admin_consent nor error is present".to_owned()),
-        (Some(consent), None) => {
-            if !consent.eq_ignore_ascii_case("true") {
-                return invalid(format!("admin_consent is {consent:?}, not True"));
+    if let Some(error) = get("error") {
+        let description = get("error_description").unwrap_or_default();
+        let code = aadsts_code(&description);
+        let subcode = get("error_subcode");
+        return if subcode
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("cancel"))
+            || matches!(code, Some(90094 | 90095))
+        {
+            ConsentOutcome::ApprovalRequired {
+                state,
+                code,
+                description,
             }
-            match (get("tenant"), state) {
-                (Some(tenant), Some(state)) => ConsentOutcome::Granted { tenant, state },
-                (None, _) => invalid("the tenant is missing".to_owned()),
-                (_, None) => invalid("the state is missing".to_owned()),
+        } else if error == "access_denied" && code == Some(65004) {
+            ConsentOutcome::Declined {
+                state,
+                code,
+                description,
             }
+        } else if code == Some(50020) {
+            ConsentOutcome::WrongAccount { state, description }
+        } else {
+            ConsentOutcome::Failed {
+                state,
+                error,
+                code,
+                description,
+            }
+        };
+    }
+    match get("admin_consent") {
+        None => invalid("neither admin_consent nor error is present".to_owned()),
+        Some(consent) if !consent.eq_ignore_ascii_case("true") => {
+            invalid(format!("admin_consent is {consent:?}, not True"))
         }
-        (None, Some(error)) => {
-            let description = get("error_description").unwrap_or_default();
-            let code = aadsts_code(&description);
-            let subcode = get("error_subcode");
-            if subcode
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case("cancel"))
-                || matches!(code, Some(90094 | 90095))
-            {
-                ConsentOutcome::ApprovalRequired {
-                    state,
-                    code,
-                    description,
-                }
-            } else if error == "access_denied" && code == Some(65004) && subcode.is_none() {
-                ConsentOutcome::Declined {
-                    state,
-                    code,
-                    description,
-                }
-            } else {
-                ConsentOutcome::Failed {
-                    state,
-                    error,
-                    code,
-                    description,
-                }
-            }
-        }
+        Some(_) => match (get("tenant"), state) {
+            (Some(tenant), Some(state)) => ConsentOutcome::Granted { tenant, state },
+            (None, _) => invalid("the tenant is missing".to_owned()),
+            (_, None) => invalid("the state is missing".to_owned()),
+        },
     }
 }
 

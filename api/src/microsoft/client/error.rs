@@ -38,6 +38,9 @@ pub enum MsError {
     /// The answer was not the JSON we expect.
     #[error("unexpected answer from Microsoft: {0}")]
     Malformed(String),
+    /// An ID token that fails validation (signature, issuer, audience, lifetime, nonce).
+    #[error("the ID token is not valid: {0}")]
+    IdToken(String),
     /// Bad configuration (e.g. an unparsable base URL).
     #[error("Microsoft client configuration: {0}")]
     Config(String),

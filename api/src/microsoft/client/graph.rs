@@ -20,6 +20,14 @@ use super::{
     MicrosoftClient, MsError,
 };
 
+/// A collection whose readability verification proves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    Users,
+    NumberAssignments,
+    UserConfigurations,
+}
+
 const NUMBER_MANAGEMENT: [&str; 4] = ["v1.0", "admin", "teams", "telephoneNumberManagement"];
 
 impl MicrosoftClient {
@@ -137,6 +145,35 @@ impl MicrosoftClient {
             .map_err(|e| MsError::Malformed(format!("operation URL {:?}: {e}", operation.url)))?;
         self.within_graph(&url, "the operation URL")?;
         self.graph_get(tenant, "operation", url).await
+    }
+
+    /// Reads one item of a collection (`$top=1`): the cheapest proof that the app may read
+    /// it. A missing permission answers 403 (`Authorization_RequestDenied`, or `forbidden` on
+    /// the Teams endpoints).
+    pub async fn probe(&self, tenant: &str, probe: Probe) -> Result<(), MsError> {
+        let (segments, query, endpoint): (&[&str], &str, &'static str) = match probe {
+            Probe::Users => (&["v1.0", "users"], "$select=id&$top=1", "probe_users"),
+            Probe::NumberAssignments => (
+                &[
+                    "v1.0",
+                    "admin",
+                    "teams",
+                    "telephoneNumberManagement",
+                    "numberAssignments",
+                ],
+                "$top=1",
+                "probe_number_assignments",
+            ),
+            Probe::UserConfigurations => (
+                &["v1.0", "admin", "teams", "userConfigurations"],
+                "$top=1",
+                "probe_user_configurations",
+            ),
+        };
+        let mut url = endpoint_url(&self.inner.graph, segments);
+        url.set_query(Some(query));
+        let _: Page<serde_json::Value> = self.graph_get(tenant, endpoint, url).await?;
+        Ok(())
     }
 
     /// `GET /v1.0/admin/teams/userConfigurations/{userId}`.

@@ -8,6 +8,7 @@
 //! - `error`: [`MsError`], [`aadsts_code`]
 //! - `retry`: the call loop (attempts, backoff, `Retry-After`, deadline)
 //! - `tokens`: the per-tenant token cache and claims
+//! - `sign_in`: OpenID Connect sign-in of the customer's admin (who consents, in which tenant)
 //! - `consent`: the admin-consent URL and callback
 //! - `graph`, `paging`: the Graph calls; `wire`: their JSON
 
@@ -23,15 +24,23 @@ mod graph;
 mod metrics;
 mod paging;
 mod retry;
+mod sign_in;
 mod tokens;
 mod wire;
 
+#[cfg(test)]
+mod sign_in_tests;
 #[cfg(test)]
 mod tests;
 
 pub use config::{CallPolicy, ClientConfig};
 pub use consent::{parse_consent_callback, ConsentOutcome};
 pub use error::{aadsts_code, MsError};
+pub use graph::Probe;
+pub use sign_in::{
+    canonical_tenant, parse_sign_in_callback, SignInOutcome, SignInRequest, SignedIn,
+    PERSONAL_ACCOUNTS_TENANT,
+};
 pub use tokens::{AppToken, AppTokenClaims};
 pub use wire::{
     ActivationState, AssignNumber, AssignedLicense, AssignmentCategory, AssignmentStatus,

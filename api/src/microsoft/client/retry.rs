@@ -263,9 +263,12 @@ fn outcome<T>(result: &Result<T, MsError>) -> &'static str {
         Err(MsError::Identity { status, .. } | MsError::Graph { status, .. }) if *status >= 500 => {
             "server_error"
         }
-        Err(MsError::Identity { .. } | MsError::Graph { .. } | MsError::Config(_)) => {
-            "client_error"
-        }
+        Err(
+            MsError::Identity { .. }
+            | MsError::Graph { .. }
+            | MsError::Config(_)
+            | MsError::IdToken(_),
+        ) => "client_error",
         Err(MsError::Unavailable {
             status: None,
             detail,

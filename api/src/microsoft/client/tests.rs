@@ -1258,14 +1258,44 @@ fn consent_other_error_keeps_its_code() {
     );
 }
 
+/// Microsoft's real error redirects also carry `admin_consent=True` (CONTRACT section 1):
+/// the error decides.
 #[test]
-fn consent_success_and_error_together_is_invalid() {
-    let outcome = parse_consent_callback(
-        "admin_consent=True&tenant=t&state=s&error=access_denied&error_description=AADSTS65004%3A+no",
+fn consent_error_redirects_in_microsofts_real_shape() {
+    let cancel = parse_consent_callback(
+        "error=access_denied&error_description=AADSTS65004%3a+User+declined+to+consent+to+access+the+app.%0d%0aTrace+ID%3a+x%0d%0aCorrelation+ID%3a+y&error_uri=https%3a%2f%2flogin.microsoftonline.com%2ferror%3fcode%3d65004&admin_consent=True&state=abc",
     );
     assert!(
-        matches!(outcome, ConsentOutcome::Invalid { .. }),
-        "{outcome:?}"
+        matches!(&cancel, ConsentOutcome::Declined { state: Some(s), code: Some(65004), .. } if s == "abc"),
+        "{cancel:?}"
+    );
+    let other_directory = parse_consent_callback(
+        "error=access_denied&error_description=AADSTS50020%3a+User+account+%27a%40b.com%27+from+identity+provider+%27live.com%27+does+not+exist+in+tenant+%27Contoso%27.&error_uri=https%3a%2f%2flogin.microsoftonline.com%2ferror%3fcode%3d50020&admin_consent=True&state=abc",
+    );
+    assert!(
+        matches!(&other_directory, ConsentOutcome::WrongAccount { state: Some(s), .. } if s == "abc"),
+        "{other_directory:?}"
+    );
+    let approval = parse_consent_callback(
+        "error=access_denied&error_subcode=cancel&error_description=AADSTS65004%3a+User+declined.&admin_consent=True&state=abc",
+    );
+    assert!(
+        matches!(approval, ConsentOutcome::ApprovalRequired { .. }),
+        "{approval:?}"
+    );
+    // An error never reads as a grant, whatever else the URL says.
+    let both = parse_consent_callback(
+        "admin_consent=True&tenant=t&state=s&error=server_error&error_description=AADSTS90033%3a+no",
+    );
+    assert!(
+        matches!(
+            both,
+            ConsentOutcome::Failed {
+                code: Some(90033),
+                ..
+            }
+        ),
+        "{both:?}"
     );
 }
 

@@ -56,25 +56,25 @@ pub struct AppTokenClaims {
 
 /// Reads the claims of a JWT (base64url payload, the middle segment).
 pub(crate) fn decode_claims(token: &str) -> Result<AppTokenClaims, MsError> {
+    decode_payload(token)
+}
+
+/// Reads a JWT's payload without checking its signature.
+pub(crate) fn decode_payload<T: serde::de::DeserializeOwned>(token: &str) -> Result<T, MsError> {
     let mut parts = token.split('.');
     let payload = match (parts.next(), parts.next(), parts.next()) {
         (Some(_), Some(payload), Some(_)) => payload,
         _ => {
             return Err(MsError::Malformed(
-                "the access token is not a JWT (header.payload.signature)".to_owned(),
+                "the token is not a JWT (header.payload.signature)".to_owned(),
             ))
         }
     };
     let json = URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
-        .map_err(|_| {
-            MsError::Malformed("the access token's payload is not base64url".to_owned())
-        })?;
-    serde_json::from_slice(&json).map_err(|e| {
-        MsError::Malformed(format!(
-            "the access token's claims are not as expected: {e}"
-        ))
-    })
+        .map_err(|_| MsError::Malformed("the token's payload is not base64url".to_owned()))?;
+    serde_json::from_slice(&json)
+        .map_err(|e| MsError::Malformed(format!("the token's claims are not as expected: {e}")))
 }
 
 const MAX_LIFETIME_SECONDS: u64 = 24 * 60 * 60;
@@ -92,18 +92,97 @@ pub(crate) enum TokenUse<'a> {
 
 type Slot = Arc<tokio::sync::Mutex<Option<AppToken>>>;
 
-#[derive(Default)]
+/// The most tenants the cache keeps a slot for. Tenant ids come from consent callbacks and
+/// connections; without a bound, a stream of made-up ones would grow the map for ever.
+const MAX_TENANTS: usize = 10_000;
+
+/// Per-tenant slots, at most `capacity` of them. To make room it drops, first, the slots no
+/// caller holds whose token is missing or expired; then, if still full, the least recently
+/// used slot no caller holds. A slot a caller holds (a fetch in flight) is never dropped, so
+/// one tenant never has two fetches at once.
 pub(crate) struct TokenCache {
-    slots: Mutex<HashMap<String, Slot>>,
+    capacity: usize,
+    slots: Mutex<HashMap<String, CacheEntry>>,
+}
+
+struct CacheEntry {
+    slot: Slot,
+    used: Instant,
+}
+
+impl Default for TokenCache {
+    fn default() -> TokenCache {
+        TokenCache::with_capacity(MAX_TENANTS)
+    }
 }
 
 impl TokenCache {
+    pub(crate) fn with_capacity(capacity: usize) -> TokenCache {
+        TokenCache {
+            capacity: capacity.max(1),
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
     fn slot(&self, tenant: &str) -> Slot {
+        let key = tenant.to_ascii_lowercase();
+        let now = Instant::now();
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        slots
-            .entry(tenant.to_ascii_lowercase())
-            .or_default()
-            .clone()
+        if let Some(entry) = slots.get_mut(&key) {
+            entry.used = now;
+            return entry.slot.clone();
+        }
+        if slots.len() >= self.capacity {
+            make_room(&mut slots, self.capacity, now);
+        }
+        let slot = Slot::default();
+        slots.insert(
+            key,
+            CacheEntry {
+                slot: slot.clone(),
+                used: now,
+            },
+        );
+        slot
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    #[cfg(test)]
+    fn holds(&self, tenant: &str) -> bool {
+        self.slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(tenant)
+    }
+}
+
+fn make_room(slots: &mut HashMap<String, CacheEntry>, capacity: usize, now: Instant) {
+    let idle = |entry: &CacheEntry| Arc::strong_count(&entry.slot) == 1;
+    slots.retain(|_, entry| {
+        let useless = idle(entry)
+            && entry
+                .slot
+                .try_lock()
+                .is_ok_and(|token| token.as_ref().is_none_or(|t| t.expires_at <= now));
+        !useless
+    });
+    if slots.len() < capacity {
+        return;
+    }
+    let oldest = slots
+        .iter()
+        .filter(|(_, entry)| idle(entry))
+        .min_by_key(|(_, entry)| entry.used)
+        .map(|(tenant, _)| tenant.clone());
+    if let Some(tenant) = oldest {
+        slots.remove(&tenant);
     }
 }
 
@@ -236,4 +315,78 @@ fn parse_token(body: &[u8], requested: Instant) -> Result<AppToken, MsError> {
         expires_at: requested + Duration::from_secs(seconds.min(MAX_LIFETIME_SECONDS)),
         claims,
     })
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    fn token(expires_at: Instant) -> AppToken {
+        AppToken {
+            access_token: SecretString::from("t"),
+            expires_at,
+            claims: AppTokenClaims {
+                tid: "t".to_owned(),
+                oid: "o".to_owned(),
+                appid: "a".to_owned(),
+                idtyp: None,
+                roles: Vec::new(),
+                wids: Vec::new(),
+                exp: 0,
+            },
+        }
+    }
+
+    fn store(cache: &TokenCache, tenant: &str, expires_at: Instant) {
+        let slot = cache.slot(tenant);
+        let mut held = slot.try_lock().unwrap();
+        *held = Some(token(expires_at));
+    }
+
+    #[test]
+    fn the_cache_keeps_at_most_its_capacity_dropping_expired_tokens_first() {
+        let cache = TokenCache::with_capacity(2);
+        let later = Instant::now() + Duration::from_secs(3600);
+        store(&cache, "expired", Instant::now());
+        store(&cache, "fresh", later);
+        store(&cache, "new", later);
+        assert_eq!(cache.len(), 2);
+        assert!(!cache.holds("expired"));
+        assert!(cache.holds("fresh") && cache.holds("new"));
+    }
+
+    #[test]
+    fn when_every_token_is_fresh_the_least_recently_used_goes() {
+        let cache = TokenCache::with_capacity(3);
+        let later = Instant::now() + Duration::from_secs(3600);
+        for tenant in ["a", "b", "c"] {
+            store(&cache, tenant, later);
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        // "a" is used again: "b" is now the least recently used.
+        drop(cache.slot("a"));
+        std::thread::sleep(Duration::from_millis(2));
+        store(&cache, "d", later);
+        assert_eq!(cache.len(), 3);
+        assert!(!cache.holds("b"));
+        assert!(cache.holds("a") && cache.holds("c") && cache.holds("d"));
+    }
+
+    #[test]
+    fn a_slot_a_caller_holds_is_never_dropped() {
+        let cache = TokenCache::with_capacity(1);
+        let held = cache.slot("busy");
+        let other = cache.slot("other");
+        assert!(cache.holds("busy"), "a fetch in flight keeps its slot");
+        assert_eq!(cache.len(), 2, "over capacity while every slot is in use");
+        drop((held, other));
+        drop(cache.slot("third"));
+        assert_eq!(cache.len(), 1);
+        // Thousands of made-up tenants leave the cache at its bound.
+        let cache = TokenCache::with_capacity(50);
+        for n in 0..5_000 {
+            drop(cache.slot(&format!("made-up-{n}")));
+        }
+        assert!(cache.len() <= 50, "{}", cache.len());
+    }
 }

@@ -1,0 +1,668 @@
+//! Step 2: sign the person in to Microsoft (OpenID Connect, CONTRACT section 2), then send them
+//! to admin consent for the tenant their validated ID token names.
+//!
+//! One attempt is one row in `consent_states`: a random `state` (stored hashed) bound to the
+//! account, the user and the browser. The browser's binding cookie is also the PKCE code
+//! verifier, so the database never holds it. The attempt passes two legs, each once: the
+//! sign-in redirect (the code is redeemed, the ID token validated) and the consent redirect
+//! (whose `tenant` must be the signed-in person's `tid`, compared as GUIDs). Anything that does
+//! not match a live attempt of this browser is refused and changes nothing; a refusal after the
+//! attempt was recognised ends it, with a notice and an entry in the history.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use chrono::NaiveDateTime;
+use sha2::{Digest, Sha256};
+use shared::tenant_connection::{ConnectionState, NoticeKind, SetupResponse};
+
+use super::{copy, event, load, move_to, notice, state::Event, TenantConnections, PORTAL_ACTOR};
+use crate::{
+    db::{
+        self,
+        tenant_connections::{ConnectionRow, ConsentStateRow, StoredState},
+        DbConn,
+    },
+    domain::{
+        api_token,
+        ids::{AccountId, TenantId, UserId},
+        principal::Principal,
+        stored,
+    },
+    error::ApiError,
+    microsoft::client::{
+        parse_consent_callback, parse_sign_in_callback, ConsentOutcome, SignInOutcome,
+        SignInRequest, SignedIn,
+    },
+};
+
+/// Where a refused redirect sends the browser.
+pub const CALLBACK_REJECTED: &str = "/tenant-connection?consent=rejected";
+
+/// Random characters of the state, the nonce and the binding (a valid PKCE verifier: 43 to
+/// 128 unreserved characters).
+const SECRET_CHARS: usize = 43;
+
+/// A started step 2: where to send the browser, and the value of the cookie that binds the
+/// attempt to this browser.
+pub struct StartedSetup {
+    pub response: SetupResponse,
+    pub binding: String,
+}
+
+/// Where a redirect from Microsoft sends the browser next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Landing {
+    /// On to Microsoft's admin consent (the attempt goes on: keep the binding cookie).
+    Microsoft(String),
+    /// Back to the Tenant Connection page (the attempt ended, or the request was refused).
+    Page(String),
+}
+
+/// How an attempt ended without a consent, each with its notice and history entry.
+enum Ending {
+    Cancelled {
+        code: Option<u32>,
+    },
+    NeedApproval {
+        code: Option<u32>,
+    },
+    WrongDirectory,
+    PersonalAccount {
+        username: String,
+    },
+    SignInUnconfirmed {
+        code: Option<u32>,
+    },
+    NotSignedIn,
+    TenantMismatch {
+        named: String,
+        proven: TenantId,
+    },
+    TenantTaken {
+        tenant: TenantId,
+    },
+    MicrosoftError {
+        error: String,
+        code: Option<u32>,
+        description: String,
+    },
+}
+
+/// Which leg of the attempt a redirect is.
+#[derive(Clone, Copy)]
+enum Leg {
+    SignIn,
+    /// The consent redirect, or any error: the attempt ends.
+    End,
+}
+
+impl TenantConnections {
+    /// Step 2 starts: a single-use, expiring attempt bound to this account, user and browser,
+    /// and Microsoft's sign-in URL.
+    pub async fn start_setup(&self, caller: &Principal) -> Result<StartedSetup, ApiError> {
+        caller.require_user()?;
+        let state = api_token::random_secret(SECRET_CHARS);
+        let binding = api_token::random_secret(SECRET_CHARS);
+        let nonce = api_token::random_secret(SECRET_CHARS);
+        let now = stored::now();
+        let expires_at = now + self.settings.consent_ttl;
+        let (account, actor) = (AccountId::from(caller.account_id), caller.name.clone());
+        let attempt = ConsentStateRow {
+            state_hash: api_token::hash(&state),
+            account_id: account.clone(),
+            user_id: UserId::from(caller.id),
+            binding_hash: api_token::hash(&binding),
+            previous_state: StoredState(ConnectionState::NotConnected),
+            created_at: now,
+            expires_at,
+            used_at: None,
+            nonce: nonce.clone(),
+            signed_in_at: None,
+            signed_in_tenant_id: None,
+            signed_in_user: None,
+        };
+        self.db
+            .run(move |conn| {
+                db::transaction(conn, |conn| {
+                    db::lock_account(conn, account.as_str())?;
+                    let mut connection = load(conn, &account)?;
+                    let previous = match connection.state.0 {
+                        // A second attempt before the first came back keeps the first's origin.
+                        ConnectionState::ConsentPending => {
+                            db::tenant_connections::latest_consent_state(conn, &account)?
+                                .map(|s| s.previous_state)
+                                .unwrap_or(StoredState(ConnectionState::NotConnected))
+                        }
+                        _ => connection.state,
+                    };
+                    db::tenant_connections::insert_consent_state(
+                        conn,
+                        &ConsentStateRow {
+                            previous_state: previous,
+                            ..attempt
+                        },
+                    )?;
+                    move_to(&mut connection, Event::SetupStarted)?;
+                    connection.notice = None;
+                    connection.updated_at = now;
+                    db::tenant_connections::save(conn, &connection)?;
+                    event(
+                        conn,
+                        &account,
+                        &actor,
+                        "setup_started",
+                        "Started connecting to Microsoft (step 2).",
+                    )
+                })
+            })
+            .await?;
+        let authorize = self.client.authorize_url(&SignInRequest {
+            redirect_uri: &self.settings.sign_in_redirect_uri,
+            state: &state,
+            nonce: &nonce,
+            code_challenge: &pkce_challenge(&binding),
+        });
+        Ok(StartedSetup {
+            response: SetupResponse {
+                consent_url: authorize,
+                expires_at: stored::time(expires_at),
+            },
+            binding,
+        })
+    }
+
+    /// The sign-in redirect URI: redeem the code, prove the person's tenant, and go on to
+    /// admin consent for that tenant.
+    pub async fn sign_in_callback(&self, query: String, binding: Option<String>) -> Landing {
+        let rejected = Landing::Page(CALLBACK_REJECTED.to_owned());
+        let Some(binding) = binding else {
+            tracing::warn!("sign-in callback refused: no binding cookie");
+            return rejected;
+        };
+        let (code, state) = match parse_sign_in_callback(&query) {
+            SignInOutcome::Code { code, state } => (code, state),
+            SignInOutcome::Failed {
+                state: Some(state),
+                error,
+                code,
+                description,
+            } => {
+                let ending = if error == "access_denied" {
+                    Ending::Cancelled { code }
+                } else if code == Some(50020) {
+                    Ending::WrongDirectory
+                } else {
+                    Ending::MicrosoftError {
+                        error,
+                        code,
+                        description,
+                    }
+                };
+                return self.end(state, binding, ending).await;
+            }
+            SignInOutcome::Failed { state: None, .. } => return rejected,
+            SignInOutcome::Invalid { reason } => {
+                tracing::warn!(%reason, "sign-in callback refused");
+                return rejected;
+            }
+        };
+        let hash = api_token::hash(&state);
+        let (claim_hash, claim_binding) = (hash.clone(), binding.clone());
+        let attempt = self
+            .db
+            .run(move |conn| {
+                db::transaction(conn, |conn| {
+                    claim(conn, &claim_hash, &claim_binding, Leg::SignIn)
+                })
+            })
+            .await;
+        let attempt = match attempt {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e, "sign-in callback refused");
+                return rejected;
+            }
+        };
+        let redeemed = self
+            .client
+            .redeem_sign_in(
+                &code,
+                &self.settings.sign_in_redirect_uri,
+                &binding,
+                &attempt.nonce,
+            )
+            .await;
+        let person = match redeemed {
+            Ok(person) => person,
+            Err(e) => {
+                tracing::warn!(error = %e, "the sign-in could not be confirmed");
+                let ending = Ending::SignInUnconfirmed { code: e.aadsts() };
+                return self.end(state, binding, ending).await;
+            }
+        };
+        let proven = TenantId::from(person.tenant_id);
+        if person.is_personal_account() {
+            let username = person.username.clone();
+            return self
+                .end(state, binding, Ending::PersonalAccount { username })
+                .await;
+        }
+        let recorded = self
+            .db
+            .run(move |conn| record_sign_in(conn, &hash, &attempt, &person))
+            .await;
+        match recorded {
+            Ok(None) => Landing::Microsoft(self.client.admin_consent_url(
+                proven.as_str(),
+                &self.settings.consent_redirect_uri,
+                &state,
+            )),
+            Ok(Some(tenant)) => {
+                self.end(state, binding, Ending::TenantTaken { tenant })
+                    .await
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "recording the sign-in failed");
+                Landing::Page(CALLBACK_REJECTED.to_owned())
+            }
+        }
+    }
+
+    /// The admin-consent redirect URI. A grant counts only for the tenant the person proved at
+    /// sign-in; anything else ends the attempt with a notice and changes nothing else.
+    pub async fn consent_callback(&self, query: String, binding: Option<String>) -> Landing {
+        let outcome = parse_consent_callback(&query);
+        let rejected = Landing::Page(CALLBACK_REJECTED.to_owned());
+        let (Some(binding), Some(state)) = (binding, outcome_state(&outcome)) else {
+            if let ConsentOutcome::Invalid { reason } = &outcome {
+                tracing::warn!(%reason, "consent callback refused");
+            }
+            return rejected;
+        };
+        let ending = match outcome {
+            ConsentOutcome::Granted { tenant, .. } => {
+                let result = self
+                    .db
+                    .run(move |conn| grant(conn, &state, &binding, &tenant))
+                    .await;
+                return match result {
+                    Ok(path) => Landing::Page(path),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "consent callback refused");
+                        rejected
+                    }
+                };
+            }
+            ConsentOutcome::Declined { code, .. } => Ending::Cancelled { code },
+            ConsentOutcome::ApprovalRequired { code, .. } => Ending::NeedApproval { code },
+            ConsentOutcome::WrongAccount { .. } => Ending::WrongDirectory,
+            ConsentOutcome::Failed {
+                error,
+                code,
+                description,
+                ..
+            } => Ending::MicrosoftError {
+                error,
+                code,
+                description,
+            },
+            ConsentOutcome::Invalid { .. } => return rejected,
+        };
+        self.end(state, binding, ending).await
+    }
+
+    /// Ends an attempt without consent, if `state` and `binding` name a live attempt.
+    async fn end(&self, state: String, binding: String, ending: Ending) -> Landing {
+        let result = self
+            .db
+            .run(move |conn| {
+                db::transaction(conn, |conn| {
+                    let attempt = claim(conn, &api_token::hash(&state), &binding, Leg::End)?;
+                    finish(conn, &attempt, ending)
+                })
+            })
+            .await;
+        match result {
+            Ok(path) => Landing::Page(path),
+            Err(e) => {
+                tracing::warn!(error = %e, "redirect from Microsoft refused");
+                Landing::Page(CALLBACK_REJECTED.to_owned())
+            }
+        }
+    }
+}
+
+/// BASE64URL(SHA-256(verifier)), the S256 code challenge.
+fn pkce_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+fn outcome_state(outcome: &ConsentOutcome) -> Option<String> {
+    match outcome {
+        ConsentOutcome::Granted { state, .. } => Some(state.clone()),
+        ConsentOutcome::Declined { state, .. }
+        | ConsentOutcome::ApprovalRequired { state, .. }
+        | ConsentOutcome::WrongAccount { state, .. }
+        | ConsentOutcome::Failed { state, .. } => state.clone(),
+        ConsentOutcome::Invalid { .. } => None,
+    }
+}
+
+/// Takes one leg of a live attempt started in this browser, inside the caller's transaction.
+/// The write comes first, so SQLite takes its write lock before any read; a refusal below
+/// rolls the mark back and the attempt stays usable.
+fn claim(
+    conn: &mut DbConn,
+    hash: &str,
+    binding: &str,
+    leg: Leg,
+) -> Result<ConsentStateRow, ApiError> {
+    let refused = |why: &str| ApiError::InvalidInput(format!("consent state refused: {why}"));
+    let now = stored::now();
+    let taken = match leg {
+        Leg::SignIn => db::tenant_connections::take_sign_in(conn, hash, now)?,
+        Leg::End => db::tenant_connections::use_consent_state(conn, hash, now)?,
+    };
+    if !taken {
+        return Err(refused("unknown or already used"));
+    }
+    let attempt = db::tenant_connections::find_consent_state(conn, hash)?
+        .ok_or_else(|| refused("unknown"))?;
+    if attempt.expires_at <= now {
+        return Err(refused("expired"));
+    }
+    if attempt.binding_hash != api_token::hash(binding) {
+        return Err(refused("started in another browser or account"));
+    }
+    Ok(attempt)
+}
+
+/// Records who signed in; `Some(tenant)` when that tenant is another account's.
+fn record_sign_in(
+    conn: &mut DbConn,
+    hash: &str,
+    attempt: &ConsentStateRow,
+    person: &SignedIn,
+) -> Result<Option<TenantId>, ApiError> {
+    let tenant = TenantId::from(person.tenant_id);
+    db::transaction(conn, |conn| {
+        db::lock_account(conn, attempt.account_id.as_str())?;
+        if db::tenant_connections::tenant_held_elsewhere(conn, &tenant, &attempt.account_id)? {
+            return Ok(Some(tenant.clone()));
+        }
+        db::tenant_connections::record_sign_in(conn, hash, &tenant, &person.username)?;
+        let actor = actor_of(conn, attempt)?;
+        event(
+            conn,
+            &attempt.account_id,
+            &actor,
+            "signed_in",
+            &format!(
+                "Signed in to Microsoft as {} (tenant {tenant}).",
+                person.username
+            ),
+        )?;
+        Ok(None)
+    })
+}
+
+/// A grant from the consent redirect: only for the tenant the person proved at sign-in.
+fn grant(conn: &mut DbConn, state: &str, binding: &str, named: &str) -> Result<String, ApiError> {
+    db::transaction(conn, |conn| {
+        let attempt = claim(conn, &api_token::hash(state), binding, Leg::End)?;
+        let Some(proven) = attempt.signed_in_tenant_id.clone() else {
+            return finish(conn, &attempt, Ending::NotSignedIn);
+        };
+        if TenantId::parse(named).as_ref() != Some(&proven) {
+            let named = named.chars().take(64).collect();
+            return finish(conn, &attempt, Ending::TenantMismatch { named, proven });
+        }
+        let account = attempt.account_id.clone();
+        db::lock_account(conn, account.as_str())?;
+        if db::tenant_connections::tenant_held_elsewhere(conn, &proven, &account)? {
+            return finish(conn, &attempt, Ending::TenantTaken { tenant: proven });
+        }
+        let now = stored::now();
+        let mut row = load(conn, &account)?;
+        move_to(&mut row, Event::ConsentGranted)?;
+        row.claimed_tenant_id = Some(proven.clone());
+        row.consent_granted_at = Some(now);
+        // The last report predates this consent.
+        row.last_report = None;
+        row.notice = notice(
+            NoticeKind::ConsentGranted,
+            copy::CONSENT_GRANTED_TITLE,
+            copy::CONSENT_GRANTED,
+            None,
+        );
+        row.updated_at = now;
+        db::tenant_connections::save(conn, &row)?;
+        let actor = actor_of(conn, &attempt)?;
+        event(
+            conn,
+            &account,
+            &actor,
+            "consent_granted",
+            &format!("Granted admin consent in Microsoft (tenant {proven})."),
+        )?;
+        Ok("/tenant-connection?consent=granted".to_owned())
+    })
+}
+
+/// Ends a claimed attempt: the connection returns to where the attempt started, with the
+/// notice and history entry of how it ended.
+fn finish(
+    conn: &mut DbConn,
+    attempt: &ConsentStateRow,
+    ending: Ending,
+) -> Result<String, ApiError> {
+    let account = attempt.account_id.clone();
+    db::lock_account(conn, account.as_str())?;
+    let mut row = load(conn, &account)?;
+    move_to(
+        &mut row,
+        Event::AttemptEnded {
+            before: attempt.previous_state.0,
+        },
+    )?;
+    row.updated_at = stored::now();
+    let (word, kind, message) = describe(&mut row, ending);
+    db::tenant_connections::save(conn, &row)?;
+    let actor = actor_of(conn, attempt)?;
+    event(conn, &account, &actor, kind, &message)?;
+    Ok(format!("/tenant-connection?consent={word}"))
+}
+
+/// The notice an ending sets, and (page word, history kind, history message).
+fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static str, String) {
+    let mut set = |kind, title: &str, message: &str, code| {
+        row.notice = notice(kind, title, message, code);
+    };
+    match ending {
+        Ending::Cancelled { code } => {
+            set(
+                NoticeKind::VerifyFailed,
+                copy::VERIFY_FAILED_TITLE,
+                copy::VERIFY_FAILED,
+                code,
+            );
+            (
+                "cancelled",
+                "consent_cancelled",
+                "Cancelled at Microsoft.".to_owned(),
+            )
+        }
+        Ending::NeedApproval { code } => {
+            set(
+                NoticeKind::NeedAdminApproval,
+                copy::NEED_ADMIN_APPROVAL_TITLE,
+                copy::NEED_ADMIN_APPROVAL,
+                code.or(Some(90094)),
+            );
+            (
+                "approval_required",
+                "consent_needs_admin",
+                "Microsoft asked for admin approval: this Microsoft user cannot grant consent."
+                    .to_owned(),
+            )
+        }
+        Ending::WrongDirectory => {
+            set(
+                NoticeKind::ConsentError,
+                copy::WRONG_DIRECTORY_TITLE,
+                copy::WRONG_DIRECTORY,
+                Some(50020),
+            );
+            (
+                "wrong_account",
+                "consent_wrong_account",
+                "Microsoft refused the account: it is not of the tenant being connected (AADSTS50020).".to_owned(),
+            )
+        }
+        Ending::PersonalAccount { username } => {
+            set(
+                NoticeKind::ConsentError,
+                copy::PERSONAL_ACCOUNT_TITLE,
+                copy::PERSONAL_ACCOUNT,
+                None,
+            );
+            (
+                "personal_account",
+                "sign_in_refused",
+                format!("Refused the sign-in of {username}: a personal Microsoft account."),
+            )
+        }
+        Ending::SignInUnconfirmed { code } => {
+            set(
+                NoticeKind::ConsentError,
+                copy::SIGN_IN_FAILED_TITLE,
+                copy::SIGN_IN_FAILED,
+                code,
+            );
+            (
+                "error",
+                "sign_in_refused",
+                "Refused the Microsoft sign-in: it could not be confirmed.".to_owned(),
+            )
+        }
+        Ending::NotSignedIn => {
+            set(
+                NoticeKind::ConsentError,
+                copy::SIGN_IN_FAILED_TITLE,
+                copy::SIGN_IN_FAILED,
+                None,
+            );
+            (
+                "rejected",
+                "consent_refused",
+                "Refused a consent answer: nobody signed in to Microsoft for it.".to_owned(),
+            )
+        }
+        Ending::TenantMismatch { named, proven } => {
+            set(
+                NoticeKind::ConsentError,
+                copy::TENANT_MISMATCH_TITLE,
+                copy::TENANT_MISMATCH,
+                None,
+            );
+            (
+                "tenant_mismatch",
+                "consent_refused",
+                format!("Refused a consent answer naming tenant {named}: the person signed in to tenant {proven}."),
+            )
+        }
+        Ending::TenantTaken { tenant } => {
+            set(
+                NoticeKind::ConsentError,
+                copy::TENANT_TAKEN_TITLE,
+                copy::TENANT_TAKEN,
+                None,
+            );
+            (
+                "tenant_taken",
+                "consent_refused",
+                format!("Refused tenant {tenant}: it is connected to another account."),
+            )
+        }
+        Ending::MicrosoftError {
+            error,
+            code,
+            description,
+        } => {
+            let first_line = description.lines().next().unwrap_or_default();
+            set(
+                NoticeKind::ConsentError,
+                copy::CONSENT_ERROR_TITLE,
+                &copy::consent_error(first_line),
+                code,
+            );
+            (
+                "error",
+                "consent_error",
+                format!(
+                    "Microsoft answered with an error ({error}{}).",
+                    code.map(|c| format!(", AADSTS{c}")).unwrap_or_default()
+                ),
+            )
+        }
+    }
+}
+
+/// The portal user who started an attempt, for the history.
+fn actor_of(conn: &mut DbConn, attempt: &ConsentStateRow) -> Result<String, ApiError> {
+    Ok(
+        db::users::find(conn, attempt.account_id.as_str(), attempt.user_id.as_str())?
+            .map(|u| u.email)
+            .unwrap_or_else(|| "A former member".to_owned()),
+    )
+}
+
+/// Whether the connection waits on an attempt that expired unanswered.
+pub(super) fn attempt_expired(conn: &mut DbConn, row: &ConnectionRow) -> Result<bool, ApiError> {
+    if row.state.0 != ConnectionState::ConsentPending {
+        return Ok(false);
+    }
+    let latest = db::tenant_connections::latest_consent_state(conn, &row.account_id)?;
+    Ok(latest.is_some_and(|a| a.used_at.is_none() && a.expires_at <= stored::now()))
+}
+
+/// Closes an attempt that expired unanswered (under the account's lock): Microsoft never came
+/// back, which often means "Need admin approval" (CONTRACT section 1).
+pub(super) fn close_expired(
+    conn: &mut DbConn,
+    mut row: ConnectionRow,
+) -> Result<ConnectionRow, ApiError> {
+    if !attempt_expired(conn, &row)? {
+        return Ok(row);
+    }
+    let Some(latest) = db::tenant_connections::latest_consent_state(conn, &row.account_id)? else {
+        return Ok(row);
+    };
+    move_to(
+        &mut row,
+        Event::AttemptEnded {
+            before: latest.previous_state.0,
+        },
+    )?;
+    row.notice = notice(
+        NoticeKind::VerifyFailed,
+        copy::VERIFY_FAILED_TITLE,
+        copy::VERIFY_FAILED,
+        None,
+    );
+    row.updated_at = stored::now();
+    db::tenant_connections::save(conn, &row)?;
+    event(
+        conn,
+        &row.account_id,
+        PORTAL_ACTOR,
+        "consent_expired",
+        "The Microsoft sign-in was not completed in time.",
+    )?;
+    Ok(row)
+}
+
+/// Deletes attempts that expired before `before`. A pending connection's latest attempt is
+/// kept until it has been closed (its expiry is what closes it).
+pub(super) fn purge_expired(conn: &mut DbConn, before: NaiveDateTime) -> Result<usize, ApiError> {
+    Ok(db::tenant_connections::purge_consent_states(conn, before)?)
+}
