@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::{
     accounts::AccountRow,
+    roles::StoredRole,
     schema::{accounts, api_tokens},
     DbConn,
 };
@@ -15,7 +16,7 @@ pub struct ApiTokenRow {
     pub id: String,
     pub account_id: String,
     pub name: String,
-    pub role: String,
+    pub role: StoredRole,
     pub token_hash: String,
     pub prefix: String,
     pub created_by: Option<String>,

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod jobs;
 mod pool;
+pub mod roles;
 pub mod schema;
 pub mod sessions;
 pub mod sign_in_throttle;

@@ -3,7 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{schema::users, DbConn};
+use shared::role::Role;
+
+use super::{roles::StoredRole, schema::users, DbConn};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
@@ -12,7 +14,7 @@ pub struct UserRow {
     pub account_id: String,
     pub email: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: StoredRole,
     pub created_at: NaiveDateTime,
     pub password_changed_at: NaiveDateTime,
 }
@@ -53,7 +55,7 @@ pub fn list(conn: &mut DbConn, account_id: &str) -> QueryResult<Vec<UserRow>> {
 pub fn count_admins(conn: &mut DbConn, account_id: &str) -> QueryResult<i64> {
     users::table
         .filter(users::account_id.eq(account_id))
-        .filter(users::role.eq("admin"))
+        .filter(users::role.eq(StoredRole(Role::Admin)))
         .count()
         .get_result(conn)
 }
@@ -65,13 +67,13 @@ pub fn count(conn: &mut DbConn, account_id: &str) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-pub fn set_role(conn: &mut DbConn, account_id: &str, id: &str, role: &str) -> QueryResult<usize> {
+pub fn set_role(conn: &mut DbConn, account_id: &str, id: &str, role: Role) -> QueryResult<usize> {
     diesel::update(
         users::table
             .filter(users::account_id.eq(account_id))
             .filter(users::id.eq(id)),
     )
-    .set(users::role.eq(role))
+    .set(users::role.eq(StoredRole(role)))
     .execute(conn)
 }
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{email::Email, password::NewPassword, stored};
 use crate::{
-    db::{self, accounts::AccountRow, users::UserRow, DbConn},
+    db::{self, accounts::AccountRow, roles::StoredRole, users::UserRow, DbConn},
     error::ApiError,
 };
 
@@ -70,7 +70,7 @@ pub fn create(
                 account_id: account_id.to_string(),
                 email: email.as_str().to_owned(),
                 password_hash: hash,
-                role: Role::Admin.as_str().to_owned(),
+                role: StoredRole(Role::Admin),
                 created_at: now,
                 password_changed_at: now,
             },
@@ -142,7 +142,7 @@ pub fn seed_demo(conn: &mut DbConn, password: &SecretString) -> Result<(), ApiEr
                         account_id: account_id.clone(),
                         email: (*email).to_owned(),
                         password_hash: hash.clone(),
-                        role: role.as_str().to_owned(),
+                        role: StoredRole(*role),
                         created_at: now,
                         password_changed_at: now,
                     },

@@ -65,7 +65,7 @@ pub mod manage {
     use uuid::Uuid;
 
     use crate::{
-        db::{self, api_tokens::ApiTokenRow, DbConn},
+        db::{self, api_tokens::ApiTokenRow, roles::StoredRole, DbConn},
         domain::{bounds, principal::Principal, stored},
         error::ApiError,
     };
@@ -73,7 +73,7 @@ pub mod manage {
     fn to_dto(row: ApiTokenRow) -> Result<ApiToken, ApiError> {
         Ok(ApiToken {
             id: stored::uuid(&row.id)?,
-            role: stored::role(&row.role)?,
+            role: row.role.0,
             name: row.name,
             prefix: row.prefix,
             created_at: stored::time(row.created_at),
@@ -119,7 +119,7 @@ pub mod manage {
             id: Uuid::new_v4().to_string(),
             account_id: caller.account_id.to_string(),
             name: name.to_owned(),
-            role: request.role.as_str().to_owned(),
+            role: StoredRole(request.role),
             token_hash: new.hash,
             prefix: new.prefix,
             created_by: Some(caller.id.to_string()),

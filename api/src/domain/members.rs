@@ -12,14 +12,14 @@ use super::{
     bounds, email::Email, hashing::Hashing, password::NewPassword, principal::Principal, stored,
 };
 use crate::{
-    db::{self, users::UserRow, Db, DbConn},
+    db::{self, roles::StoredRole, users::UserRow, Db, DbConn},
     error::ApiError,
 };
 
 fn to_member(row: UserRow) -> Result<Member, ApiError> {
     Ok(Member {
         id: stored::uuid(&row.id)?,
-        role: stored::role(&row.role)?,
+        role: row.role.0,
         email: row.email,
         created_at: stored::time(row.created_at),
     })
@@ -50,7 +50,7 @@ pub async fn invite(
         account_id: caller.account_id.to_string(),
         email: email.as_str().to_owned(),
         password_hash,
-        role: request.role.as_str().to_owned(),
+        role: StoredRole(request.role),
         created_at: now,
         password_changed_at: now,
     };
@@ -91,15 +91,15 @@ pub fn change_role(
         db::lock_account(conn, &account)?;
         let member =
             db::users::find(conn, &account, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
-        if member.role == Role::Admin.as_str()
+        if member.role.0 == Role::Admin
             && role != Role::Admin
             && db::users::count_admins(conn, &account)? <= 1
         {
             return Err(last_admin());
         }
-        db::users::set_role(conn, &account, &id, role.as_str())?;
+        db::users::set_role(conn, &account, &id, role)?;
         to_member(UserRow {
-            role: role.as_str().to_owned(),
+            role: StoredRole(role),
             ..member
         })
     })
@@ -114,7 +114,7 @@ pub fn remove(conn: &mut DbConn, caller: &Principal, member_id: Uuid) -> Result<
         db::lock_account(conn, &account)?;
         let member =
             db::users::find(conn, &account, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
-        if member.role == Role::Admin.as_str() && db::users::count_admins(conn, &account)? <= 1 {
+        if member.role.0 == Role::Admin && db::users::count_admins(conn, &account)? <= 1 {
             return Err(last_admin());
         }
         db::users::delete(conn, &account, &id)?;

@@ -1,7 +1,7 @@
-//! Reading values back from rows: ids, roles and times are stored as text and timestamps.
+//! Reading values back from rows: ids are stored as text and times as timestamps (states,
+//! roles and typed ids read themselves through `db::text_column`).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use shared::role::Role;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -9,11 +9,6 @@ use crate::error::ApiError;
 pub fn uuid(stored: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(stored)
         .map_err(|e| ApiError::internal(anyhow::anyhow!("stored id {stored:?} is not a UUID: {e}")))
-}
-
-pub fn role(stored: &str) -> Result<Role, ApiError> {
-    Role::parse(stored)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("stored role {stored:?} is unknown")))
 }
 
 pub fn time(stored: NaiveDateTime) -> DateTime<Utc> {

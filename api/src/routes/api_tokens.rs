@@ -5,19 +5,22 @@ use uuid::Uuid;
 use crate::{
     domain::{api_token::manage, principal::Principal},
     error::ApiError,
+    openapi::problems,
     state::AppState,
 };
 
 /// Your account's API tokens, newest first, without their secrets (admins signed in to the
 /// portal; not API tokens).
+///
+/// Problems: 403: Not an admin, or an API token.
 #[utoipa::path(
     operation_id = "list_api_tokens",
     tag = "API tokens",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Tokens", body = Vec<ApiToken>),
-        (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin, or an API token", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, response = problems::Unauthenticated),
+        (status = 403, response = problems::Forbidden),
     )
 )]
 #[get("/api-tokens")]
@@ -36,6 +39,9 @@ pub async fn list(
 ///
 /// The secret is in this answer only; it is stored as a hash. With `expires_at` the token
 /// stops working at that time; without, it works until revoked.
+///
+/// Problems: 400: The name is over 100 characters or has control characters (`out_of_bounds`);
+/// 403: Not an admin, or an API token; 422: Missing name, unknown role, or an expiry in the past.
 #[utoipa::path(
     operation_id = "create_api_token",
     tag = "API tokens",
@@ -43,10 +49,10 @@ pub async fn list(
     request_body = CreateApiTokenRequest,
     responses(
         (status = 201, description = "Created", body = CreatedApiToken),
-        (status = 400, description = "The name is over 100 characters or has control characters (`out_of_bounds`)", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin, or an API token", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Missing name, unknown role, or an expiry in the past", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, response = problems::BadRequest),
+        (status = 401, response = problems::Unauthenticated),
+        (status = 403, response = problems::Forbidden),
+        (status = 422, response = problems::Unprocessable),
     )
 )]
 #[post("/api-tokens")]
@@ -64,6 +70,8 @@ pub async fn create(
 
 /// Revoke an API token (admins signed in to the portal; not API tokens). It is refused from
 /// then on.
+///
+/// Problems: 403: Not an admin, or an API token; 404: No such token in your account.
 #[utoipa::path(
     operation_id = "revoke_api_token",
     tag = "API tokens",
@@ -71,9 +79,9 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "The token's id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin, or an API token", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such token in your account", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, response = problems::Unauthenticated),
+        (status = 403, response = problems::Forbidden),
+        (status = 404, response = problems::NotFound),
     )
 )]
 #[delete("/api-tokens/{id}")]

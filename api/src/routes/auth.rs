@@ -5,6 +5,7 @@ use super::extract::ClientAddress;
 use crate::{
     domain::{auth, principal::Principal},
     error::ApiError,
+    openapi::problems,
     state::AppState,
 };
 
@@ -14,17 +15,21 @@ use crate::{
 /// answer. Failures are throttled per account and per client address: an account's 5th
 /// failure in a row blocks it for 30 seconds, each further one twice as long (up to 15
 /// minutes); an address's 20th likewise. Blocked, sign-in answers 429 with `Retry-After`.
+///
+/// Problems: 400: Malformed JSON, or a field out of bounds (email over 254 characters or with
+/// control characters, password over 256); 401: Wrong email or password; 422: Missing or unknown
+/// fields; 429: Too many failed sign-ins for this account or from this address, or too many at
+/// once (`too_many_requests`); see `Retry-After`.
 #[utoipa::path(
     operation_id = "login",
     tag = "Sign-in",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = LoginResponse),
-        (status = 400, description = "Malformed JSON, or a field out of bounds (email over 254 characters or with control characters, password over 256)", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Wrong email or password", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Missing or unknown fields", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed sign-ins for this account or from this address, or too many at once (`too_many_requests`); see `Retry-After`", body = shared::problem::Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
+        (status = 400, response = problems::BadRequest),
+        (status = 401, response = problems::Unauthenticated),
+        (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[post("/auth/login")]
@@ -49,14 +54,16 @@ pub async fn login(
 /// Sign out: end this session on the server.
 ///
 /// The token is refused from then on, in every process. For people only.
+///
+/// Problems: 403: Called with an API token (revoke it instead).
 #[utoipa::path(
     operation_id = "logout",
     tag = "Sign-in",
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Signed out"),
-        (status = 401, description = "Not signed in, or the session is over", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Called with an API token (revoke it instead)", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, response = problems::Unauthenticated),
+        (status = 403, response = problems::Forbidden),
     )
 )]
 #[post("/auth/logout")]
@@ -72,14 +79,16 @@ pub async fn logout(
 }
 
 /// Sign out everywhere: end every session of yours, in every browser, this one included.
+///
+/// Problems: 403: Called with an API token.
 #[utoipa::path(
     operation_id = "logout_everywhere",
     tag = "Sign-in",
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Every session of yours has ended"),
-        (status = 401, description = "Not signed in, or the session is over", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Called with an API token", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, response = problems::Unauthenticated),
+        (status = 403, response = problems::Forbidden),
     )
 )]
 #[post("/auth/logout-everywhere")]
@@ -101,7 +110,7 @@ pub async fn logout_everywhere(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = Me),
-        (status = 401, description = "Not signed in, or the session is over", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, response = problems::Unauthenticated),
     )
 )]
 #[get("/me")]
@@ -113,6 +122,10 @@ pub async fn me(caller: Principal) -> web::Json<Me> {
 ///
 /// Every session of yours ends; the answer carries a fresh one. A wrong current password
 /// counts as a failed sign-in for the throttle.
+///
+/// Problems: 400: A password over 256 characters; 403: Called with an API token; 409: The
+/// password was changed meanwhile (`password_changed`); 422: Current password wrong, or new one
+/// too short; 429: Too many failed attempts (`too_many_requests`); see `Retry-After`.
 #[utoipa::path(
     operation_id = "change_password",
     tag = "Sign-in",
@@ -120,13 +133,12 @@ pub async fn me(caller: Principal) -> web::Json<Me> {
     request_body = ChangePasswordRequest,
     responses(
         (status = 200, description = "Changed; a new session", body = LoginResponse),
-        (status = 400, description = "A password over 256 characters", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Called with an API token", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The password was changed meanwhile (`password_changed`)", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Current password wrong, or new one too short", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts (`too_many_requests`); see `Retry-After`", body = shared::problem::Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
+        (status = 400, response = problems::BadRequest),
+        (status = 401, response = problems::Unauthenticated),
+        (status = 403, response = problems::Forbidden),
+        (status = 409, response = problems::Conflict),
+        (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[post("/me/password")]

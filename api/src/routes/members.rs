@@ -5,6 +5,7 @@ use uuid::Uuid;
 use crate::{
     domain::{members, principal::Principal},
     error::ApiError,
+    openapi::problems,
     state::AppState,
 };
 
@@ -15,7 +16,7 @@ use crate::{
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Members, oldest first", body = Vec<Member>),
-        (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, response = problems::Unauthenticated),
     )
 )]
 #[get("/members")]
@@ -33,6 +34,10 @@ pub async fn list(
 /// Invite a person with a role (admins signed in to the portal; not API tokens).
 ///
 /// The answer carries a one-time password to pass on; it is never shown again.
+///
+/// Problems: 400: The email is over 254 characters or has control characters (`out_of_bounds`);
+/// 403: Not an admin, or an API token; 409: The email already has a sign-in (`email_taken`); 422:
+/// Not a valid email or role.
 #[utoipa::path(
     operation_id = "invite_member",
     tag = "Members",
@@ -40,11 +45,11 @@ pub async fn list(
     request_body = InviteMemberRequest,
     responses(
         (status = 201, description = "Invited", body = InvitedMember),
-        (status = 400, description = "The email is over 254 characters or has control characters (`out_of_bounds`)", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin, or an API token", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The email already has a sign-in (`email_taken`)", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a valid email or role", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, response = problems::BadRequest),
+        (status = 401, response = problems::Unauthenticated),
+        (status = 403, response = problems::Forbidden),
+        (status = 409, response = problems::Conflict),
+        (status = 422, response = problems::Unprocessable),
     )
 )]
 #[post("/members")]
@@ -58,6 +63,9 @@ pub async fn invite(
 }
 
 /// Change a member's role (admins signed in to the portal; not API tokens).
+///
+/// Problems: 403: Not an admin, or an API token; 404: No such member in your account; 409: That
+/// would leave the account without an admin (`last_admin`); 422: Not a valid role.
 #[utoipa::path(
     operation_id = "update_member",
     tag = "Members",
@@ -66,11 +74,11 @@ pub async fn invite(
     request_body = UpdateMemberRequest,
     responses(
         (status = 200, description = "Changed", body = Member),
-        (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin, or an API token", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such member in your account", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "That would leave the account without an admin (`last_admin`)", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a valid role", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, response = problems::Unauthenticated),
+        (status = 403, response = problems::Forbidden),
+        (status = 404, response = problems::NotFound),
+        (status = 409, response = problems::Conflict),
+        (status = 422, response = problems::Unprocessable),
     )
 )]
 #[patch("/members/{id}")]
@@ -91,6 +99,9 @@ pub async fn update(
 
 /// Remove a member (admins signed in to the portal; not API tokens). The last admin cannot be
 /// removed.
+///
+/// Problems: 403: Not an admin, or an API token; 404: No such member in your account; 409: The
+/// last admin (`last_admin`).
 #[utoipa::path(
     operation_id = "remove_member",
     tag = "Members",
@@ -98,10 +109,10 @@ pub async fn update(
     params(("id" = Uuid, Path, description = "The member's id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Not signed in", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin, or an API token", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such member in your account", body = shared::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The last admin (`last_admin`)", body = shared::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, response = problems::Unauthenticated),
+        (status = 403, response = problems::Forbidden),
+        (status = 404, response = problems::NotFound),
+        (status = 409, response = problems::Conflict),
     )
 )]
 #[delete("/members/{id}")]

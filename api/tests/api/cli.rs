@@ -89,6 +89,10 @@ fn help_lists_every_setting_with_its_environment_variable() {
         "DEMO_SEED",
         "DEMO_PASSWORD",
         "LOG_FORMAT",
+        "METRICS_ADDR",
+        "TRUSTED_PROXIES",
+        "PASSWORD_HASH_CONCURRENCY",
+        "ALLOW_SIMULATOR_ON_NETWORK",
     ] {
         assert!(help.contains(&format!("[env: {var}")), "--help lacks {var}");
     }
