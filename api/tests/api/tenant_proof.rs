@@ -335,3 +335,29 @@ async fn the_page_lists_every_permission_with_its_purpose() {
         "the ability to read and change teams' settings"
     );
 }
+
+#[tokio::test]
+async fn an_oversized_or_garbled_redirect_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let a = app
+        .account("Contoso Telephony", "admin@contoso.example")
+        .await;
+    let attempt = app.start_setup(&a.token).await;
+    let state = attempt.state();
+    let huge = "x".repeat(10_000);
+    for path in ["sign-in-callback", "consent-callback"] {
+        let url = app.url(&format!(
+            "/api/v1/tenant-connection/{path}?error=server_error&error_description={huge}&state={state}"
+        ));
+        assert_eq!(
+            app.callback(&url, Some(&attempt.cookie)).await,
+            "/tenant-connection?consent=rejected"
+        );
+    }
+    // The attempt is still usable: a genuine sign-in goes on to consent.
+    let after = app.connection(&a.token).await;
+    assert_eq!(after.state, ConnectionState::ConsentPending);
+    assert!(after.notice.is_none());
+    let next = app.sign_in_through(&attempt, CONTOSO_ADMIN).await;
+    assert!(next.contains("/v2.0/adminconsent"), "{next}");
+}

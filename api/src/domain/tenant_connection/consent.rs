@@ -37,6 +37,12 @@ use crate::{
 /// Where a refused redirect sends the browser.
 pub const CALLBACK_REJECTED: &str = "/tenant-connection?consent=rejected";
 
+/// The longest redirect query accepted: Microsoft's codes and error descriptions are a few
+/// kilobytes at most; anything longer is refused before it reaches the database or Microsoft.
+const MAX_QUERY_BYTES: usize = 8 * 1024;
+/// What of Microsoft's `error` and `error_description` is kept in a notice or the history.
+const MAX_ERROR_CHARS: usize = 300;
+
 /// Random characters of the state, the nonce and the binding (a valid PKCE verifier: 43 to
 /// 128 unreserved characters).
 const SECRET_CHARS: usize = 43;
@@ -174,6 +180,13 @@ impl TenantConnections {
     /// admin consent for that tenant.
     pub async fn sign_in_callback(&self, query: String, binding: Option<String>) -> Landing {
         let rejected = Landing::Page(CALLBACK_REJECTED.to_owned());
+        if query.len() > MAX_QUERY_BYTES {
+            tracing::warn!(
+                bytes = query.len(),
+                "sign-in callback refused: query too long"
+            );
+            return rejected;
+        }
         let Some(binding) = binding else {
             tracing::warn!("sign-in callback refused: no binding cookie");
             return rejected;
@@ -270,8 +283,15 @@ impl TenantConnections {
     /// The admin-consent redirect URI. A grant counts only for the tenant the person proved at
     /// sign-in; anything else ends the attempt with a notice and changes nothing else.
     pub async fn consent_callback(&self, query: String, binding: Option<String>) -> Landing {
-        let outcome = parse_consent_callback(&query);
         let rejected = Landing::Page(CALLBACK_REJECTED.to_owned());
+        if query.len() > MAX_QUERY_BYTES {
+            tracing::warn!(
+                bytes = query.len(),
+                "consent callback refused: query too long"
+            );
+            return rejected;
+        }
+        let outcome = parse_consent_callback(&query);
         let (Some(binding), Some(state)) = (binding, outcome_state(&outcome)) else {
             if let ConsentOutcome::Invalid { reason } = &outcome {
                 tracing::warn!(%reason, "consent callback refused");
@@ -588,11 +608,18 @@ fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static 
             code,
             description,
         } => {
-            let first_line = description.lines().next().unwrap_or_default();
+            let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
+            let first_line: String = description
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(MAX_ERROR_CHARS)
+                .collect();
             set(
                 NoticeKind::ConsentError,
                 copy::CONSENT_ERROR_TITLE,
-                &copy::consent_error(first_line),
+                &copy::consent_error(&first_line),
                 code,
             );
             (
