@@ -189,7 +189,12 @@ fn start_session(
         },
     )?;
     let principal = person(user, account, session)?;
-    let access_token = keys.issue(session, principal.id, principal.account_id, now)?;
+    let access_token = keys.issue(
+        session,
+        principal.id.uuid(),
+        principal.account_id.uuid(),
+        now,
+    )?;
     tracing::info!(user = %principal.id, account = %principal.account_id, "signed in");
     Ok(LoginResponse {
         access_token,
@@ -201,11 +206,11 @@ fn start_session(
 
 fn person(user: UserRow, account: AccountRow, session: Uuid) -> Result<Principal, ApiError> {
     Ok(Principal {
-        id: stored::uuid(&user.id)?,
+        id: stored::user_id(&user.id)?,
         name: user.email,
         kind: PrincipalKind::User,
         role: user.role.0,
-        account_id: stored::uuid(&account.id)?,
+        account_id: stored::account_id(&account.id)?,
         account_name: account.name,
         session_id: Some(session),
     })
@@ -251,11 +256,11 @@ fn authenticate_api_token(conn: &mut DbConn, secret: &str) -> Result<Principal, 
     }
     db::api_tokens::touch(conn, &token.id, now)?;
     Ok(Principal {
-        id: stored::uuid(&token.id)?,
+        id: stored::user_id(&token.id)?,
         name: token.name,
         kind: PrincipalKind::ApiToken,
         role: token.role.0,
-        account_id: stored::uuid(&account.id)?,
+        account_id: stored::account_id(&account.id)?,
         account_name: account.name,
         session_id: None,
     })

@@ -6,17 +6,19 @@ use shared::{
 };
 use uuid::Uuid;
 
+use super::ids::{AccountId, UserId};
 use crate::error::ApiError;
 
 /// An authenticated caller: a portal user or an API token, always of exactly one account.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub id: Uuid,
+    /// The portal user, or the API token.
+    pub id: UserId,
     /// The user's email, or the token's name.
     pub name: String,
     pub kind: PrincipalKind,
     pub role: Role,
-    pub account_id: Uuid,
+    pub account_id: AccountId,
     pub account_name: String,
     /// The session a signed-in person called with; `None` for an API token.
     pub session_id: Option<Uuid>,
@@ -69,12 +71,12 @@ impl Principal {
 
     pub fn me(&self) -> Me {
         Me {
-            id: self.id,
+            id: self.id.uuid(),
             email: self.name.clone(),
             role: self.role,
             kind: self.kind,
             account: AccountSummary {
-                id: self.account_id,
+                id: self.account_id.uuid(),
                 name: self.account_name.clone(),
             },
         }

@@ -4,11 +4,24 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use uuid::Uuid;
 
+use super::ids::{AccountId, UserId};
 use crate::error::ApiError;
 
 pub fn uuid(stored: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(stored)
         .map_err(|e| ApiError::internal(anyhow::anyhow!("stored id {stored:?} is not a UUID: {e}")))
+}
+
+/// A stored account id, or an error naming the broken value.
+pub fn account_id(stored: &str) -> Result<AccountId, ApiError> {
+    AccountId::parse(stored)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("stored id {stored:?} is not a UUID")))
+}
+
+/// A stored user (or API token) id.
+pub fn user_id(stored: &str) -> Result<UserId, ApiError> {
+    UserId::parse(stored)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("stored id {stored:?} is not a UUID")))
 }
 
 pub fn time(stored: NaiveDateTime) -> DateTime<Utc> {

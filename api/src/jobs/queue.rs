@@ -62,7 +62,7 @@ pub fn enqueue_once<J: Job>(
 /// The caller's job. Another account's job, or a system job, is not found, exactly as an
 /// unknown id is.
 pub fn get(conn: &mut DbConn, caller: &Principal, id: Uuid) -> Result<jobs::Job, ApiError> {
-    let account = AccountId::from(caller.account_id);
+    let account = caller.account_id.clone();
     let row = db::jobs::find_for_account(conn, &JobId::from(id), &account)?
         .ok_or_else(|| ApiError::not_found("job"))?;
     view(row)

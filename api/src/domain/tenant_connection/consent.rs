@@ -21,12 +21,7 @@ use crate::{
         tenant_connections::{ConnectionRow, ConsentStateRow, StoredState},
         DbConn,
     },
-    domain::{
-        api_token,
-        ids::{AccountId, TenantId, UserId},
-        principal::Principal,
-        stored,
-    },
+    domain::{api_token, ids::TenantId, principal::Principal, stored},
     error::ApiError,
     microsoft::client::{
         parse_consent_callback, parse_sign_in_callback, ConsentOutcome, SignInOutcome,
@@ -111,11 +106,11 @@ impl TenantConnections {
         let nonce = api_token::random_secret(SECRET_CHARS);
         let now = stored::now();
         let expires_at = now + self.settings.consent_ttl;
-        let (account, actor) = (AccountId::from(caller.account_id), caller.name.clone());
+        let (account, actor) = (caller.account_id.clone(), caller.name.clone());
         let attempt = ConsentStateRow {
             state_hash: api_token::hash(&state),
             account_id: account.clone(),
-            user_id: UserId::from(caller.id),
+            user_id: caller.id.clone(),
             binding_hash: api_token::hash(&binding),
             previous_state: StoredState(ConnectionState::NotConnected),
             created_at: now,

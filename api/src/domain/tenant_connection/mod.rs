@@ -84,7 +84,7 @@ impl TenantConnections {
     /// Admins only: the portal stops using the tenant; the history stays.
     pub async fn disconnect(&self, caller: &Principal) -> Result<TenantConnection, ApiError> {
         caller.require_admin()?;
-        let (account, actor) = (AccountId::from(caller.account_id), caller.name.clone());
+        let (account, actor) = (caller.account_id.clone(), caller.name.clone());
         let settings = self.settings.clone();
         self.db
             .run(move |conn| {

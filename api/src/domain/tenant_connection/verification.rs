@@ -45,7 +45,7 @@ impl TenantConnections {
     /// Step 4, by a person.
     pub async fn verify(&self, caller: &Principal) -> Result<VerificationReport, ApiError> {
         self.verify_account(
-            AccountId::from(caller.account_id),
+            caller.account_id.clone(),
             caller.name.clone(),
             VerificationTrigger::Manual,
         )

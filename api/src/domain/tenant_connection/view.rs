@@ -6,7 +6,7 @@ use shared::tenant_connection::{AppRegistration, ConnectionEvent, Notice, Tenant
 use super::{consent, copy, load, permissions, steps, Settings, TenantConnections};
 use crate::{
     db::{self, tenant_connections::ConnectionRow, DbConn},
-    domain::{ids::AccountId, principal::Principal, stored},
+    domain::{principal::Principal, stored},
     error::ApiError,
 };
 
@@ -17,7 +17,7 @@ impl TenantConnections {
     /// The account's connection. A consent attempt that never came back before it expired is
     /// closed here, with the product's message.
     pub async fn get(&self, caller: &Principal) -> Result<TenantConnection, ApiError> {
-        let account = AccountId::from(caller.account_id);
+        let account = caller.account_id.clone();
         let settings = self.settings.clone();
         self.db
             .run(move |conn| {
