@@ -12,7 +12,11 @@ wasm=$(ls web/dist/*_bg.wasm)
 wasm_raw=$(stat -c %s "$wasm")
 wasm_gz=$(gzip -9 -c "$wasm" | wc -c)
 
-# TRUSTED_PROXIES=1: the sign-in flood below comes from many (forwarded) addresses.
+# TRUSTED_PROXIES=1: the sign-in flood below comes from many (forwarded) addresses. The app's
+# simulated credentials are set here so that the simulator bench can read users as the app.
+export MS_CLIENT_ID=7b1d3f0e-5c2a-4e8b-9a61-2f4c8d9e0a13
+MS_CLIENT_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(30))')
+export MS_CLIENT_SECRET
 DATA_DIR="$data" BIND_ADDR="127.0.0.1:$port" DEMO_SEED=true RUST_LOG=warn TRUSTED_PROXIES=1 \
   target/release/tenant-connect >"$data/server.log" 2>&1 &
 pid=$!

@@ -1,6 +1,8 @@
 """Sequential request latency over one keep-alive connection, per endpoint (stdlib only)."""
 import http.client
 import json
+import os
+import urllib.parse
 import statistics
 import sys
 import time
@@ -115,8 +117,18 @@ def simulator_bench():
                  headers=json_headers)
     tenant = json.loads(conn.getresponse().read())
     created = time.perf_counter() - started
-    conn.request("POST", f"/_microsoft/control/tenants/{tenant['id']}/users/admin@bench.onmicrosoft.com/token",
-                 body="{}", headers=json_headers)
+    # As the product reads users: the app's own token after admin consent (User.Read.All).
+    conn.request("PUT", f"/_microsoft/control/tenants/{tenant['id']}/consent",
+                 body=json.dumps({"granted": True}), headers=json_headers)
+    conn.getresponse().read()
+    form = urllib.parse.urlencode({
+        "client_id": os.environ["MS_CLIENT_ID"],
+        "client_secret": os.environ["MS_CLIENT_SECRET"],
+        "scope": "https://graph.microsoft.com/.default",
+        "grant_type": "client_credentials",
+    })
+    conn.request("POST", f"/_microsoft/login/{tenant['id']}/oauth2/v2.0/token", body=form,
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
     admin_token = json.loads(conn.getresponse().read())["access_token"]
     path = "/_microsoft/graph/v1.0/users?$select=id,userPrincipalName,displayName,usageLocation&$top=999"
     pages, users, slowest = 0, 0, 0.0
