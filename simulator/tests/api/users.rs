@@ -138,3 +138,20 @@ async fn users_honour_select_top_and_defaults() {
     assert_eq!(page["value"], json!([]));
     assert!(page["@odata.deltaLink"].is_string());
 }
+
+/// The control API has no authentication: it must not create tenants larger than the
+/// benchmarks need.
+#[actix_web::test]
+async fn the_control_api_refuses_a_tenant_larger_than_100k_users() {
+    let sim = spawn().await;
+    let before = sim.tenants().await.len();
+    let res = sim
+        .http
+        .post(sim.control("/tenants"))
+        .json(&json!({"name": "Huge Corp", "users": 100_001}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(sim.tenants().await.len(), before);
+}

@@ -638,13 +638,16 @@ fn actor_of(conn: &mut DbConn, attempt: &ConsentStateRow) -> Result<String, ApiE
     )
 }
 
-/// Whether the connection waits on an attempt that expired unanswered.
-pub(super) fn attempt_expired(conn: &mut DbConn, row: &ConnectionRow) -> Result<bool, ApiError> {
+/// The attempt a pending connection waits on, when it expired unanswered.
+pub(super) fn expired_attempt(
+    conn: &mut DbConn,
+    row: &ConnectionRow,
+) -> Result<Option<ConsentStateRow>, ApiError> {
     if row.state.0 != ConnectionState::ConsentPending {
-        return Ok(false);
+        return Ok(None);
     }
     let latest = db::tenant_connections::latest_consent_state(conn, &row.account_id)?;
-    Ok(latest.is_some_and(|a| a.used_at.is_none() && a.expires_at <= stored::now()))
+    Ok(latest.filter(|a| a.used_at.is_none() && a.expires_at <= stored::now()))
 }
 
 /// Closes an attempt that expired unanswered (under the account's lock): Microsoft never came
@@ -653,10 +656,7 @@ pub(super) fn close_expired(
     conn: &mut DbConn,
     mut row: ConnectionRow,
 ) -> Result<ConnectionRow, ApiError> {
-    if !attempt_expired(conn, &row)? {
-        return Ok(row);
-    }
-    let Some(latest) = db::tenant_connections::latest_consent_state(conn, &row.account_id)? else {
+    let Some(latest) = expired_attempt(conn, &row)? else {
         return Ok(row);
     };
     move_to(

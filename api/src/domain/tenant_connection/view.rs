@@ -22,7 +22,7 @@ impl TenantConnections {
         self.db
             .run(move |conn| {
                 let row = load(conn, &account)?;
-                if !consent::attempt_expired(conn, &row)? {
+                if consent::expired_attempt(conn, &row)?.is_none() {
                     return render(conn, &row, &settings);
                 }
                 db::transaction(conn, |conn| {

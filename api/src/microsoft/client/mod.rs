@@ -37,10 +37,7 @@ pub use config::{CallPolicy, ClientConfig};
 pub use consent::{parse_consent_callback, ConsentOutcome};
 pub use error::{aadsts_code, MsError};
 pub use graph::Probe;
-pub use sign_in::{
-    canonical_tenant, parse_sign_in_callback, SignInOutcome, SignInRequest, SignedIn,
-    PERSONAL_ACCOUNTS_TENANT,
-};
+pub use sign_in::{parse_sign_in_callback, SignInOutcome, SignInRequest, SignedIn};
 pub use tokens::{AppToken, AppTokenClaims};
 pub use wire::{
     ActivationState, AssignNumber, AssignedLicense, AssignmentCategory, AssignmentStatus,

@@ -290,8 +290,3 @@ pub fn parse_sign_in_callback(query: &str) -> SignInOutcome {
         },
     }
 }
-
-/// A canonical tenant GUID from any spelling Microsoft or a URL uses (braces, capitals).
-pub fn canonical_tenant(value: &str) -> Option<Uuid> {
-    Uuid::parse_str(value.trim()).ok()
-}
