@@ -106,6 +106,30 @@ pub struct Config {
     #[arg(long, env = "JOB_WORKERS", default_value_t = 4)]
     pub job_workers: usize,
 
+    /// Days a released number rests (`aging`) before it can be assigned again.
+    #[arg(long, env = "NUMBER_AGING_DAYS", default_value_t = 30)]
+    pub number_aging_days: u32,
+
+    /// A block, country or location is low on stock below this many available numbers.
+    #[arg(long, env = "LOW_STOCK_THRESHOLD", default_value_t = 10)]
+    pub low_stock_threshold: u64,
+
+    /// Users a bulk job provisions at once (fewer after Microsoft throttles).
+    #[arg(long, env = "BULK_CONCURRENCY", default_value_t = 8)]
+    pub bulk_concurrency: usize,
+
+    /// How often each connected account's users are synced, in seconds (0: on demand only).
+    #[arg(long, env = "USER_SYNC_INTERVAL_SECONDS", default_value_t = 3600)]
+    pub user_sync_interval_seconds: u64,
+
+    /// How often reconciliation with Teams runs, in seconds (0: at start-up only).
+    #[arg(long, env = "RECONCILE_INTERVAL_SECONDS", default_value_t = 900)]
+    pub reconcile_interval_seconds: u64,
+
+    /// How often a Teams number operation is polled, in milliseconds.
+    #[arg(long, env = "OPERATION_POLL_MS", default_value_t = 500)]
+    pub operation_poll_ms: u64,
+
     /// How long a consent link (setup step 2) stays usable, in minutes.
     #[arg(long, env = "CONSENT_TTL_MINUTES", default_value_t = 15)]
     pub consent_ttl_minutes: u64,
@@ -196,6 +220,20 @@ impl Config {
     }
 
     /// Whether browsers reach the portal over https (HSTS is sent then).
+    pub fn telephony(&self) -> crate::domain::telephony::TelephonySettings {
+        crate::domain::telephony::TelephonySettings {
+            aging_days: self.number_aging_days,
+            low_stock_threshold: self.low_stock_threshold,
+            bulk_concurrency: self.bulk_concurrency.clamp(1, 64),
+            sync_interval_seconds: self.user_sync_interval_seconds,
+            reconcile_interval_seconds: self.reconcile_interval_seconds,
+            operation_poll: std::time::Duration::from_millis(
+                self.operation_poll_ms.clamp(10, 10_000),
+            ),
+            ..Default::default()
+        }
+    }
+
     pub fn is_https(&self) -> bool {
         self.public_url()
             .to_ascii_lowercase()

@@ -38,6 +38,12 @@ pub enum ApiError {
     Throttled { detail: String, retry_after: u64 },
     #[error("{0}")]
     NotFound(String),
+    /// Input rows that are not acceptable, each with its line: nothing was changed.
+    #[error("{detail}")]
+    RejectedRows {
+        detail: String,
+        rows: Vec<shared::numbers::RejectedRow>,
+    },
     /// The request conflicts with the current state; `code` says how.
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
@@ -80,6 +86,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Throttled { .. } => "too_many_requests",
             ApiError::NotFound(_) => "not_found",
+            ApiError::RejectedRows { .. } => "rejected_rows",
             ApiError::Conflict { code, .. } => code,
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
@@ -98,6 +105,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "Not allowed",
             ApiError::Throttled { .. } => "Too many requests",
             ApiError::NotFound(_) => "Not found",
+            ApiError::RejectedRows { .. } => "Rows rejected",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::Unavailable(_) => "Service unavailable",
             ApiError::Internal(_) => "Internal error",
@@ -128,6 +136,10 @@ impl ApiError {
             detail: self.detail(),
             code: code.to_owned(),
             request_id: request_id::current(),
+            rejected: match self {
+                ApiError::RejectedRows { rows, .. } => Some(rows.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -142,7 +154,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::MalformedBody(_) | ApiError::OutOfBounds(_) => StatusCode::BAD_REQUEST,
-            ApiError::InvalidInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::InvalidInput(_) | ApiError::RejectedRows { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unauthenticated(_) | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,

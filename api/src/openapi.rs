@@ -41,6 +41,9 @@ pub mod problems;
         (name = "Members", description = "The people of your account and their roles."),
         (name = "API tokens", description = "Tokens for integrators, shown once, revocable."),
         (name = "Tenant connection", description = "Connecting your Microsoft 365 tenant: the four setup steps, verification and health."),
+        (name = "Users", description = "Your tenant's users, synced from Microsoft Graph."),
+        (name = "Phone service", description = "Giving users a number in Teams and taking it away, one by one or in bulk."),
+        (name = "Numbers", description = "Your number inventory: blocks, numbers, capacity and disagreements with Teams."),
         (name = "Jobs", description = "Long work in the background: status, progress and outcome."),
         (name = "Operations", description = "Health and readiness for operators."),
     )
@@ -69,6 +72,18 @@ pub struct ApiDoc;
     routes::tenant_connection::verify,
     routes::tenant_connection::disconnect,
     routes::jobs::get_job,
+    routes::users::list,
+    routes::users::sync_status,
+    routes::users::start_sync,
+    routes::users::get_user,
+    routes::users::add_service,
+    routes::users::remove_service,
+    routes::phone_service::start_bulk,
+    routes::phone_service::bulk_status,
+    routes::numbers::load_numbers,
+    routes::numbers::list_blocks,
+    routes::numbers::list_numbers,
+    routes::numbers::capacity,
 ))]
 struct V1;
 

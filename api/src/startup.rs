@@ -174,7 +174,10 @@ impl Application {
             Runner::new(
                 self.state.db.clone(),
                 self.state.connections.clone(),
-                RunnerSettings::new(config.job_workers, Some(slot)),
+                RunnerSettings {
+                    telephony: std::sync::Arc::new(config.telephony()),
+                    ..RunnerSettings::new(config.job_workers, Some(slot))
+                },
             )
         })
     }

@@ -14,15 +14,34 @@ pub enum JobKind {
     /// A diagnostic job: reports progress in steps, then answers its message (or fails with
     /// it). Proves the queue end to end without touching Microsoft.
     Echo,
+    /// Reads the tenant's users and their Teams phone state into the directory.
+    UserSync,
+    /// Follows one Teams number operation (assign or unassign) to its outcome.
+    PhoneServiceChange,
+    /// Gives phone service to many users, a bounded number at a time.
+    BulkPhoneService,
+    /// Settles in-flight reservations and flags numbers Teams disagrees about.
+    Reconciliation,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 2] = [JobKind::ConnectionHealth, JobKind::Echo];
+    pub const ALL: [JobKind; 6] = [
+        JobKind::ConnectionHealth,
+        JobKind::Echo,
+        JobKind::UserSync,
+        JobKind::PhoneServiceChange,
+        JobKind::BulkPhoneService,
+        JobKind::Reconciliation,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::ConnectionHealth => "connection_health",
             JobKind::Echo => "echo",
+            JobKind::UserSync => "user_sync",
+            JobKind::PhoneServiceChange => "phone_service_change",
+            JobKind::BulkPhoneService => "bulk_phone_service",
+            JobKind::Reconciliation => "reconciliation",
         }
     }
 

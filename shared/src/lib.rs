@@ -16,8 +16,12 @@ macro_rules! dto {
 
 pub mod api_tokens;
 pub mod auth;
+pub mod directory;
 pub mod jobs;
 pub mod members;
+pub mod numbers;
+pub mod paging;
+pub mod phone_service;
 pub mod problem;
 pub mod role;
 pub mod tenant_connection;

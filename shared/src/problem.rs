@@ -15,5 +15,8 @@ dto! {
         /// The request id, to quote to support; it is in the server's logs too.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub request_id: Option<String>,
+        /// The input rows refused, each with its line (`rejected_rows`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub rejected: Option<Vec<crate::numbers::RejectedRow>>,
     }
 }

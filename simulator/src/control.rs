@@ -5,11 +5,16 @@ use actix_web::{http::StatusCode, web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use chrono::Utc;
+
 use crate::{
     config::{domain_label, TenantSeed},
     faults::Fault,
-    identity, seed,
-    state::{can_grant_consent, role_name, Tenant, TEAMS_COMMUNICATIONS_ADMINISTRATOR},
+    graph, http, identity, seed,
+    state::{
+        can_grant_consent, role_name, AssignError, NumberType, Tenant, User,
+        TEAMS_COMMUNICATIONS_ADMINISTRATOR, TEAMS_PHONE_SKU,
+    },
     Simulator,
 };
 
@@ -33,6 +38,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/tenants/{id}/users/{upn}/token",
             web::post().to(user_token),
         )
+        .route("/tenants/{id}/users", web::post().to(create_user))
+        .route("/tenants/{id}/users/{user}", web::patch().to(update_user))
+        .route("/tenants/{id}/users/{user}", web::delete().to(delete_user))
+        .route(
+            "/tenants/{id}/number-assignments",
+            web::post().to(assign_number),
+        )
+        .route(
+            "/tenants/{id}/number-assignments/{number}",
+            web::delete().to(unassign_number),
+        )
+        .route("/settings", web::get().to(get_settings))
+        .route("/settings", web::put().to(put_settings))
         .route("/faults", web::get().to(list_faults))
         .route("/faults", web::put().to(put_faults))
         .route("/faults", web::delete().to(clear_faults));
@@ -389,4 +407,400 @@ async fn put_faults(sim: web::Data<Simulator>, body: web::Bytes) -> HttpResponse
 async fn clear_faults(sim: web::Data<Simulator>) -> HttpResponse {
     sim.faults().clear();
     HttpResponse::NoContent().finish()
+}
+
+// --- Directory users and Teams numbers, changed out of band of Graph (an admin in the Entra
+// portal or Teams PowerShell). Every change is recorded for users delta.
+
+/// A user for the control API: Graph's names for the fields the control API sets, plus its
+/// Teams phone state.
+fn user_json(t: &Tenant, u: &User) -> Value {
+    json!({
+        "id": u.id,
+        "userPrincipalName": u.upn,
+        "displayName": u.display_name,
+        "usageLocation": u.usage_location,
+        "accountEnabled": u.account_enabled,
+        "teamsPhoneLicense": u.has_teams_phone(),
+        "assignedLicenses": u.licenses.iter().map(|sku| json!({"disabledPlans": [], "skuId": sku})).collect::<Vec<_>>(),
+        "isEnterpriseVoiceEnabled": u.enterprise_voice,
+        "telephoneNumbers": t.numbers_of(&u.id).map(|n| json!({
+            "telephoneNumber": n.telephone_number,
+            "assignmentCategory": n.assignment_category,
+        })).collect::<Vec<_>>(),
+        "createdDateTime": u.created.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    })
+}
+
+fn unknown_user(tenant: &str, user: &str) -> HttpResponse {
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no user '{user}' in tenant '{tenant}'"),
+    )
+}
+
+fn personal_tenant() -> HttpResponse {
+    error(
+        StatusCode::CONFLICT,
+        "personal_accounts",
+        "the personal Microsoft accounts tenant has no directory to change",
+    )
+}
+
+/// `local@domain`, the domain being the tenant's (a UPN's suffix is one of its verified
+/// domains; the simulated tenants have one), the local part as Entra allows it.
+fn upn_problem(upn: &str, domain: &str) -> Option<String> {
+    let Some((local, suffix)) = upn.rsplit_once('@') else {
+        return Some(format!(
+            "userPrincipalName '{upn}' must look like name@{domain}"
+        ));
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "'.-_!#^~".contains(c));
+    if !local_ok {
+        return Some(format!(
+            "userPrincipalName '{upn}': the part before @ may hold letters, digits and ' . - _ ! # ^ ~ (at most 64)"
+        ));
+    }
+    if !suffix.eq_ignore_ascii_case(domain) {
+        return Some(format!(
+            "userPrincipalName '{upn}' must end with the tenant's domain @{domain}"
+        ));
+    }
+    None
+}
+
+fn display_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        Some("displayName must not be empty".into())
+    } else if name.chars().count() > 256 {
+        Some("displayName must be at most 256 characters".into())
+    } else {
+        None
+    }
+}
+
+/// A usage location: two letters (ISO 3166-1 alpha-2), upper-cased.
+fn usage_location(raw: Option<String>) -> Result<Option<String>, Box<HttpResponse>> {
+    match raw {
+        None => Ok(None),
+        Some(code) => {
+            let code = code.trim().to_ascii_uppercase();
+            if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+                Ok(Some(code))
+            } else {
+                Err(Box::new(bad_request(format!(
+                    "usageLocation '{code}' is not a two-letter country code (like US) or null"
+                ))))
+            }
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct NewUser {
+    user_principal_name: String,
+    display_name: String,
+    #[serde(default)]
+    usage_location: Option<String>,
+    #[serde(default)]
+    teams_phone_license: bool,
+    #[serde(default = "default_true")]
+    account_enabled: bool,
+}
+
+async fn create_user(
+    sim: web::Data<Simulator>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let new: NewUser = match parse(&body) {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
+    let id = path.into_inner();
+    let upn = new.user_principal_name.trim().to_string();
+    let display_name = new.display_name.trim().to_string();
+    if let Some(problem) = display_name_problem(&display_name) {
+        return bad_request(problem);
+    }
+    let location = match usage_location(new.usage_location) {
+        Ok(l) => l,
+        Err(r) => return *r,
+    };
+    sim.settle(&id);
+    let mut world = sim.write();
+    let Some(t) = world.tenant_mut(&id) else {
+        return unknown_tenant(&id);
+    };
+    if t.personal {
+        return personal_tenant();
+    }
+    if let Some(problem) = upn_problem(&upn, &t.domain) {
+        return bad_request(problem);
+    }
+    if t.by_upn.contains_key(&upn.to_ascii_lowercase()) {
+        return error(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("a user with the userPrincipalName {upn} exists"),
+        );
+    }
+    let now = Utc::now();
+    let i = t.add_user(User {
+        id: http::new_id(),
+        upn,
+        display_name,
+        usage_location: location,
+        account_enabled: new.account_enabled,
+        licenses: if new.teams_phone_license {
+            vec![TEAMS_PHONE_SKU]
+        } else {
+            Vec::new()
+        },
+        licensed: now,
+        enterprise_voice: false,
+        created: now,
+        modified: now,
+        ordinal: 0,
+        changed: 0,
+    });
+    let user = &t.users[i];
+    tracing::info!(tenant = %t.id, user = %user.id, "user created (control API)");
+    HttpResponse::Created().json(user_json(t, user))
+}
+
+/// A field that may be absent (keep), null (clear) or a value.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct UserChange {
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    usage_location: Option<Option<String>>,
+    #[serde(default)]
+    teams_phone_license: Option<bool>,
+    #[serde(default)]
+    account_enabled: Option<bool>,
+}
+
+async fn update_user(
+    sim: web::Data<Simulator>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let change: UserChange = match parse(&body) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let (id, who) = path.into_inner();
+    let display_name = change.display_name.map(|n| n.trim().to_string());
+    if let Some(problem) = display_name.as_deref().and_then(display_name_problem) {
+        return bad_request(problem);
+    }
+    let location = match change.usage_location.map(usage_location).transpose() {
+        Ok(l) => l,
+        Err(r) => return *r,
+    };
+    sim.settle(&id);
+    let mut world = sim.write();
+    let Some(t) = world.tenant_mut(&id) else {
+        return unknown_tenant(&id);
+    };
+    let Some(i) = t.user_index(&who) else {
+        return unknown_user(&id, &who);
+    };
+    let u = &mut t.users[i];
+    let mut changed = false;
+    if let Some(name) = display_name.filter(|n| *n != u.display_name) {
+        u.display_name = name;
+        changed = true;
+    }
+    if let Some(location) = location.filter(|l| *l != u.usage_location) {
+        u.usage_location = location;
+        changed = true;
+    }
+    if let Some(enabled) = change.account_enabled.filter(|e| *e != u.account_enabled) {
+        u.account_enabled = enabled;
+        changed = true;
+    }
+    if let Some(licensed) = change
+        .teams_phone_license
+        .filter(|l| *l != u.has_teams_phone())
+    {
+        if licensed {
+            u.licenses.push(TEAMS_PHONE_SKU);
+        } else {
+            u.licenses.retain(|l| *l != TEAMS_PHONE_SKU);
+        }
+        u.licensed = Utc::now();
+        changed = true;
+    }
+    if changed {
+        t.touch(i);
+        tracing::info!(tenant = %t.id, user = %t.users[i].id, "user changed (control API)");
+    }
+    HttpResponse::Ok().json(user_json(t, &t.users[i]))
+}
+
+async fn delete_user(sim: web::Data<Simulator>, path: web::Path<(String, String)>) -> HttpResponse {
+    let (id, who) = path.into_inner();
+    sim.settle(&id);
+    let mut world = sim.write();
+    let Some(t) = world.tenant_mut(&id) else {
+        return unknown_tenant(&id);
+    };
+    let Some(i) = t.user_index(&who) else {
+        return unknown_user(&id, &who);
+    };
+    if let Some(user) = t.delete_user(i) {
+        tracing::info!(tenant = %t.id, user = %user.id, "user deleted (control API)");
+    }
+    HttpResponse::NoContent().finish()
+}
+
+/// `+` and 8 to 15 digits; a number given without its `+` gets one (as Teams stores it).
+fn telephone_number(raw: &str) -> Result<String, Box<HttpResponse>> {
+    let raw = raw.trim();
+    let number = if raw.starts_with('+') {
+        raw.to_string()
+    } else {
+        format!("+{raw}")
+    };
+    if graph::valid_e164(&number) {
+        Ok(number)
+    } else {
+        Err(Box::new(bad_request(format!(
+            "'{raw}' is not an E.164 telephone number (+ followed by 8 to 15 digits)"
+        ))))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct NewAssignment {
+    telephone_number: String,
+    /// The user's object id or UPN.
+    user_id: String,
+}
+
+/// Assigns a Direct Routing number now, as Set-CsPhoneNumberAssignment would: the number joins
+/// the inventory if it was not there.
+async fn assign_number(
+    sim: web::Data<Simulator>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let new: NewAssignment = match parse(&body) {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
+    let number = match telephone_number(&new.telephone_number) {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
+    let id = path.into_inner();
+    sim.settle(&id);
+    let mut world = sim.write();
+    let Some(t) = world.tenant_mut(&id) else {
+        return unknown_tenant(&id);
+    };
+    let Some(user_id) = t.user(&new.user_id).map(|u| u.id.clone()) else {
+        return unknown_user(&id, &new.user_id);
+    };
+    match t.assign(
+        &number,
+        &user_id,
+        NumberType::DirectRouting,
+        "primary",
+        None,
+    ) {
+        Ok(i) => {
+            tracing::info!(tenant = %t.id, user = %user_id, "number assigned (control API)");
+            HttpResponse::Created().json(graph::number_json(&t.numbers[i]))
+        }
+        Err(e) => {
+            let code = match e {
+                AssignError::UserNotFound(_) => {
+                    return unknown_user(&id, &new.user_id);
+                }
+                AssignError::NotLicensed { .. } => "not_licensed",
+                AssignError::AssignedToOther(_) => "conflict",
+                AssignError::WrongType { .. } | AssignError::NotInInventory { .. } => "number_type",
+            };
+            error(StatusCode::CONFLICT, code, e.detail())
+        }
+    }
+}
+
+/// Unassigns a number now, as Remove-CsPhoneNumberAssignment would: it stays in the inventory.
+async fn unassign_number(
+    sim: web::Data<Simulator>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (id, raw) = path.into_inner();
+    // `+` may arrive percent-encoded (%2B), which the router leaves as is.
+    let number = match telephone_number(&http::decode_path(&raw)) {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
+    sim.settle(&id);
+    let mut world = sim.write();
+    let Some(t) = world.tenant_mut(&id) else {
+        return unknown_tenant(&id);
+    };
+    let Some(i) = t.number_index(&number) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no telephone number {number} in tenant '{id}'"),
+        );
+    };
+    t.release(i);
+    tracing::info!(tenant = %t.id, "number unassigned (control API)");
+    HttpResponse::NoContent().finish()
+}
+
+// --- Simulator-wide switches.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    number_assignments_next_link: bool,
+}
+
+fn settings_json(sim: &Simulator) -> Value {
+    json!({"number_assignments_next_link": sim.number_next_links()})
+}
+
+async fn get_settings(sim: web::Data<Simulator>) -> HttpResponse {
+    HttpResponse::Ok().json(settings_json(&sim))
+}
+
+async fn put_settings(sim: web::Data<Simulator>, body: web::Bytes) -> HttpResponse {
+    let settings: Settings = match parse(&body) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    sim.set_number_next_links(settings.number_assignments_next_link);
+    HttpResponse::Ok().json(settings_json(&sim))
 }

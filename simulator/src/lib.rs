@@ -18,7 +18,10 @@ mod seed;
 mod state;
 
 use std::{
-    sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    },
     time::{Duration, Instant},
 };
 
@@ -42,6 +45,9 @@ struct Inner {
     key: keys::SigningKey,
     operation_delay: Duration,
     token_lifetime: Duration,
+    /// Whether numberAssignments lists emit `@odata.nextLink` (off by default: TELEPHONY.md
+    /// section 3).
+    number_next_links: AtomicBool,
     state: RwLock<state::State>,
     faults: Mutex<faults::Faults>,
     /// Authorization codes and sign-in sessions (never held together with `state`).
@@ -73,6 +79,7 @@ impl Simulator {
                 key,
                 operation_delay: config.operation_delay,
                 token_lifetime: config.token_lifetime,
+                number_next_links: AtomicBool::new(false),
                 state: RwLock::new(world),
                 faults: Mutex::new(faults::Faults::default()),
                 sessions: Mutex::new(identity::session::Sessions::default()),
@@ -146,6 +153,17 @@ impl Simulator {
 }
 
 impl Simulator {
+    /// Whether numberAssignments lists emit `@odata.nextLink` when more numbers follow. Off by
+    /// default: the Teams back end is reported never to return one, and clients page with
+    /// `$skip` (TELEPHONY.md section 3). Also `PUT /_microsoft/control/settings`.
+    pub fn set_number_next_links(&self, on: bool) {
+        self.inner.number_next_links.store(on, Ordering::Relaxed);
+    }
+
+    fn number_next_links(&self) -> bool {
+        self.inner.number_next_links.load(Ordering::Relaxed)
+    }
+
     /// (id, name, domain) of each organization tenant, for start-up banners (the personal
     /// accounts tenant is not listed).
     pub fn tenant_summaries(&self) -> Vec<(String, String, String)> {

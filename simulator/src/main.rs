@@ -56,6 +56,9 @@ struct Args {
     /// How long number operations take (notStarted -> running -> done).
     #[arg(long, env = "SIM_OPERATION_DELAY_MS", default_value_t = 2000)]
     operation_delay_ms: u64,
+    /// numberAssignments lists emit @odata.nextLink (Microsoft is reported not to).
+    #[arg(long, env = "SIM_NUMBER_NEXT_LINKS")]
+    number_next_links: bool,
 }
 
 #[actix_web::main]
@@ -91,6 +94,7 @@ async fn main() -> anyhow::Result<()> {
         operation_delay: Duration::from_millis(args.operation_delay_ms),
         token_lifetime: Duration::from_secs(3599),
     })?;
+    sim.set_number_next_links(args.number_next_links);
     let server = {
         let sim = sim.clone();
         HttpServer::new(move || {

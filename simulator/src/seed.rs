@@ -10,9 +10,10 @@ use uuid::Uuid;
 use crate::{
     config::TenantSeed,
     state::{
-        NumberAssignment, NumberType, Tenant, User, E3_SKU, E5_SKU, GLOBAL_ADMINISTRATOR,
-        PERSONAL_ACCOUNTS_DOMAIN, PERSONAL_ACCOUNTS_TENANT_ID, PERSONAL_ACCOUNTS_TENANT_NAME,
-        PERSONAL_USER_UPN, PRIVILEGED_ROLE_ADMINISTRATOR, TEAMS_PHONE_SKU,
+        number_id, ChangeLog, NumberAssignment, NumberType, Tenant, User, E3_SKU, E5_SKU,
+        GLOBAL_ADMINISTRATOR, PERSONAL_ACCOUNTS_DOMAIN, PERSONAL_ACCOUNTS_TENANT_ID,
+        PERSONAL_ACCOUNTS_TENANT_NAME, PERSONAL_USER_UPN, PRIVILEGED_ROLE_ADMINISTRATOR,
+        TEAMS_PHONE_SKU,
     },
 };
 
@@ -139,6 +140,8 @@ pub fn build_tenant(seed: &TenantSeed) -> Tenant {
         users: Vec::with_capacity(seed.users.max(3)),
         by_id: HashMap::with_capacity(seed.users.max(3)),
         by_upn: HashMap::with_capacity(seed.users.max(3)),
+        next_ordinal: 0,
+        delta: ChangeLog::default(),
         service_principal: None,
         role_assignments: Vec::new(),
         numbers: Vec::new(),
@@ -151,12 +154,15 @@ pub fn build_tenant(seed: &TenantSeed) -> Tenant {
         id: random_uuid(rng),
         upn: format!("{local}@{domain}"),
         display_name: name.to_string(),
-        usage_location: Some(country),
+        usage_location: Some(country.to_string()),
         account_enabled: true,
         licenses: vec![E5_SKU],
+        licensed: created,
         enterprise_voice: false,
         created,
         modified: created,
+        ordinal: 0,
+        changed: 0,
     };
     let ga = admin(&mut rng, "admin", "Adele Vance");
     let pra = admin(&mut rng, "pra", "Patti Fernandez");
@@ -198,7 +204,7 @@ pub fn build_tenant(seed: &TenantSeed) -> Tenant {
             vec![E3_SKU]
         };
         let usage_location = if licensed || rng.random_bool(0.5) {
-            Some(pick_location(rng.random_range(0..100)))
+            Some(pick_location(rng.random_range(0..100)).to_string())
         } else {
             None
         };
@@ -209,9 +215,12 @@ pub fn build_tenant(seed: &TenantSeed) -> Tenant {
             usage_location,
             account_enabled: rng.random_range(0..100) >= 3,
             licenses,
+            licensed: created,
             enterprise_voice: false,
             created,
             modified: created,
+            ordinal: 0,
+            changed: 0,
         });
     }
     seed_numbers(&mut tenant);
@@ -231,6 +240,8 @@ pub fn build_personal_tenant() -> Tenant {
         users: Vec::with_capacity(1),
         by_id: HashMap::with_capacity(1),
         by_upn: HashMap::with_capacity(1),
+        next_ordinal: 0,
+        delta: ChangeLog::default(),
         service_principal: None,
         role_assignments: Vec::new(),
         numbers: Vec::new(),
@@ -245,9 +256,12 @@ pub fn build_personal_tenant() -> Tenant {
         usage_location: None,
         account_enabled: true,
         licenses: Vec::new(),
+        licensed: created,
         enterprise_voice: false,
         created,
         modified: created,
+        ordinal: 0,
+        changed: 0,
     });
     tenant
 }
@@ -260,14 +274,14 @@ fn seed_numbers(tenant: &mut Tenant) {
             break;
         }
         let user = &tenant.users[i];
-        let Some(loc) = user.usage_location else {
+        let Some(loc) = user.usage_location.clone() else {
             continue;
         };
         if !user.has_teams_phone() || !user.account_enabled {
             continue;
         }
         let n = 100 + given;
-        let number = match loc {
+        let number = match loc.as_str() {
             "GB" => format!("+44207946{n:04}"),
             "DE" => format!("+49301234{n:04}"),
             "FR" => format!("+33199{n:06}"),
@@ -275,14 +289,14 @@ fn seed_numbers(tenant: &mut Tenant) {
             _ => format!("+1206555{n:04}"),
         };
         let user_id = user.id.clone();
-        tenant.numbers.push(NumberAssignment {
-            id: Uuid::new_v5(&Uuid::NAMESPACE_OID, number.as_bytes()).to_string(),
+        tenant.insert_number(NumberAssignment {
+            id: number_id(&number),
             telephone_number: number,
             number_type: NumberType::DirectRouting,
             assignment_target_id: Some(user_id),
             assignment_category: "primary".into(),
             location_id: None,
-            iso_country_code: Some(loc.to_string()),
+            iso_country_code: Some(loc),
         });
         tenant.users[i].enterprise_voice = true;
         given += 1;

@@ -2,7 +2,8 @@
 //! assignments, Teams telephone numbers and number operations. Held behind one lock in `Simulator`.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
+    ops::Bound,
     time::{Duration, Instant},
 };
 
@@ -29,6 +30,12 @@ pub const TEAMS_PHONE_SKU: &str = "e43b5b99-8dfb-405f-9987-dc307f34bcbd";
 pub const E5_SKU: &str = "c7df2760-2c81-4ef7-b578-5b5392b571df";
 /// Office 365 E3.
 pub const E3_SKU: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
+
+/// Service plan MCOEV ("Phone System"), what Teams Phone licence detection reads (TELEPHONY.md
+/// section 10).
+pub const MCOEV_PLAN: &str = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7";
+/// Service plan TEAMS1 (Microsoft Teams), service `TeamspaceAPI`.
+pub const TEAMS1_PLAN: &str = "57ff2da0-773e-42df-b2af-ffb7a2317929";
 
 /// Directory role templates the simulator knows (template id, display name).
 pub const ROLE_TEMPLATES: [(&str, &str); 5] = [
@@ -64,17 +71,140 @@ pub struct User {
     pub id: String,
     pub upn: String,
     pub display_name: String,
-    pub usage_location: Option<&'static str>,
+    pub usage_location: Option<String>,
     pub account_enabled: bool,
     pub licenses: Vec<&'static str>,
+    /// When the licences were last set (the `assignedDateTime` of the assigned plans).
+    pub licensed: DateTime<Utc>,
     pub enterprise_voice: bool,
     pub created: DateTime<Utc>,
     pub modified: DateTime<Utc>,
+    /// Creation order within the tenant, never reused: paging cursors name it, so a deletion
+    /// between two pages neither skips nor repeats a user. Set by `Tenant::push_user`.
+    pub ordinal: u64,
+    /// The delta sequence of the user's last change; 0 for a user unchanged since the tenant
+    /// was built.
+    pub changed: u64,
 }
 
 impl User {
     pub fn has_teams_phone(&self) -> bool {
         self.licenses.contains(&TEAMS_PHONE_SKU)
+    }
+
+    /// The service plans the user's licences carry, as (service, servicePlanId). The simulated
+    /// suites (E3, E5) carry Teams but not Phone System, so that Teams Phone depends on one SKU
+    /// only, as `has_teams_phone`, userConfigurations' `featureTypes` and assignNumber agree.
+    pub fn plans(&self) -> Vec<(&'static str, &'static str)> {
+        let mut plans = Vec::new();
+        if self.licenses.iter().any(|l| *l == E3_SKU || *l == E5_SKU) {
+            plans.push(("TeamspaceAPI", TEAMS1_PLAN));
+        }
+        if self.has_teams_phone() {
+            plans.push(("MCOEV", MCOEV_PLAN));
+        }
+        plans
+    }
+}
+
+/// One entry of a tenant's change log.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// The user (by id) changed; a delta round reports its current state.
+    Updated(String),
+    /// The user (by id) was deleted: a tombstone.
+    Deleted(String),
+}
+
+/// Users delta tracking: a monotonic sequence, each user's last change and each deletion indexed
+/// by sequence, so a later round reads only the range after its token (O(log n + page)).
+#[derive(Debug)]
+pub struct ChangeLog {
+    /// Random per tenant instance: a token of an earlier run of the simulator (same
+    /// deterministic tenant id, a restarted sequence) is refused, not misread.
+    pub epoch: u64,
+    /// The sequence of the latest change (0: none since the tenant was built).
+    pub seq: u64,
+    /// Sequence -> change; a user appears once, at its latest change.
+    pub log: BTreeMap<u64, Change>,
+}
+
+impl Default for ChangeLog {
+    fn default() -> Self {
+        ChangeLog {
+            epoch: rand::random(),
+            seq: 0,
+            log: BTreeMap::new(),
+        }
+    }
+}
+
+impl ChangeLog {
+    /// The changes after `after`, up to and including `upto`, in order.
+    pub fn between(&self, after: u64, upto: u64) -> impl Iterator<Item = (&u64, &Change)> {
+        let range = if after < upto {
+            Some(
+                self.log
+                    .range((Bound::Excluded(after), Bound::Included(upto))),
+            )
+        } else {
+            None
+        };
+        range.into_iter().flatten()
+    }
+}
+
+/// Why a number cannot be assigned. `detail` is the Teams back end's message (TELEPHONY.md
+/// section 5, seen through PowerShell), the failed operation's `statusDetail`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssignError {
+    UserNotFound(String),
+    NotLicensed {
+        user_id: String,
+        number_type: NumberType,
+    },
+    AssignedToOther(String),
+    WrongType {
+        telephone_number: String,
+        actual: NumberType,
+        wanted: NumberType,
+    },
+    NotInInventory {
+        telephone_number: String,
+        tenant_id: String,
+    },
+}
+
+impl AssignError {
+    pub fn detail(&self) -> String {
+        match self {
+            AssignError::UserNotFound(id) => format!("The user {id} was not found in the tenant."),
+            AssignError::NotLicensed {
+                user_id,
+                number_type,
+            } => format!(
+                "User '{user_id}' lacks appropriate licenses to assign a '{}' number.",
+                number_type.pascal()
+            ),
+            AssignError::AssignedToOther(n) => {
+                format!("Telephone Number '{n}' has already been assigned to another user")
+            }
+            AssignError::WrongType {
+                telephone_number,
+                actual,
+                wanted,
+            } => format!(
+                "The telephone number {telephone_number} is a {} number, not {}.",
+                actual.as_str(),
+                wanted.as_str()
+            ),
+            AssignError::NotInInventory {
+                telephone_number,
+                tenant_id,
+            } => format!(
+                "Telephone Number '{telephone_number}' is not found from tenant '{tenant_id}'"
+            ),
+        }
     }
 }
 
@@ -118,6 +248,14 @@ impl NumberType {
             NumberType::OperatorConnect => "operatorConnect",
         }
     }
+    /// The Teams back end's spelling, as in its error messages.
+    pub fn pascal(self) -> &'static str {
+        match self {
+            NumberType::DirectRouting => "DirectRouting",
+            NumberType::CallingPlan => "CallingPlan",
+            NumberType::OperatorConnect => "OperatorConnect",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -125,9 +263,10 @@ pub struct NumberAssignment {
     pub id: String,
     pub telephone_number: String,
     pub number_type: NumberType,
-    /// The user id, or None when unassigned (only Calling Plan / Operator Connect numbers stay
-    /// in Teams unassigned; Direct Routing numbers exist in Teams only while assigned).
+    /// The user id, or None when unassigned. A number stays in the tenant's inventory after
+    /// unassignment, Direct Routing ones included (TELEPHONY.md section 4).
     pub assignment_target_id: Option<String>,
+    /// The category of the assignment (meaningful while assigned).
     pub assignment_category: String,
     pub location_id: Option<String>,
     pub iso_country_code: Option<String>,
@@ -177,13 +316,18 @@ pub struct Tenant {
     pub personal: bool,
     pub country: &'static str,
     pub created: DateTime<Utc>,
-    /// In creation order; paging is by offset into this vector.
+    /// In creation order (ascending `ordinal`); paging cursors name an ordinal.
     pub users: Vec<User>,
     pub by_id: HashMap<String, usize>,
     /// Lower-cased UPN -> index.
     pub by_upn: HashMap<String, usize>,
+    /// The ordinal the next user gets.
+    pub next_ordinal: u64,
+    /// Users delta tracking.
+    pub delta: ChangeLog,
     pub service_principal: Option<ServicePrincipal>,
     pub role_assignments: Vec<RoleAssignment>,
+    /// Sorted by telephone number (the order Teams lists them in).
     pub numbers: Vec<NumberAssignment>,
     pub operations: HashMap<String, Operation>,
     /// Ids of operations not completed yet, oldest first.
@@ -202,11 +346,96 @@ impl Tenant {
             .copied()
     }
 
-    pub fn push_user(&mut self, user: User) {
+    /// Appends a user as built (seeding: no change is recorded), giving it the next ordinal.
+    pub fn push_user(&mut self, mut user: User) -> usize {
         let i = self.users.len();
+        user.ordinal = self.next_ordinal;
+        self.next_ordinal += 1;
         self.by_id.insert(user.id.clone(), i);
         self.by_upn.insert(user.upn.to_ascii_lowercase(), i);
         self.users.push(user);
+        i
+    }
+
+    /// Creates a user (a change for delta); returns its index.
+    pub fn add_user(&mut self, user: User) -> usize {
+        let i = self.push_user(user);
+        self.touch(i);
+        i
+    }
+
+    /// Records a change of user `i`: a new delta sequence, `modified` now.
+    pub fn touch(&mut self, i: usize) {
+        let Some(user) = self.users.get_mut(i) else {
+            return;
+        };
+        self.delta.seq += 1;
+        let seq = self.delta.seq;
+        if user.changed != 0 {
+            self.delta.log.remove(&user.changed);
+        }
+        user.changed = seq;
+        user.modified = Utc::now();
+        self.delta.log.insert(seq, Change::Updated(user.id.clone()));
+    }
+
+    /// Deletes user `i` for good: its numbers are unassigned (they stay in the inventory), its
+    /// directory roles go, and delta reports it removed. O(users) for the index fix-up.
+    pub fn delete_user(&mut self, i: usize) -> Option<User> {
+        if i >= self.users.len() {
+            return None;
+        }
+        let user = self.users.remove(i);
+        self.by_id.remove(&user.id);
+        self.by_upn.remove(&user.upn.to_ascii_lowercase());
+        for (j, u) in self.users.iter().enumerate().skip(i) {
+            self.by_id.insert(u.id.clone(), j);
+            self.by_upn.insert(u.upn.to_ascii_lowercase(), j);
+        }
+        for n in &mut self.numbers {
+            if n.assignment_target_id.as_deref() == Some(user.id.as_str()) {
+                n.assignment_target_id = None;
+            }
+        }
+        self.role_assignments.retain(|a| a.principal_id != user.id);
+        if user.changed != 0 {
+            self.delta.log.remove(&user.changed);
+        }
+        self.delta.seq += 1;
+        self.delta
+            .log
+            .insert(self.delta.seq, Change::Deleted(user.id.clone()));
+        Some(user)
+    }
+
+    /// The users from ordinal `from` on, in creation order (a binary search).
+    pub fn users_from(&self, from: u64) -> &[User] {
+        let start = self.users.partition_point(|u| u.ordinal < from);
+        &self.users[start..]
+    }
+
+    /// The index of the number in the (sorted) inventory.
+    pub fn number_index(&self, telephone_number: &str) -> Option<usize> {
+        self.numbers
+            .binary_search_by(|n| n.telephone_number.as_str().cmp(telephone_number))
+            .ok()
+    }
+
+    /// Adds a number to the inventory at its sorted place; returns its index.
+    pub fn insert_number(&mut self, number: NumberAssignment) -> usize {
+        match self
+            .numbers
+            .binary_search_by(|n| n.telephone_number.cmp(&number.telephone_number))
+        {
+            Ok(i) => {
+                self.numbers[i] = number;
+                i
+            }
+            Err(i) => {
+                self.numbers.insert(i, number);
+                i
+            }
+        }
     }
 
     /// Directory role template ids assigned to a principal (user or service principal).
@@ -320,12 +549,19 @@ impl Tenant {
                 number_type,
                 category,
                 location_id,
-            } => self.apply_assign(telephone_number, target, number_type, category, location_id),
+            } => self
+                .assign(
+                    &telephone_number,
+                    &target,
+                    number_type,
+                    &category,
+                    location_id,
+                )
+                .map(|_| ())
+                .map_err(|e| e.detail()),
             OperationKind::Unassign { telephone_number } => {
                 let Some(i) = self
-                    .numbers
-                    .iter()
-                    .position(|n| n.telephone_number == telephone_number)
+                    .number_index(&telephone_number)
                     .filter(|&i| self.numbers[i].assignment_target_id.is_some())
                 else {
                     return Err(format!(
@@ -338,49 +574,49 @@ impl Tenant {
         }
     }
 
-    fn apply_assign(
+    /// Assigns a number to a user now (an operation completing, or an admin in PowerShell):
+    /// the user must be licensed for Teams Phone, the number free or already theirs; a Direct
+    /// Routing number not in the inventory yet is added. The user's previous number of the same
+    /// category is unassigned. Returns the number's index.
+    pub fn assign(
         &mut self,
-        telephone_number: String,
-        target: String,
+        telephone_number: &str,
+        target: &str,
         number_type: NumberType,
-        category: String,
+        category: &str,
         location_id: Option<String>,
-    ) -> Result<(), String> {
-        let Some(ui) = self.by_id.get(&target).copied() else {
-            return Err(format!("The user {target} was not found in the tenant."));
+    ) -> Result<usize, AssignError> {
+        let Some(ui) = self.by_id.get(&target.to_ascii_lowercase()).copied() else {
+            return Err(AssignError::UserNotFound(target.to_string()));
         };
         let user = &self.users[ui];
+        let target = user.id.clone();
         if !user.has_teams_phone() {
-            return Err(format!(
-                "The user {} is not licensed for Teams Phone (Microsoft Teams Phone Standard).",
-                user.upn
-            ));
+            return Err(AssignError::NotLicensed {
+                user_id: target,
+                number_type,
+            });
         }
-        let usage_location = user.usage_location;
-        let existing = self
-            .numbers
-            .iter()
-            .position(|n| n.telephone_number == telephone_number);
-        if let Some(i) = existing {
+        if let Some(i) = self.number_index(telephone_number) {
             let n = &self.numbers[i];
-            if let Some(other) = &n.assignment_target_id {
-                if *other != target {
-                    return Err(format!(
-                        "The telephone number {telephone_number} is already assigned to another user."
-                    ));
-                }
+            if n.assignment_target_id
+                .as_ref()
+                .is_some_and(|other| *other != target)
+            {
+                return Err(AssignError::AssignedToOther(telephone_number.to_string()));
             }
             if n.number_type != number_type {
-                return Err(format!(
-                    "The telephone number {telephone_number} is a {} number, not {}.",
-                    n.number_type.as_str(),
-                    number_type.as_str()
-                ));
+                return Err(AssignError::WrongType {
+                    telephone_number: telephone_number.to_string(),
+                    actual: n.number_type,
+                    wanted: number_type,
+                });
             }
         } else if number_type != NumberType::DirectRouting {
-            return Err(format!(
-                "The telephone number {telephone_number} was not found in the tenant's telephone number inventory."
-            ));
+            return Err(AssignError::NotInInventory {
+                telephone_number: telephone_number.to_string(),
+                tenant_id: self.id.clone(),
+            });
         }
         // A user has one number per category: the new one replaces the previous one.
         while let Some(i) = self.numbers.iter().position(|n| {
@@ -390,52 +626,60 @@ impl Tenant {
         }) {
             self.release(i);
         }
-        let iso = country_of_number(&telephone_number)
-            .or(usage_location)
-            .map(str::to_string);
-        match self
-            .numbers
-            .iter_mut()
-            .find(|n| n.telephone_number == telephone_number)
-        {
-            Some(n) => {
+        let i = match self.number_index(telephone_number) {
+            Some(i) => {
+                let n = &mut self.numbers[i];
                 n.assignment_target_id = Some(target.clone());
-                n.assignment_category = category;
+                n.assignment_category = category.to_string();
                 if location_id.is_some() {
                     n.location_id = location_id;
                 }
+                i
             }
-            None => self.numbers.push(NumberAssignment {
-                id: Uuid::new_v4().to_string(),
-                telephone_number,
-                number_type,
-                assignment_target_id: Some(target.clone()),
-                assignment_category: category,
-                location_id,
-                iso_country_code: iso,
-            }),
-        }
-        let user = &mut self.users[ui];
-        user.enterprise_voice = true;
-        user.modified = Utc::now();
-        Ok(())
+            None => {
+                let iso = country_of_number(telephone_number)
+                    .map(str::to_string)
+                    .or_else(|| self.users[ui].usage_location.clone());
+                self.insert_number(NumberAssignment {
+                    id: number_id(telephone_number),
+                    telephone_number: telephone_number.to_string(),
+                    number_type,
+                    assignment_target_id: Some(target.clone()),
+                    assignment_category: category.to_string(),
+                    location_id,
+                    iso_country_code: iso,
+                })
+            }
+        };
+        self.users[ui].enterprise_voice = true;
+        self.touch(ui);
+        Ok(i)
     }
 
-    /// Unassigns number `i`: a Direct Routing number leaves Teams, others return to inventory.
-    fn release(&mut self, i: usize) {
-        if let Some(ui) = self.numbers[i]
-            .assignment_target_id
-            .as_ref()
-            .and_then(|t| self.by_id.get(t).copied())
-        {
-            self.users[ui].modified = Utc::now();
-        }
-        if self.numbers[i].number_type == NumberType::DirectRouting {
-            self.numbers.remove(i);
-        } else {
-            self.numbers[i].assignment_target_id = None;
+    /// Unassigns number `i` now: it stays in the inventory, unassigned (TELEPHONY.md section 4);
+    /// the user it leaves is changed.
+    pub fn release(&mut self, i: usize) {
+        let Some(target) = self
+            .numbers
+            .get_mut(i)
+            .and_then(|n| n.assignment_target_id.take())
+        else {
+            return;
+        };
+        if let Some(ui) = self.by_id.get(&target).copied() {
+            // Unassignment turns Enterprise Voice off once the user has no number left
+            // (Remove-CsPhoneNumberAssignment; TELEPHONY.md section 5).
+            if self.numbers_of(&target).next().is_none() {
+                self.users[ui].enterprise_voice = false;
+            }
+            self.touch(ui);
         }
     }
+}
+
+/// A number assignment's id: stable per number, like Teams' (opaque to clients).
+pub fn number_id(telephone_number: &str) -> String {
+    Uuid::new_v5(&Uuid::NAMESPACE_OID, telephone_number.as_bytes()).to_string()
 }
 
 #[derive(Default)]

@@ -1,7 +1,12 @@
 //! The Tenant Connect REST API, one typed function per endpoint over the `shared` DTOs.
 //!
-//! Every call goes through [`request`], which adds the bearer token, sends JSON and turns any
-//! non-2xx answer into an [`ApiError`] carrying the server's problem+json.
+//! Every call goes through [`exchange`], which adds the bearer token (and an `Idempotency-Key`
+//! where a change must happen once), sends JSON or CSV and turns any non-2xx answer into an
+//! [`ApiError`] carrying the server's problem+json. Lists answer a [`Page`]; its `next` is
+//! followed as is with [`next_page`], or to the end with [`rest_of`].
+//!
+//! The users and phone-service endpoints are in `api/directory.rs`, the number inventory in
+//! `api/numbers.rs`; both are re-exported here.
 
 use gloo_net::http::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
@@ -9,9 +14,16 @@ use serde::Serialize;
 use shared::api_tokens::{ApiToken, CreateApiTokenRequest, CreatedApiToken};
 use shared::auth::{ChangePasswordRequest, LoginRequest, LoginResponse, Me};
 use shared::members::{InviteMemberRequest, InvitedMember, Member, UpdateMemberRequest};
+use shared::paging::Page;
 use shared::problem::Problem;
 use shared::tenant_connection::{SetupResponse, TenantConnection, VerificationReport};
 use uuid::Uuid;
+
+mod directory;
+mod numbers;
+
+pub use directory::*;
+pub use numbers::*;
 
 const BASE: &str = "/api/v1";
 
@@ -81,6 +93,87 @@ fn status_message(status: u16) -> String {
     }
 }
 
+/// One request as it goes out: the bearer token, an optional idempotency key and a body with
+/// its content type.
+struct Outgoing<'a> {
+    method: Method,
+    /// The full path, starting with [`BASE`].
+    url: String,
+    token: Option<&'a str>,
+    idempotency_key: Option<Uuid>,
+    /// Content type and body text.
+    body: Option<(&'static str, String)>,
+}
+
+impl<'a> Outgoing<'a> {
+    fn new(method: Method, path: &str, token: Option<&'a str>) -> Self {
+        Outgoing {
+            method,
+            url: format!("{BASE}{path}"),
+            token,
+            idempotency_key: None,
+            body: None,
+        }
+    }
+
+    fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Result<Self, serde_json::Error> {
+        self.body = Some(("application/json", serde_json::to_string(body)?));
+        Ok(self)
+    }
+}
+
+/// A refused request: the error, and the body it came with (for a problem's extension members).
+struct Refusal {
+    error: ApiError,
+    body: String,
+}
+
+/// Sends a request; the body text of a 2xx answer, or why it failed.
+async fn exchange(outgoing: Outgoing<'_>) -> Result<String, Refusal> {
+    let network = |_| Refusal {
+        error: ApiError::Network,
+        body: String::new(),
+    };
+    let mut builder = RequestBuilder::new(&outgoing.url)
+        .method(outgoing.method)
+        .header("Accept", "application/json");
+    if let Some(token) = outgoing.token {
+        builder = builder.header("Authorization", &format!("Bearer {token}"));
+    }
+    if let Some(key) = outgoing.idempotency_key {
+        builder = builder.header("Idempotency-Key", &key.to_string());
+    }
+    let request = match outgoing.body {
+        Some((content_type, body)) => builder.header("Content-Type", content_type).body(body),
+        None => builder.build(),
+    }
+    .map_err(network)?;
+    let response = request.send().await.map_err(network)?;
+    let status = response.status();
+    let text = response.text().await.map_err(network)?;
+
+    if !(200..300).contains(&status) {
+        let error = match serde_json::from_str::<Problem>(&text) {
+            Ok(problem) => ApiError::Problem(problem),
+            Err(_) => ApiError::Status(status),
+        };
+        return Err(Refusal { error, body: text });
+    }
+    Ok(text)
+}
+
+/// Reads a 2xx body; `None` when it is not a `T`. `T = ()` accepts an empty body (204).
+fn decode<T: DeserializeOwned>(text: &str) -> Option<T> {
+    let text = if text.trim().is_empty() { "null" } else { text };
+    serde_json::from_str(text).ok()
+}
+
+/// Sends a request and decodes the answer.
+async fn send<T: DeserializeOwned>(outgoing: Outgoing<'_>) -> Result<T, ApiError> {
+    let text = exchange(outgoing).await.map_err(|refusal| refusal.error)?;
+    decode(&text).ok_or(ApiError::Unreadable)
+}
+
 /// Sends one request and decodes the answer. `T = ()` accepts an empty body (204).
 async fn request<B, T>(
     method: Method,
@@ -92,32 +185,118 @@ where
     B: Serialize + ?Sized,
     T: DeserializeOwned,
 {
-    let mut builder = RequestBuilder::new(&format!("{BASE}{path}"))
-        .method(method)
-        .header("Accept", "application/json");
-    if let Some(token) = token {
-        builder = builder.header("Authorization", &format!("Bearer {token}"));
-    }
-    let request = match body {
-        Some(body) => builder.json(body).map_err(|_| ApiError::Unreadable)?,
-        None => builder.build().map_err(|_| ApiError::Network)?,
+    let outgoing = Outgoing::new(method, path, token);
+    let outgoing = match body {
+        Some(body) => outgoing.json(body).map_err(|_| ApiError::Unreadable)?,
+        None => outgoing,
     };
-    let response = request.send().await.map_err(|_| ApiError::Network)?;
-    let status = response.status();
-    let text = response.text().await.map_err(|_| ApiError::Network)?;
+    send(outgoing).await
+}
 
-    if !(200..300).contains(&status) {
-        return Err(match serde_json::from_str::<Problem>(&text) {
-            Ok(problem) => ApiError::Problem(problem),
-            Err(_) => ApiError::Status(status),
-        });
-    }
-    let text = if text.trim().is_empty() {
-        "null"
-    } else {
-        &text
+/// Like [`request`], with an `Idempotency-Key`: the server does a repeated request only once.
+async fn request_once<B, T>(
+    method: Method,
+    path: &str,
+    token: &str,
+    idempotency_key: Uuid,
+    body: Option<&B>,
+) -> Result<T, ApiError>
+where
+    B: Serialize + ?Sized,
+    T: DeserializeOwned,
+{
+    let mut outgoing = Outgoing::new(method, path, Some(token));
+    outgoing.idempotency_key = Some(idempotency_key);
+    let outgoing = match body {
+        Some(body) => outgoing.json(body).map_err(|_| ApiError::Unreadable)?,
+        None => outgoing,
     };
-    serde_json::from_str(text).map_err(|_| ApiError::Unreadable)
+    send(outgoing).await
+}
+
+/// A fresh key for one attempt at a change (one click): a random (v4) UUID from the browser's
+/// cryptographic generator.
+pub fn new_idempotency_key() -> Uuid {
+    let mut bytes = [0u8; 16];
+    let filled = web_sys::window()
+        .and_then(|window| window.crypto().ok())
+        .is_some_and(|crypto| crypto.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        // No Web Crypto (very old browser): a key only needs to be unique, not secret.
+        for byte in &mut bytes {
+            *byte = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+/// `?name=value&...` of the pairs that have a value, each encoded; empty when none has.
+fn query_string(pairs: &[(&str, Option<String>)]) -> String {
+    let encoded: Vec<String> = pairs
+        .iter()
+        .filter_map(|(name, value)| {
+            let value = value.as_deref()?;
+            Some(format!("{name}={}", encode(value)))
+        })
+        .collect();
+    if encoded.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", encoded.join("&"))
+    }
+}
+
+/// One path segment or query value, percent-encoded as `encodeURIComponent` does.
+fn encode(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'!'
+            | b'~'
+            | b'*'
+            | b'\''
+            | b'('
+            | b')' => encoded.push(char::from(byte)),
+            _ => encoded.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    encoded
+}
+
+/// Text without surrounding blanks, or `None` when nothing is left.
+fn non_blank(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// GET a following page: the `next` of the previous one, requested as is.
+pub async fn next_page<T: DeserializeOwned>(token: &str, next: &str) -> Result<Page<T>, ApiError> {
+    // `next` is a path of this API; anything else is not followed.
+    if !next.starts_with(&format!("{BASE}/")) {
+        return Err(ApiError::Unreadable);
+    }
+    let mut outgoing = Outgoing::new(Method::GET, "", Some(token));
+    outgoing.url = next.to_owned();
+    send(outgoing).await
+}
+
+/// Every item of a list: the items of `first` and of each page after it.
+pub async fn rest_of<T: DeserializeOwned>(token: &str, first: Page<T>) -> Result<Vec<T>, ApiError> {
+    let mut items = first.items;
+    let mut next = first.next;
+    while let Some(path) = next {
+        let page: Page<T> = next_page(token, &path).await?;
+        items.extend(page.items);
+        // A server that answers the same cursor again would keep us here forever.
+        next = page.next.filter(|following| *following != path);
+    }
+    Ok(items)
 }
 
 /// POST /auth/login
@@ -148,8 +327,8 @@ pub async fn logout_everywhere(token: &str) -> Result<(), ApiError> {
     request::<(), _>(Method::POST, "/auth/logout-everywhere", Some(token), None).await
 }
 
-/// GET /members
-pub async fn list_members(token: &str) -> Result<Vec<Member>, ApiError> {
+/// GET /members: the first page (follow it with [`rest_of`]).
+pub async fn list_members(token: &str) -> Result<Page<Member>, ApiError> {
     request::<(), _>(Method::GET, "/members", Some(token), None).await
 }
 
@@ -181,8 +360,8 @@ pub async fn remove_member(token: &str, id: Uuid) -> Result<(), ApiError> {
     request::<(), _>(Method::DELETE, &format!("/members/{id}"), Some(token), None).await
 }
 
-/// GET /api-tokens
-pub async fn list_api_tokens(token: &str) -> Result<Vec<ApiToken>, ApiError> {
+/// GET /api-tokens: the first page (follow it with [`rest_of`]).
+pub async fn list_api_tokens(token: &str) -> Result<Page<ApiToken>, ApiError> {
     request::<(), _>(Method::GET, "/api-tokens", Some(token), None).await
 }
 
@@ -223,4 +402,55 @@ pub async fn verify_connection(token: &str) -> Result<VerificationReport, ApiErr
 /// DELETE /tenant-connection (admins).
 pub async fn disconnect(token: &str) -> Result<TenantConnection, ApiError> {
     request::<(), _>(Method::DELETE, "/tenant-connection", Some(token), None).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_encoded_like_encode_uri_component() {
+        assert_eq!(encode("+14255550100"), "%2B14255550100");
+        assert_eq!(encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+        assert_eq!(
+            encode("adele.vance@contoso.example"),
+            "adele.vance%40contoso.example"
+        );
+        assert_eq!(encode("Az09-_.!~*'()"), "Az09-_.!~*'()");
+    }
+
+    #[test]
+    fn a_query_names_only_the_pairs_with_a_value() {
+        assert_eq!(query_string(&[("q", None)]), "");
+        assert_eq!(
+            query_string(&[
+                ("q", Some("a b".into())),
+                ("x", None),
+                ("n", Some("1".into()))
+            ]),
+            "?q=a%20b&n=1"
+        );
+    }
+
+    #[test]
+    fn blank_text_is_no_value() {
+        assert_eq!(non_blank("  "), None);
+        assert_eq!(non_blank(" US "), Some("US".to_owned()));
+    }
+
+    #[test]
+    fn a_problem_detail_is_the_message() {
+        let problem = Problem {
+            problem_type: "https://example.test/problems/no_available_number".into(),
+            title: "No available number".into(),
+            status: 409,
+            detail: "No number is available in US.".into(),
+            code: "no_available_number".into(),
+            request_id: Some("req-1".into()),
+        };
+        let error = ApiError::Problem(problem);
+        assert_eq!(error.message(), "No number is available in US.");
+        assert_eq!(error.status(), Some(409));
+        assert_eq!(error.request_id(), Some("req-1"));
+    }
 }

@@ -91,8 +91,8 @@ fn SignedIn(props: &SignedInProps) -> Html {
     };
     let page = match props.route {
         Route::TenantConnection => html! { <TenantConnectionPage session={session.clone()} /> },
-        Route::Users => html! { <UsersPage /> },
-        Route::Numbers => html! { <NumbersPage /> },
+        Route::Users => html! { <UsersPage session={session.clone()} /> },
+        Route::Numbers => html! { <NumbersPage session={session.clone()} /> },
         Route::Billing => html! { <BillingPage /> },
         Route::Audit => html! { <AuditPage /> },
         Route::Members => html! { <MembersPage session={session.clone()} /> },

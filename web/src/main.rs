@@ -4,6 +4,8 @@ mod api;
 mod app;
 mod components;
 mod format;
+mod hooks;
+mod labels;
 mod pages;
 mod route;
 mod session;

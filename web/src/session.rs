@@ -47,6 +47,11 @@ impl Session {
     pub fn is_admin(&self) -> bool {
         self.me.role == Role::Admin
     }
+
+    /// Staff and admins add and remove phone service and run syncs; viewers only look.
+    pub fn can_manage_phone_service(&self) -> bool {
+        matches!(self.me.role, Role::Admin | Role::Staff)
+    }
 }
 
 fn now_ms() -> f64 {

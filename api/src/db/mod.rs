@@ -3,7 +3,12 @@
 
 pub mod accounts;
 pub mod api_tokens;
+pub mod bulk_items;
+pub mod directory;
+pub mod idempotency;
 pub mod jobs;
+pub mod ledger;
+pub mod numbers;
 mod pool;
 pub mod roles;
 pub mod schema;
@@ -14,4 +19,5 @@ mod text_column;
 pub(crate) use text_column::text_column;
 pub mod users;
 
+pub(crate) use pool::on_each_backend;
 pub use pool::{is_unique_violation, lock_account, ping, transaction, Backend, Db, DbConn};

@@ -185,3 +185,15 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
 pub fn ping(conn: &mut DbConn) -> diesel::QueryResult<()> {
     conn.ping()
 }
+
+/// Runs one query written once against each backend's own connection: for what diesel's
+/// multi-backend connection cannot express (an upsert's `ON CONFLICT`).
+macro_rules! on_each_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgres($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_each_backend;

@@ -141,3 +141,110 @@ diesel::table! {
         finished_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    directory_users (account_id, id) {
+        account_id -> Text,
+        id -> Text,
+        tenant_id -> Text,
+        user_principal_name -> Text,
+        display_name -> Text,
+        usage_location -> Nullable<Text>,
+        account_enabled -> Bool,
+        licensed -> Bool,
+        teams_numbers -> Text,
+        search -> Text,
+        service_state -> Text,
+        service_number -> Nullable<Text>,
+        service_detail -> Nullable<Text>,
+        service_job_id -> Nullable<Text>,
+        service_operation -> Nullable<Text>,
+        service_updated_at -> Nullable<Timestamp>,
+        synced_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    directory_syncs (account_id) {
+        account_id -> Text,
+        tenant_id -> Text,
+        delta_link -> Nullable<Text>,
+        last_synced_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        job_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    number_blocks (id) {
+        id -> Text,
+        account_id -> Text,
+        label -> Nullable<Text>,
+        location -> Nullable<Text>,
+        first_number -> Text,
+        last_number -> Text,
+        count -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    phone_numbers (account_id, number) {
+        account_id -> Text,
+        number -> Text,
+        block_id -> Text,
+        country -> Text,
+        location -> Nullable<Text>,
+        status -> Text,
+        user_id -> Nullable<Text>,
+        available_from -> Nullable<Timestamp>,
+        assigned_at -> Nullable<Timestamp>,
+        conflict_kind -> Nullable<Text>,
+        conflict_teams_user -> Nullable<Text>,
+        conflict_found_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (account_id, key) {
+        account_id -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bulk_items (job_id, position) {
+        job_id -> Text,
+        position -> Integer,
+        user_ref -> Text,
+        user_id -> Nullable<Text>,
+        outcome -> Text,
+        number -> Nullable<Text>,
+        detail -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    ledger_events (id) {
+        id -> Text,
+        account_id -> Text,
+        occurred_at -> Timestamp,
+        kind -> Text,
+        actor -> Text,
+        user_id -> Nullable<Text>,
+        number -> Nullable<Text>,
+        operation_id -> Nullable<Text>,
+        detail -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(phone_numbers -> number_blocks (block_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    phone_numbers,
+    number_blocks,
+    directory_users,
+    ledger_events
+);

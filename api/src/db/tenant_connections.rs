@@ -369,3 +369,15 @@ mod tests {
         }
     }
 }
+
+/// The accounts whose tenant is connected (or connected and needing attention), with it.
+pub fn watched(conn: &mut DbConn) -> QueryResult<Vec<(AccountId, TenantId)>> {
+    tenant_connections::table
+        .filter(tenant_connections::state.eq_any(WATCHED))
+        .filter(tenant_connections::tenant_id.is_not_null())
+        .select((
+            tenant_connections::account_id,
+            tenant_connections::tenant_id.assume_not_null(),
+        ))
+        .load(conn)
+}

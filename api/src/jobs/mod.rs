@@ -11,21 +11,34 @@
 //! job again. Handlers must therefore be idempotent (a crash after the work and before the
 //! outcome is recorded runs it again).
 
+mod bulk_phone_service;
 mod connection_health;
 mod echo;
 pub mod periodic;
+mod phone_service_change;
 pub mod queue;
+pub mod reconciliation;
 pub mod runner;
+mod user_sync;
 
 use std::{future::Future, sync::Arc};
 
 use serde::{de::DeserializeOwned, Serialize};
 use shared::jobs::JobKind;
 
-pub use self::{connection_health::ConnectionHealth, echo::Echo};
+pub use self::{
+    bulk_phone_service::BulkPhoneService,
+    connection_health::ConnectionHealth,
+    echo::Echo,
+    phone_service_change::{Change, PhoneServiceChange},
+    reconciliation::Reconciliation,
+    user_sync::UserSync,
+};
 use crate::{
     db::{self, jobs::Claim, Db},
-    domain::{stored, tenant_connection::TenantConnections},
+    domain::{
+        ids::JobId, stored, telephony::TelephonySettings, tenant_connection::TenantConnections,
+    },
     error::ApiError,
 };
 
@@ -47,10 +60,16 @@ pub struct JobContext {
     pub connections: TenantConnections,
     /// The process running the job (`leased_by`).
     pub process_id: Arc<str>,
+    pub telephony: Arc<TelephonySettings>,
     claim: Claim,
 }
 
 impl JobContext {
+    /// The job being run.
+    pub fn job_id(&self) -> &JobId {
+        &self.claim.id
+    }
+
     /// Records how far the job has come: `done` units of `total` (`None`: not known yet).
     pub async fn progress(&self, done: u64, total: Option<u64>) -> Result<(), JobError> {
         let claim = self.claim.clone();
@@ -78,6 +97,8 @@ pub struct JobError {
     message: String,
     cause: Option<anyhow::Error>,
     retry: bool,
+    /// Microsoft asked us to wait this long (throttling).
+    retry_after: Option<std::time::Duration>,
 }
 
 const INTERNAL_FAILURE: &str = "Something went wrong on our side.";
@@ -89,7 +110,23 @@ impl JobError {
             message: message.into(),
             cause: None,
             retry: true,
+            retry_after: None,
         }
+    }
+
+    /// A failure because Microsoft throttled us: worth another attempt after `retry_after`.
+    pub fn throttled(
+        message: impl Into<String>,
+        retry_after: Option<std::time::Duration>,
+    ) -> JobError {
+        JobError {
+            retry_after: retry_after.or(Some(std::time::Duration::from_secs(1))),
+            ..JobError::new(message)
+        }
+    }
+
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.retry_after
     }
 
     /// A failure that another attempt would repeat (a payload that does not parse).
@@ -98,6 +135,7 @@ impl JobError {
             message: message.into(),
             cause: None,
             retry: false,
+            retry_after: None,
         }
     }
 
@@ -107,6 +145,7 @@ impl JobError {
             message: INTERNAL_FAILURE.to_owned(),
             cause: Some(cause),
             retry: true,
+            retry_after: None,
         }
     }
 

@@ -19,19 +19,27 @@ use tokio::{
 };
 use tracing::Instrument;
 
-use super::{periodic, ConnectionHealth, Echo, Job, JobContext, JobError};
+use super::{
+    periodic, queue, BulkPhoneService, ConnectionHealth, Echo, Job, JobContext, JobError,
+    PhoneServiceChange, Reconciliation, UserSync,
+};
 use crate::{
     db::{
         self,
         jobs::{Claim, JobRow},
         Db,
     },
-    domain::{ids::JobId, stored, tenant_connection::TenantConnections},
+    domain::{
+        directory, ids::JobId, stored, telephony::TelephonySettings,
+        tenant_connection::TenantConnections,
+    },
     error::ApiError,
 };
 
 /// How often the runner fails jobs abandoned on their last attempt (see `db::jobs::fail_abandoned`).
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
+/// How often the runner looks for accounts whose user sync is due.
+const SYNC_CHECK_EVERY: Duration = Duration::from_secs(60);
 const ABANDONED: &str = "The server process running the job stopped during its last attempt.";
 
 /// The delay before a failed attempt's retry: `base`, doubled after each further failure,
@@ -72,8 +80,10 @@ pub struct RunnerSettings {
     /// How long a claim holds a job without being renewed; renewed every third of it.
     pub lease: Duration,
     pub backoff: Backoff,
-    /// The slot of the periodic `connection_health` job; `None`: this runner schedules none.
+    /// The slot of the periodic `connection_health` job; `None`: this runner schedules none
+    /// (nor the periodic user syncs and reconciliation).
     pub health_slot: Option<Duration>,
+    pub telephony: Arc<TelephonySettings>,
 }
 
 impl RunnerSettings {
@@ -85,6 +95,7 @@ impl RunnerSettings {
             lease: Duration::from_secs(60),
             backoff: Backoff::default(),
             health_slot,
+            telephony: Arc::new(TelephonySettings::default()),
         }
     }
 }
@@ -211,6 +222,9 @@ impl Runner {
                 }
             }
         }
+        if self.settings.health_slot.is_some() {
+            self.telephony_chores(chores, now).await;
+        }
         if chores.swept.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
             chores.swept = Some(Instant::now());
             let failed = self
@@ -221,6 +235,55 @@ impl Runner {
                 Ok(0) => {}
                 Ok(failed) => tracing::warn!(failed, "failed jobs abandoned on their last attempt"),
                 Err(e) => tracing::warn!(error = %e, "could not sweep abandoned jobs"),
+            }
+        }
+    }
+
+    /// Reconciliation once at start-up and then once per slot (by one process), and the
+    /// user syncs that are due.
+    async fn telephony_chores(&self, chores: &mut Chores, now: chrono::NaiveDateTime) {
+        let telephony = self.settings.telephony.clone();
+        let key = match chores.reconciled {
+            None => Some(format!("reconciliation@start:{}", self.process_id)),
+            Some(_) if telephony.reconcile_interval_seconds > 0 => {
+                let every = Duration::from_secs(telephony.reconcile_interval_seconds);
+                Some(format!(
+                    "reconciliation@{}",
+                    periodic::slot_start(now, every).format("%Y-%m-%dT%H:%M:%SZ")
+                ))
+            }
+            Some(_) => None,
+        };
+        if let Some(key) = key.filter(|k| chores.reconciled.as_ref() != Some(k)) {
+            let enqueue_key = key.clone();
+            let enqueued = self
+                .db
+                .run(move |conn| {
+                    queue::enqueue_once(conn, &enqueue_key, &Reconciliation::default(), now)
+                })
+                .await;
+            match enqueued {
+                Ok(_) => chores.reconciled = Some(key),
+                Err(e) => tracing::warn!(error = %e, "could not schedule reconciliation"),
+            }
+        }
+        if telephony.sync_interval_seconds > 0
+            && chores
+                .syncs_checked
+                .is_none_or(|at| at.elapsed() >= SYNC_CHECK_EVERY)
+        {
+            chores.syncs_checked = Some(Instant::now());
+            let every = chrono::Duration::seconds(
+                i64::try_from(telephony.sync_interval_seconds).unwrap_or(i64::MAX),
+            );
+            let started = self
+                .db
+                .run(move |conn| directory::schedule_syncs(conn, every, now))
+                .await;
+            match started {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(syncs = n, "scheduled user syncs"),
+                Err(e) => tracing::warn!(error = %e, "could not schedule user syncs"),
             }
         }
     }
@@ -252,6 +315,7 @@ impl Runner {
                 db: self.db.clone(),
                 connections: self.connections.clone(),
                 process_id: self.process_id.clone(),
+                telephony: self.settings.telephony.clone(),
                 claim: claim.clone(),
             };
             let outcome = tokio::select! {
@@ -420,6 +484,10 @@ struct Chores {
     /// The key of the latest periodic slot this runner scheduled.
     scheduled: Option<String>,
     swept: Option<Instant>,
+    /// The key of the latest reconciliation this runner scheduled (its start-up run first).
+    reconciled: Option<String>,
+    /// When this runner last looked for accounts due a user sync.
+    syncs_checked: Option<Instant>,
 }
 
 /// Asked to stop, or the handle is gone.
@@ -440,6 +508,10 @@ async fn dispatch(
     match kind {
         JobKind::ConnectionHealth => perform::<ConnectionHealth>(&payload, ctx).await,
         JobKind::Echo => perform::<Echo>(&payload, ctx).await,
+        JobKind::UserSync => perform::<UserSync>(&payload, ctx).await,
+        JobKind::PhoneServiceChange => perform::<PhoneServiceChange>(&payload, ctx).await,
+        JobKind::BulkPhoneService => perform::<BulkPhoneService>(&payload, ctx).await,
+        JobKind::Reconciliation => perform::<Reconciliation>(&payload, ctx).await,
     }
 }
 

@@ -1,9 +1,14 @@
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use shared::api_tokens::{ApiToken, CreateApiTokenRequest, CreatedApiToken};
+use shared::paging::Page;
 use uuid::Uuid;
 
 use crate::{
-    domain::{api_token::manage, principal::Principal},
+    domain::{
+        api_token::manage,
+        paging::{self, Order, PageQuery, PageRequest},
+        principal::Principal,
+    },
     error::ApiError,
     openapi::problems,
     state::AppState,
@@ -15,10 +20,15 @@ use crate::{
 /// Problems: 403: Not an admin, or an API token.
 #[utoipa::path(
     operation_id = "list_api_tokens",
+    params(
+        ("limit" = Option<u32>, Query, description = "Items per page (1-500, default 50)"),
+        ("cursor" = Option<String>, Query, description = "From `next`"),
+    ),
     tag = "API tokens",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Tokens", body = Vec<ApiToken>),
+        (status = 200, description = "Tokens, newest first", body = Page<ApiToken>),
+        (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
     )
@@ -27,12 +37,28 @@ use crate::{
 pub async fn list(
     state: web::Data<AppState>,
     caller: Principal,
-) -> Result<web::Json<Vec<ApiToken>>, ApiError> {
-    let tokens = state
+    req: HttpRequest,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Page<ApiToken>>, ApiError> {
+    let request = PageRequest::parse(query.limit, query.cursor.as_deref(), 2)?;
+    let address = super::listing::address(&req);
+    let all = state
         .db
         .run(move |conn| manage::list(conn, &caller))
         .await?;
-    Ok(web::Json(tokens))
+    Ok(web::Json(paging::page_in_memory(
+        all,
+        &request,
+        &address,
+        Order::Descending,
+        |item| {
+            vec![
+                item.created_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                item.id.to_string(),
+            ]
+        },
+    )))
 }
 
 /// Create an API token for an integrator (admins signed in to the portal; not API tokens).

@@ -1,9 +1,14 @@
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use shared::members::{InviteMemberRequest, InvitedMember, Member, UpdateMemberRequest};
+use shared::paging::Page;
 use uuid::Uuid;
 
 use crate::{
-    domain::{members, principal::Principal},
+    domain::{
+        members,
+        paging::{self, Order, PageQuery, PageRequest},
+        principal::Principal,
+    },
     error::ApiError,
     openapi::problems,
     state::AppState,
@@ -12,10 +17,15 @@ use crate::{
 /// The members of your account.
 #[utoipa::path(
     operation_id = "list_members",
+    params(
+        ("limit" = Option<u32>, Query, description = "Items per page (1-500, default 50)"),
+        ("cursor" = Option<String>, Query, description = "From `next`"),
+    ),
     tag = "Members",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Members, oldest first", body = Vec<Member>),
+        (status = 200, description = "Members, oldest first", body = Page<Member>),
+        (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthenticated),
     )
 )]
@@ -23,12 +33,28 @@ use crate::{
 pub async fn list(
     state: web::Data<AppState>,
     caller: Principal,
-) -> Result<web::Json<Vec<Member>>, ApiError> {
-    let found = state
+    req: HttpRequest,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Page<Member>>, ApiError> {
+    let request = PageRequest::parse(query.limit, query.cursor.as_deref(), 2)?;
+    let address = super::listing::address(&req);
+    let all = state
         .db
         .run(move |conn| members::list(conn, &caller))
         .await?;
-    Ok(web::Json(found))
+    Ok(web::Json(paging::page_in_memory(
+        all,
+        &request,
+        &address,
+        Order::Ascending,
+        |item| {
+            vec![
+                item.created_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                item.id.to_string(),
+            ]
+        },
+    )))
 }
 
 /// Invite a person with a role (admins signed in to the portal; not API tokens).

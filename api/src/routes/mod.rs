@@ -6,8 +6,12 @@ pub mod auth;
 mod extract;
 pub mod health;
 pub mod jobs;
+mod listing;
 pub mod members;
+pub mod numbers;
+pub mod phone_service;
 pub mod tenant_connection;
+pub mod users;
 
 use actix_web::web;
 
@@ -36,6 +40,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(tenant_connection::verify)
             .service(tenant_connection::disconnect)
             .service(jobs::get_job)
+            // `/users/sync` before `/users/{id}`: the first route that matches answers.
+            .service(users::sync_status)
+            .service(users::start_sync)
+            .service(users::list)
+            .service(users::get_user)
+            .service(users::add_service)
+            .service(users::remove_service)
+            .service(phone_service::start_bulk)
+            .service(phone_service::bulk_status)
+            .service(numbers::load_numbers)
+            .service(numbers::list_blocks)
+            .service(numbers::capacity)
+            .service(numbers::list_numbers)
             .default_service(web::to(unknown_endpoint)),
     );
 }

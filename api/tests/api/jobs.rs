@@ -47,6 +47,7 @@ impl TestApp {
                     max: Duration::from_secs(10),
                 },
                 health_slot,
+                telephony: Default::default(),
             },
         )
     }

@@ -223,7 +223,7 @@ async fn a_number_assignment_runs_as_an_operation_and_a_taken_number_fails() {
     let failed = wait_final(&ms, &tid, &clash).await;
     assert_eq!(failed.status, OperationStatus::Failed);
     let detail = failed.numbers[0].status_detail.clone().unwrap_or_default();
-    assert!(detail.contains("already assigned"), "{detail}");
+    assert!(detail.contains("already been assigned"), "{detail}");
 }
 
 async fn wait_final(

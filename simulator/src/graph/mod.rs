@@ -1,6 +1,7 @@
 //! The Microsoft Graph subset (CONTRACT.md section 4), under `/_microsoft/graph`.
 
 mod auth;
+mod delta;
 mod directory;
 mod errors;
 mod paging;
@@ -11,6 +12,7 @@ mod users;
 use actix_web::{web, HttpResponse};
 
 pub use errors::request_ids;
+pub(crate) use teams::{number_json, valid_e164};
 
 use crate::http;
 
@@ -18,7 +20,7 @@ const TELEPHONY: &str = "/v1.0/admin/teams/telephoneNumberManagement";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1.0/users", web::get().to(users::list))
-        .route("/v1.0/users/delta", web::get().to(users::delta))
+        .route("/v1.0/users/delta", web::get().to(delta::delta))
         .route("/v1.0/users/{id}", web::get().to(users::get))
         .route("/v1.0/organization", web::get().to(directory::organization))
         .route(

@@ -1,5 +1,6 @@
-//! Server-driven paging: an opaque `$skiptoken` (it encodes an offset, so each page costs
-//! O(page) even at 100,000 users) in an absolute `@odata.nextLink`.
+//! Server-driven paging: an opaque `$skiptoken` (it encodes a position: an offset, or a user
+//! ordinal found by binary search, so each page costs O(page) even at 100,000 users) in an
+//! absolute `@odata.nextLink`.
 
 use actix_web::HttpRequest;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
@@ -58,10 +59,23 @@ pub fn page_size(
 
 /// This request's absolute URL with its paging token replaced by `key=value`.
 pub fn link(req: &HttpRequest, pairs: &[(String, String)], key: &str, value: &str) -> String {
+    link_without(req, pairs, &[], key, value)
+}
+
+/// `link`, also dropping the query options `drop` (e.g. `$skip`, which the token replaces).
+pub fn link_without(
+    req: &HttpRequest,
+    pairs: &[(String, String)],
+    drop: &[&str],
+    key: &str,
+    value: &str,
+) -> String {
     let mut kept: Vec<(&str, &str)> = pairs
         .iter()
         .filter(|(k, _)| {
-            !k.eq_ignore_ascii_case("$skiptoken") && !k.eq_ignore_ascii_case("$deltatoken")
+            !k.eq_ignore_ascii_case("$skiptoken")
+                && !k.eq_ignore_ascii_case("$deltatoken")
+                && !drop.iter().any(|d| k.eq_ignore_ascii_case(d))
         })
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();

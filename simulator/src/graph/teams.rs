@@ -29,13 +29,25 @@ fn parse_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, 
 }
 
 /// E.164 with the `+`: 8 to 15 digits, not starting with 0.
-fn valid_e164(n: &str) -> bool {
+pub(crate) fn valid_e164(n: &str) -> bool {
     n.strip_prefix('+').is_some_and(|d| {
         (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0')
     })
 }
 
-fn number_json(n: &NumberAssignment) -> Value {
+/// A numberAssignment as Graph returns it (the doc's Direct Routing samples, TELEPHONY.md
+/// section 2): `assignmentCategory` and `assignmentTargetId` are null while unassigned.
+pub(crate) fn number_json(n: &NumberAssignment) -> Value {
+    let assigned = n.assignment_target_id.is_some();
+    let capabilities: &[&str] = if n.number_type == NumberType::DirectRouting {
+        &[
+            "conferenceAssignment",
+            "voiceApplicationAssignment",
+            "userAssignment",
+        ]
+    } else {
+        &["userAssignment"]
+    };
     json!({
         "id": n.id,
         "telephoneNumber": n.telephone_number,
@@ -43,30 +55,33 @@ fn number_json(n: &NumberAssignment) -> Value {
         "numberType": n.number_type.as_str(),
         "activationState": "activated",
         "assignmentTargetId": n.assignment_target_id,
-        "assignmentCategory": n.assignment_category,
-        "assignmentStatus": if n.assignment_target_id.is_some() { "userAssigned" } else { "unassigned" },
-        "capabilities": ["userAssignment"],
+        "assignmentCategory": if assigned { Some(n.assignment_category.as_str()) } else { None },
+        "assignmentStatus": if assigned { "userAssigned" } else { "unassigned" },
+        "capabilities": capabilities,
         "locationId": n.location_id,
         "civicAddressId": null,
         "networkSiteId": null,
         "city": null,
         "isoCountryCode": n.iso_country_code,
-        "numberSource": if n.number_type == NumberType::DirectRouting { "onPremises" } else { "online" },
-        "reverseNumberLookup": [],
+        "numberSource": "online",
+        "portInStatus": null,
+        "supportedCustomerActions": ["locationUpdate"],
+        "reverseNumberLookupOptions": [],
     })
 }
 
 fn number_field<'a>(n: &'a NumberAssignment, field: &str) -> Option<&'a str> {
+    let assigned = n.assignment_target_id.is_some();
     match field {
         "telephoneNumber" => Some(&n.telephone_number),
         "numberType" => Some(n.number_type.as_str()),
         "assignmentTargetId" => n.assignment_target_id.as_deref(),
-        "assignmentStatus" => Some(if n.assignment_target_id.is_some() {
+        "assignmentStatus" => Some(if assigned {
             "userAssigned"
         } else {
             "unassigned"
         }),
-        "assignmentCategory" => Some(&n.assignment_category),
+        "assignmentCategory" => assigned.then_some(n.assignment_category.as_str()),
         "activationState" => Some("activated"),
         "isoCountryCode" => n.iso_country_code.as_deref(),
         "locationId" => n.location_id.as_deref(),
@@ -97,8 +112,23 @@ pub async fn list_numbers(
             .filter(|c| c.iter().all(|(f, _)| FILTERABLE.contains(&f.as_str())))
             .ok_or_else(|| bad_request(&req, format!("Unsupported filter: {raw}")))?,
     };
+    // $top (default 500, at most 1000) and $skip, over the numbers sorted by telephoneNumber,
+    // as Get-CsPhoneNumberAssignment pages (TELEPHONY.md section 3).
     let top = paging::page_size(&req, &pairs, 500, 1000, "BadRequest")?;
-    let offset = paging::offset(&req, &pairs, "numbers")?;
+    let skip = match http::query_get(&pairs, "$skip") {
+        None => 0,
+        Some(raw) => raw.trim().parse::<usize>().map_err(|_| {
+            bad_request(
+                &req,
+                format!("Invalid value '{raw}' for $skip: a non-negative integer is expected."),
+            )
+        })?,
+    };
+    // A simulator-issued $skiptoken (only with next links switched on) is an absolute offset.
+    let offset = match http::query_get(&pairs, "$skiptoken") {
+        Some(_) => paging::offset(&req, &pairs, "numbers")?,
+        None => skip,
+    };
     sim.settle(&claims.tid);
     let world = sim.read();
     let t = world
@@ -126,10 +156,18 @@ pub async fn list_numbers(
     );
     let next = paging::encode_token("numbers", offset + value.len());
     body.insert("value".into(), Value::Array(value));
-    if more {
+    // The Teams back end is reported never to return a nextLink (TELEPHONY.md section 3,
+    // UNCONFIRMED): none unless switched on (`PUT /_microsoft/control/settings`).
+    if more && sim.number_next_links() {
         body.insert(
             "@odata.nextLink".into(),
-            json!(paging::link(&req, &pairs, "$skiptoken", &next)),
+            json!(paging::link_without(
+                &req,
+                &pairs,
+                &["$skip"],
+                "$skiptoken",
+                &next
+            )),
         );
     }
     Ok(HttpResponse::Ok().json(Value::Object(body)))
@@ -163,6 +201,13 @@ struct UpdateBody {
 
 fn required_number(req: &HttpRequest, n: Option<String>) -> Result<String, GraphError> {
     let n = n.ok_or_else(|| bad_request(req, "The telephoneNumber parameter is required."))?;
+    // The docs' examples send the number without its `+`; Teams stores it with one
+    // (TELEPHONY.md section 5): both forms are accepted.
+    let n = if n.starts_with('+') {
+        n
+    } else {
+        format!("+{n}")
+    };
     if !valid_e164(&n) {
         return Err(bad_request(
             req,
@@ -292,9 +337,8 @@ pub async fn update_number(
         .tenant_mut(&claims.tid)
         .ok_or_else(|| GraphError::internal(&req))?;
     let n = t
-        .numbers
-        .iter_mut()
-        .find(|n| n.telephone_number == telephone_number)
+        .number_index(&telephone_number)
+        .and_then(|i| t.numbers.get_mut(i))
         .ok_or_else(|| {
             GraphError::new(
                 &req,
@@ -396,7 +440,7 @@ pub async fn list_user_configurations(
     let claims = authorize(&req, &sim, Need::UserConfigurations).await?;
     let pairs = http::query_pairs(&req);
     let top = paging::page_size(&req, &pairs, 100, 999, "BadRequest")?;
-    let offset = paging::offset(&req, &pairs, "userconfigs")?;
+    let from = paging::offset(&req, &pairs, "userconfigs")?;
     sim.settle(&claims.tid);
     let world = sim.read();
     let t = world
@@ -408,11 +452,14 @@ pub async fn list_user_configurations(
             by_user.entry(target.as_str()).or_default().push(n);
         }
     }
-    let end = offset.saturating_add(top).min(t.users.len());
-    let value: Vec<Value> = t
-        .users
-        .get(offset.min(end)..end)
-        .unwrap_or_default()
+    // The cursor is the ordinal of the next user: a deletion between pages skips nobody.
+    let rest = t.users_from(u64::try_from(from).unwrap_or(u64::MAX));
+    let page = &rest[..rest.len().min(top)];
+    let next = page
+        .last()
+        .filter(|_| rest.len() > page.len())
+        .map(|u| usize::try_from(u.ordinal + 1).unwrap_or(usize::MAX));
+    let value: Vec<Value> = page
         .iter()
         .map(|u| {
             let numbers = by_user.get(u.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
@@ -425,14 +472,14 @@ pub async fn list_user_configurations(
         json!(paging::context(&req, "admin/teams/userConfigurations")),
     );
     body.insert("value".into(), Value::Array(value));
-    if end < t.users.len() {
+    if let Some(next) = next {
         body.insert(
             "@odata.nextLink".into(),
             json!(paging::link(
                 &req,
                 &pairs,
                 "$skiptoken",
-                &paging::encode_token("userconfigs", end)
+                &paging::encode_token("userconfigs", next)
             )),
         );
     }

@@ -1,4 +1,4 @@
-//! `GET /v1.0/users`, `/v1.0/users/delta`, `/v1.0/users/{id|upn}`.
+//! `GET /v1.0/users`, `/v1.0/users/{id|upn}` (and the user shape `/v1.0/users/delta` shares).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
@@ -24,13 +24,14 @@ const DEFAULT_PROPERTIES: [&str; 11] = [
     "userPrincipalName",
     "id",
 ];
-const SELECTABLE: [&str; 16] = [
+const SELECTABLE: [&str; 17] = [
     "id",
     "userPrincipalName",
     "displayName",
     "usageLocation",
     "accountEnabled",
     "assignedLicenses",
+    "assignedPlans",
     "businessPhones",
     "givenName",
     "surname",
@@ -44,90 +45,63 @@ const SELECTABLE: [&str; 16] = [
 ];
 
 pub async fn list(req: HttpRequest, sim: web::Data<Simulator>) -> Result<HttpResponse, GraphError> {
-    page(req, sim, false).await
-}
-
-pub async fn delta(
-    req: HttpRequest,
-    sim: web::Data<Simulator>,
-) -> Result<HttpResponse, GraphError> {
-    page(req, sim, true).await
-}
-
-async fn page(
-    req: HttpRequest,
-    sim: web::Data<Simulator>,
-    delta: bool,
-) -> Result<HttpResponse, GraphError> {
     let claims = authorize(&req, &sim, Need::Users).await?;
     let pairs = http::query_pairs(&req);
+    reject_unsupported(&req, &pairs)?;
+    let select = selection(&req, &pairs)?;
+    let top = paging::page_size(&req, &pairs, 100, 999, "Request_BadRequest")?;
+    // The cursor is the ordinal of the next user: a deletion between pages skips nobody.
+    let from = paging::offset(&req, &pairs, "users")?;
+    sim.settle(&claims.tid);
+    let (values, next) = {
+        let world = sim.read();
+        let Some(t) = world.tenant(&claims.tid) else {
+            return Err(GraphError::internal(&req));
+        };
+        let rest = t.users_from(u64::try_from(from).unwrap_or(u64::MAX));
+        let page = &rest[..rest.len().min(top)];
+        let values: Vec<Value> = page
+            .iter()
+            .map(|u| user_json(u, select.as_deref()))
+            .collect();
+        let next = page
+            .last()
+            .filter(|_| rest.len() > page.len())
+            .map(|u| u.ordinal + 1);
+        (values, next)
+    };
+    let mut body = Map::new();
+    body.insert(
+        "@odata.context".into(),
+        json!(paging::context(&req, &context_fragment(&select, false))),
+    );
+    body.insert("value".into(), Value::Array(values));
+    if let Some(next) = next {
+        let token = paging::encode_token("users", usize::try_from(next).unwrap_or(usize::MAX));
+        body.insert(
+            "@odata.nextLink".into(),
+            json!(paging::link(&req, &pairs, "$skiptoken", &token)),
+        );
+    }
+    Ok(HttpResponse::Ok().json(Value::Object(body)))
+}
+
+/// Query options the simulator does not serve on users.
+pub(super) fn reject_unsupported(
+    req: &HttpRequest,
+    pairs: &[(String, String)],
+) -> Result<(), GraphError> {
     for unsupported in ["$filter", "$search", "$orderby", "$expand", "$count"] {
-        if http::query_get(&pairs, unsupported).is_some() {
+        if http::query_get(pairs, unsupported).is_some() {
             return Err(GraphError::new(
-                &req,
+                req,
                 actix_web::http::StatusCode::BAD_REQUEST,
                 "Request_UnsupportedQuery",
                 format!("The simulator does not support {unsupported} on users."),
             ));
         }
     }
-    let select = selection(&req, &pairs)?;
-    let top = paging::page_size(&req, &pairs, 100, 999, "Request_BadRequest")?;
-    let kind = if delta { "delta" } else { "users" };
-    let mut body = Map::new();
-    body.insert(
-        "@odata.context".into(),
-        json!(paging::context(&req, &context_fragment(&select, delta))),
-    );
-    if delta && http::query_get(&pairs, "$deltatoken").is_some() {
-        // No change tracking: a delta round after the initial sync reports no changes.
-        body.insert("value".into(), json!([]));
-        body.insert(
-            "@odata.deltaLink".into(),
-            json!(paging::link(
-                &req,
-                &pairs,
-                "$deltatoken",
-                &paging::encode_token("dt", 0)
-            )),
-        );
-        return Ok(HttpResponse::Ok().json(Value::Object(body)));
-    }
-    let offset = paging::offset(&req, &pairs, kind)?;
-    let (values, more) = {
-        let world = sim.read();
-        let Some(t) = world.tenant(&claims.tid) else {
-            return Err(GraphError::internal(&req));
-        };
-        let end = offset.saturating_add(top).min(t.users.len());
-        let values: Vec<Value> = t
-            .users
-            .get(offset.min(end)..end)
-            .unwrap_or_default()
-            .iter()
-            .map(|u| user_json(u, select.as_deref()))
-            .collect();
-        (values, end < t.users.len())
-    };
-    let next = paging::encode_token(kind, offset + values.len());
-    body.insert("value".into(), Value::Array(values));
-    if more {
-        body.insert(
-            "@odata.nextLink".into(),
-            json!(paging::link(&req, &pairs, "$skiptoken", &next)),
-        );
-    } else if delta {
-        body.insert(
-            "@odata.deltaLink".into(),
-            json!(paging::link(
-                &req,
-                &pairs,
-                "$deltatoken",
-                &paging::encode_token("dt", 0)
-            )),
-        );
-    }
-    Ok(HttpResponse::Ok().json(Value::Object(body)))
+    Ok(())
 }
 
 pub async fn get(
@@ -158,7 +132,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(Value::Object(body)))
 }
 
-fn selection(
+pub(super) fn selection(
     req: &HttpRequest,
     pairs: &[(String, String)],
 ) -> Result<Option<Vec<String>>, GraphError> {
@@ -180,7 +154,7 @@ fn selection(
     Ok(Some(props))
 }
 
-fn context_fragment(select: &Option<Vec<String>>, delta: bool) -> String {
+pub(super) fn context_fragment(select: &Option<Vec<String>>, delta: bool) -> String {
     let base = match select {
         Some(props) if !props.is_empty() => format!("users({})", props.join(",")),
         _ => "users".into(),
@@ -227,6 +201,23 @@ pub fn user_json(u: &User, select: Option<&[String]>) -> Value {
             u.licenses
                 .iter()
                 .map(|sku| json!({"disabledPlans": [], "skuId": sku}))
+                .collect(),
+        ),
+    );
+    // Returned only on $select (not in DEFAULT_PROPERTIES), as Graph does.
+    put(
+        "assignedPlans",
+        Value::Array(
+            u.plans()
+                .into_iter()
+                .map(|(service, plan)| {
+                    json!({
+                        "assignedDateTime": u.licensed.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                        "capabilityStatus": "Enabled",
+                        "service": service,
+                        "servicePlanId": plan,
+                    })
+                })
                 .collect(),
         ),
     );

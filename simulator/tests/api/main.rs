@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod consent;
+mod control_users;
+mod delta;
 mod faults;
 mod graph_auth;
 mod permissions;

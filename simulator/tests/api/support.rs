@@ -414,3 +414,59 @@ pub async fn graph_error(res: Response) -> (StatusCode, String) {
     assert!(body["error"]["message"].is_string());
     (status, body["error"]["code"].as_str().unwrap().to_string())
 }
+
+/// Teams Phone Standard, and its service plan MCOEV.
+pub const TEAMS_PHONE_SKU: &str = "e43b5b99-8dfb-405f-9987-dc307f34bcbd";
+pub const MCOEV_PLAN: &str = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7";
+
+impl TestSim {
+    /// A control API call with an optional JSON body.
+    pub async fn control_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = self.http.request(method, self.control(path));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Creates a user through the control API; returns its JSON (201 asserted).
+    pub async fn create_user(&self, tenant: &str, body: Value) -> Value {
+        let res = self
+            .control_call(
+                reqwest::Method::POST,
+                &format!("/tenants/{tenant}/users"),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{body}");
+        res.json().await.unwrap()
+    }
+
+    /// Follows a delta round from `url` to its deltaLink: (every value, the deltaLink, pages).
+    pub async fn delta_round(&self, token: &str, url: &str) -> (Vec<Value>, String, usize) {
+        let (mut values, mut pages, mut url) = (Vec::new(), 0, url.to_string());
+        loop {
+            let res = self.get(token, &url).await;
+            assert_eq!(res.status(), StatusCode::OK, "{url}");
+            let page: Value = res.json().await.unwrap();
+            pages += 1;
+            values.extend(page["value"].as_array().unwrap().iter().cloned());
+            if let Some(next) = page["@odata.nextLink"].as_str() {
+                assert!(page.get("@odata.deltaLink").is_none());
+                assert!(next.starts_with(&self.origin), "absolute nextLink {next}");
+                assert!(next.contains("$skiptoken="), "{next}");
+                url = next.to_string();
+            } else {
+                let link = page["@odata.deltaLink"].as_str().unwrap().to_string();
+                assert!(link.starts_with(&self.origin), "absolute deltaLink {link}");
+                assert!(link.contains("$deltatoken="), "{link}");
+                return (values, link, pages);
+            }
+        }
+    }
+}

@@ -196,7 +196,7 @@ async fn a_number_assigned_to_another_user_fails_the_operation() {
     assert_eq!(op["status"], "failed");
     assert_eq!(
         op["numbers"][0]["statusDetail"],
-        format!("The telephone number {number} is already assigned to another user.")
+        format!("Telephone Number '{number}' has already been assigned to another user")
     );
 }
 
@@ -207,7 +207,8 @@ async fn bad_bodies_and_seeded_numbers() {
     let token = sim.connected_token(&contoso).await;
     let user = phone_users(&sim, &token, 1).await.remove(0);
     for body in [
-        json!({"telephoneNumber": "4255550101", "assignmentTargetId": user, "numberType": "directRouting"}),
+        json!({"telephoneNumber": "425-555-0101", "assignmentTargetId": user, "numberType": "directRouting"}),
+        json!({"telephoneNumber": "+04255550101", "assignmentTargetId": user, "numberType": "directRouting"}),
         json!({"telephoneNumber": "+1425", "assignmentTargetId": user, "numberType": "directRouting"}),
         json!({"telephoneNumber": "+14255550101", "assignmentTargetId": user, "numberType": "landline"}),
         json!({"telephoneNumber": "+14255550101", "assignmentTargetId": "no-such-user", "numberType": "directRouting"}),
@@ -226,17 +227,67 @@ async fn bad_bodies_and_seeded_numbers() {
             "{body}"
         );
     }
-    // A handful of users have numbers at start; $top pages them.
-    let page: Value = sim
-        .get(&token, &sim.graph(&format!("{NUMBERS}?$top=2")))
+    // A handful of users have numbers at start; $top and $skip page them, sorted by number,
+    // with no nextLink (as the Teams back end).
+    let numbers = |page: &Value| -> Vec<String> {
+        page["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["telephoneNumber"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all: Value = sim
+        .get(&token, &sim.graph(NUMBERS))
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(page["value"].as_array().unwrap().len(), 2);
+    let all = numbers(&all);
+    assert_eq!(all.len(), 5);
+    let mut sorted = all.clone();
+    sorted.sort();
+    assert_eq!(all, sorted, "sorted by telephoneNumber");
+    let page: Value = sim
+        .get(&token, &sim.graph(&format!("{NUMBERS}?$top=2&$skip=2")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(numbers(&page), all[2..4].to_vec());
+    assert!(page.get("@odata.nextLink").is_none(), "{page}");
+    let res = sim
+        .get(&token, &sim.graph(&format!("{NUMBERS}?$skip=-1")))
+        .await;
+    assert_eq!(graph_error(res).await.0, StatusCode::BAD_REQUEST);
+
+    // Switched on, nextLink appears and carries the position.
+    let settings: Value = sim
+        .http
+        .put(sim.control("/settings"))
+        .json(&json!({"number_assignments_next_link": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(settings, json!({"number_assignments_next_link": true}));
+    let page: Value = sim
+        .get(&token, &sim.graph(&format!("{NUMBERS}?$top=2&$skip=1")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(numbers(&page), all[1..3].to_vec());
     let next = page["@odata.nextLink"].as_str().unwrap();
+    assert!(
+        next.starts_with(&sim.origin) && !next.contains("$skip="),
+        "{next}"
+    );
     let rest: Value = sim.get(&token, next).await.json().await.unwrap();
-    assert_eq!(rest["value"].as_array().unwrap().len(), 2);
+    assert_eq!(numbers(&rest), all[3..5].to_vec());
+    assert!(rest.get("@odata.nextLink").is_none());
     let res = sim
         .get(&token, &sim.graph(&format!("{NUMBERS}?$top=1001")))
         .await;

@@ -135,7 +135,12 @@ fn fail(state: &UseReducerDispatcher<TokensState>, guard: &UnauthorizedGuard, er
 }
 
 async fn load(state: UseReducerDispatcher<TokensState>, guard: UnauthorizedGuard, token: String) {
-    match api::list_api_tokens(&token).await {
+    // Every page: the table shows all tokens.
+    let tokens = match api::list_api_tokens(&token).await {
+        Ok(first) => api::rest_of(&token, first).await,
+        Err(error) => Err(error),
+    };
+    match tokens {
         Ok(tokens) => state.dispatch(Action::Loaded(tokens)),
         Err(error) => fail(&state, &guard, error),
     }

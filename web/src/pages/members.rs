@@ -149,7 +149,12 @@ pub fn MembersPage(props: &SignedInPageProps) -> Html {
         let (state, guard, token) = (state.dispatcher(), guard.clone(), token.clone());
         use_effect_with((), move |_| {
             spawn_local(async move {
-                match api::list_members(&token).await {
+                // Every page: the table shows all members.
+                let members = match api::list_members(&token).await {
+                    Ok(first) => api::rest_of(&token, first).await,
+                    Err(error) => Err(error),
+                };
+                match members {
                     Ok(members) => state.dispatch(Action::Loaded(members)),
                     Err(error) => fail(&state, &guard, error),
                 }

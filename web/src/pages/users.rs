@@ -1,15 +1,216 @@
-//! Users: not yet available.
+//! Users: the tenant's directory as last synced, each user's phone service, and adding or
+//! removing it (one by one, or in bulk) for staff and admins.
 
+mod bulk_panel;
+mod filters;
+mod sync_panel;
+mod user_row;
+
+use std::collections::BTreeSet;
+
+use shared::directory::DirectoryUser;
+use shared::paging::Page;
 use yew::prelude::*;
 
-use crate::components::not_yet_available::NotYetAvailable;
+use crate::api::{self, ApiError, UserFilter};
+use crate::components::list_card::ListCard;
+use crate::components::pager::Pager;
+use crate::components::problem_banner::ProblemBanner;
+use crate::hooks::{use_api, use_paged_list, ListAction, ListQuery};
+use crate::pages::SignedInPageProps;
+use bulk_panel::BulkPanel;
+use filters::UserFilters;
+use sync_panel::SyncPanel;
+use user_row::UserRow;
+
+impl ListQuery for UserFilter {
+    type Item = DirectoryUser;
+
+    async fn first_page(&self, token: &str) -> Result<Page<DirectoryUser>, ApiError> {
+        api::list_users(token, self).await
+    }
+
+    fn same(a: &DirectoryUser, b: &DirectoryUser) -> bool {
+        a.id == b.id
+    }
+}
 
 #[component]
-pub fn UsersPage() -> Html {
+pub fn UsersPage(props: &SignedInPageProps) -> Html {
+    let api = use_api(&props.session);
+    let list = use_paged_list(&api, UserFilter::default());
+    let can_manage = props.session.can_manage_phone_service();
+    // The user principal names ticked on the page shown.
+    let selected = use_state(BTreeSet::<String>::new);
+    // Why the last action on a row failed.
+    let action_error = use_state(|| None::<ApiError>);
+
+    // A new page or filter starts with nothing ticked.
+    {
+        let selected = selected.clone();
+        use_effect_with(list.request(), move |_| selected.set(BTreeSet::new()));
+    }
+
+    let dispatcher = list.dispatcher();
+    let reload = {
+        let list = dispatcher.clone();
+        Callback::from(move |()| list.dispatch(ListAction::Reload))
+    };
+    let on_edit = {
+        let list = dispatcher.clone();
+        Callback::from(move |filter| list.dispatch(ListAction::Edit(filter)))
+    };
+    let on_apply = {
+        let list = dispatcher.clone();
+        Callback::from(move |filter| list.dispatch(ListAction::Apply(filter)))
+    };
+    let on_first = {
+        let list = dispatcher.clone();
+        Callback::from(move |()| list.dispatch(ListAction::FirstPage))
+    };
+    let on_next = {
+        let list = dispatcher.clone();
+        Callback::from(move |()| list.dispatch(ListAction::NextPage))
+    };
+    let on_updated = {
+        let list = dispatcher.clone();
+        Callback::from(move |user: DirectoryUser| list.dispatch(ListAction::Replace(user)))
+    };
+    let on_error = {
+        let action_error = action_error.clone();
+        Callback::from(move |error: Option<ApiError>| action_error.set(error))
+    };
+    let on_select = {
+        let selected = selected.clone();
+        Callback::from(move |(upn, ticked): (String, bool)| {
+            let mut next = (*selected).clone();
+            if ticked {
+                next.insert(upn);
+            } else {
+                next.remove(&upn);
+            }
+            selected.set(next);
+        })
+    };
+    let on_select_all = {
+        let (selected, items) = (selected.clone(), list.items.clone().unwrap_or_default());
+        Callback::from(move |event: Event| {
+            selected.set(if crate::components::form::is_checked(&event) {
+                items
+                    .iter()
+                    .map(|u| u.user_principal_name.clone())
+                    .collect()
+            } else {
+                BTreeSet::new()
+            })
+        })
+    };
+    let on_bulk_started = {
+        let selected = selected.clone();
+        Callback::from(move |()| selected.set(BTreeSet::new()))
+    };
+
+    let users = list.items.as_deref().unwrap_or_default();
+    let all_ticked = !users.is_empty()
+        && users
+            .iter()
+            .all(|u| selected.contains(&u.user_principal_name));
+
     html! {
-        <NotYetAvailable
-            title="Users"
-            summary="See the users synced from your Microsoft tenant and add phone service for them, with an available number selected automatically, without needing to be a Teams administrator."
-        />
+        <section class="page users-page">
+            <header class="page-header">
+                <h1>{ "Users" }</h1>
+                <p class="muted">
+                    { "The users of your Microsoft tenant, as last synced, and their Teams phone service. " }
+                    if can_manage {
+                        { "Add service and an available number is chosen for the user automatically; no Teams administrator needed." }
+                    } else {
+                        { "Your role can look but not change phone service." }
+                    }
+                </p>
+            </header>
+
+            <SyncPanel api={api.clone()} can_sync={can_manage} on_synced={reload.clone()} />
+
+            <div id="users-action-error">
+                <ProblemBanner error={(*action_error).clone()} />
+            </div>
+
+            if can_manage {
+                <BulkPanel
+                    api={api.clone()}
+                    selected={selected.iter().cloned().collect::<Vec<_>>()}
+                    on_started={on_bulk_started}
+                    on_finished={reload}
+                />
+            }
+
+            <UserFilters filter={list.draft.clone()} {on_edit} {on_apply} />
+
+            <div id="users-list-error">
+                <ProblemBanner error={list.error.clone()} />
+            </div>
+
+            <ListCard
+                count={list.items.as_ref().map(Vec::len)}
+                failed={list.error.is_some()}
+                busy={list.loading}
+                loading_text="Loading users…"
+                empty_text={if list.applied == UserFilter::default() {
+                    "No users yet. Sync the directory to see your tenant's users."
+                } else {
+                    "No user matches these filters."
+                }}
+            >
+                <table id="users-table" class="table users-table">
+                    <thead>
+                        <tr>
+                            if can_manage {
+                                <th class="select">
+                                    <input
+                                        type="checkbox"
+                                        id="select-all-users"
+                                        aria-label="Select every user on this page"
+                                        checked={all_ticked}
+                                        onchange={on_select_all}
+                                    />
+                                </th>
+                            }
+                            <th>{ "Name" }</th>
+                            <th>{ "User principal name" }</th>
+                            <th>{ "Usage location" }</th>
+                            <th>{ "Licence" }</th>
+                            <th>{ "Number" }</th>
+                            <th>{ "Phone service" }</th>
+                            if can_manage {
+                                <th class="actions"><span class="visually-hidden">{ "Actions" }</span></th>
+                            }
+                        </tr>
+                    </thead>
+                    <tbody>
+                        { for users.iter().map(|user| html! {
+                            <UserRow
+                                key={user.id.clone()}
+                                user={user.clone()}
+                                api={api.clone()}
+                                {can_manage}
+                                selected={selected.contains(&user.user_principal_name)}
+                                on_select={on_select.clone()}
+                                on_updated={on_updated.clone()}
+                                on_error={on_error.clone()}
+                            />
+                        }) }
+                    </tbody>
+                </table>
+            </ListCard>
+            <Pager
+                id="users"
+                page_number={list.page_number}
+                has_next={list.next.is_some()}
+                busy={list.loading}
+                {on_first}
+                {on_next}
+            />
+        </section>
     }
 }

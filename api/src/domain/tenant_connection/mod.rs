@@ -81,6 +81,11 @@ impl TenantConnections {
         &self.settings
     }
 
+    /// The Microsoft client, for the work done with a connected tenant.
+    pub fn client(&self) -> &MicrosoftClient {
+        &self.client
+    }
+
     /// Admins only: the portal stops using the tenant; the history stays.
     pub async fn disconnect(&self, caller: &Principal) -> Result<TenantConnection, ApiError> {
         caller.require_admin()?;

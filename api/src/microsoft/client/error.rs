@@ -62,6 +62,35 @@ impl MsError {
             _ => None,
         }
     }
+
+    /// How long Microsoft asked us to wait, when it throttled us.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            MsError::Throttled { retry_after } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// A missing permission or role: any Graph 403, whatever its `code` (`forbidden`,
+    /// `Authorization_RequestDenied`, `UnknownError` wrapping a Forbidden; TELEPHONY
+    /// correction 1).
+    pub fn is_permission_denied(&self) -> bool {
+        matches!(self, MsError::Graph { status: 403, .. })
+    }
+
+    /// A `users/delta` link Graph no longer honours: `410 Gone` (any code), or a 4xx with
+    /// `syncStateNotFound` / `resyncRequired`. The caller restarts with a full sync.
+    pub fn is_delta_expired(&self) -> bool {
+        match self {
+            MsError::Graph { status: 410, .. } => true,
+            MsError::Graph { status, code, .. } if (400..500).contains(status) => {
+                ["syncStateNotFound", "resyncRequired"]
+                    .iter()
+                    .any(|known| code.trim().eq_ignore_ascii_case(known))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// The AADSTS code an error description carries: `"AADSTS65004: ..."` -> `65004`.
@@ -127,6 +156,12 @@ pub(crate) fn refusal(service: Service, status: u16, body: &[u8]) -> MsError {
                 status,
                 code: e.error.code,
                 message: e.error.message,
+            },
+            // `410 Gone` (a delta resync) means the same with or without a body.
+            Err(_) if status == 410 => MsError::Graph {
+                status,
+                code: String::new(),
+                message: snippet(body),
             },
             Err(_) => MsError::Malformed(format!(
                 "HTTP {status} from Graph without its error JSON: {}",

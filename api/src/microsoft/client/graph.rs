@@ -14,8 +14,8 @@ use super::{
     retry::Reply,
     tokens::TokenUse,
     wire::{
-        AssignNumber, NumberAssignment, NumberType, Operation, OperationRef, Organization, Page,
-        TenantInformation, UnassignNumber, UpdateNumber, UserConfiguration,
+        unwrap_single, AssignNumber, NumberAssignment, NumberType, Operation, OperationRef,
+        Organization, Page, TenantInformation, UnassignNumber, UpdateNumber, UserConfiguration,
     },
     MicrosoftClient, MsError,
 };
@@ -29,6 +29,9 @@ pub enum Probe {
 }
 
 const NUMBER_MANAGEMENT: [&str; 4] = ["v1.0", "admin", "teams", "telephoneNumberManagement"];
+
+/// `$top` of numberAssignments: its documented maximum.
+const NUMBER_PAGE: usize = 1000;
 
 impl MicrosoftClient {
     /// `GET /v1.0/tenantRelationships/findTenantInformationByTenantId(tenantId='{id}')`, with
@@ -57,29 +60,88 @@ impl MicrosoftClient {
 
     /// The tenant's telephone numbers (`$filter` optional), every page. The deadline applies
     /// to each page.
+    ///
+    /// Paging (TELEPHONY section 3): `@odata.nextLink` is followed when present; otherwise the
+    /// next page is asked with `$top=1000&$skip=k` until a page holds fewer than 1000 numbers.
     pub async fn number_assignments(
         &self,
         tenant: &str,
         filter: Option<&str>,
     ) -> Result<Vec<NumberAssignment>, MsError> {
-        use futures_util::TryStreamExt as _;
-
-        let mut url = self.number_url(&["numberAssignments"]);
         let mut query = String::new();
         if let Some(filter) = filter {
             query.push_str("$filter=");
             query.push_str(&encode_component(filter));
             query.push('&');
         }
-        query.push_str("$top=1000");
+        query.push_str(&format!("$top={NUMBER_PAGE}"));
+        let mut url = self.number_url(&["numberAssignments"]);
         url.set_query(Some(&query));
-        let pages = self.pages::<NumberAssignment>(tenant.to_owned(), "number_assignments", url);
-        let mut all = Vec::new();
-        futures_util::pin_mut!(pages);
-        while let Some(page) = pages.try_next().await? {
-            all.extend(page);
+
+        let mut all: Vec<NumberAssignment> = Vec::new();
+        let mut skipping = false;
+        let mut previous_first: Option<String> = None;
+        loop {
+            let page: Page<NumberAssignment> = self
+                .graph_get(tenant, "number_assignments", url.clone())
+                .await?;
+            let first = page.value.first().map(|n| n.telephone_number.clone());
+            if skipping && first.is_some() && first == previous_first {
+                // A server that ignores `$skip` would send the same page forever.
+                return Err(MsError::Malformed(format!(
+                    "numberAssignments answered $skip={} with the page before it",
+                    all.len()
+                )));
+            }
+            let full = page.value.len() >= NUMBER_PAGE;
+            all.extend(page.value);
+            url = match page.next_link {
+                Some(link) => {
+                    skipping = false;
+                    self.next_url(&url, &link)?
+                }
+                None if full => {
+                    skipping = true;
+                    let mut next = self.number_url(&["numberAssignments"]);
+                    next.set_query(Some(&format!("{query}&$skip={}", all.len())));
+                    next
+                }
+                None => return Ok(all),
+            };
+            previous_first = first;
         }
-        Ok(all)
+    }
+
+    /// The assignment of one telephone number (`$filter=telephoneNumber eq '+…'`), `None`
+    /// when the tenant does not know it. A number without its `+` is looked up with it: Graph
+    /// stores every number with one.
+    pub async fn number_assignment_of(
+        &self,
+        tenant: &str,
+        telephone_number: &str,
+    ) -> Result<Option<NumberAssignment>, MsError> {
+        let wanted = telephone_number.trim();
+        let wanted = if wanted.starts_with('+') {
+            wanted.to_owned()
+        } else {
+            format!("+{wanted}")
+        };
+        let filter = format!("telephoneNumber eq '{}'", wanted.replace('\'', "''"));
+        let numbers = self.number_assignments(tenant, Some(&filter)).await?;
+        Ok(numbers
+            .into_iter()
+            .find(|n| n.telephone_number.trim().eq_ignore_ascii_case(&wanted)))
+    }
+
+    /// `GET .../numberAssignments/{id}`.
+    pub async fn number_assignment(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<NumberAssignment, MsError> {
+        let url = self.number_url(&["numberAssignments", id]);
+        self.graph_get_single(tenant, "number_assignment", url)
+            .await
     }
 
     /// `POST .../numberAssignments/assignNumber`: 202 and the operation to poll.
@@ -144,7 +206,7 @@ impl MicrosoftClient {
         let url = Url::parse(&operation.url)
             .map_err(|e| MsError::Malformed(format!("operation URL {:?}: {e}", operation.url)))?;
         self.within_graph(&url, "the operation URL")?;
-        self.graph_get(tenant, "operation", url).await
+        self.graph_get_single(tenant, "operation", url).await
     }
 
     /// Reads one item of a collection (`$top=1`): the cheapest proof that the app may read
@@ -186,7 +248,8 @@ impl MicrosoftClient {
             &self.inner.graph,
             &["v1.0", "admin", "teams", "userConfigurations", user_id],
         );
-        self.graph_get(tenant, "user_configuration", url).await
+        self.graph_get_single(tenant, "user_configuration", url)
+            .await
     }
 
     fn number_url(&self, tail: &[&str]) -> Url {
@@ -225,6 +288,19 @@ impl MicrosoftClient {
             .caller
             .run(endpoint, tenant, deadline, call)
             .await
+    }
+
+    /// One GET of a single entity, bare or wrapped in `{"value":{…}}`.
+    async fn graph_get_single<T: DeserializeOwned>(
+        &self,
+        tenant: &str,
+        endpoint: &'static str,
+        url: Url,
+    ) -> Result<T, MsError> {
+        let body: serde_json::Value = self.graph_get(tenant, endpoint, url).await?;
+        serde_json::from_value(unwrap_single(body)).map_err(|e| {
+            MsError::Malformed(format!("the Graph answer is not the JSON we expect: {e}"))
+        })
     }
 
     /// One POST answered by 202 and a `Location` to poll.

@@ -31,6 +31,8 @@ mod wire;
 #[cfg(test)]
 mod sign_in_tests;
 #[cfg(test)]
+mod telephony_tests;
+#[cfg(test)]
 mod tests;
 
 pub use config::{CallPolicy, ClientConfig};
@@ -40,10 +42,10 @@ pub use graph::Probe;
 pub use sign_in::{parse_sign_in_callback, SignInOutcome, SignInRequest, SignedIn};
 pub use tokens::{AppToken, AppTokenClaims};
 pub use wire::{
-    ActivationState, AssignNumber, AssignedLicense, AssignmentCategory, AssignmentStatus,
-    GraphUser, NumberAssignment, NumberType, Operation, OperationNumber, OperationRef,
-    OperationStatus, Organization, TenantInformation, UserConfiguration, UserTelephoneNumber,
-    VerifiedDomain,
+    ActivationState, AssignNumber, AssignedLicense, AssignedPlan, AssignmentCategory,
+    AssignmentStatus, DeltaPage, GraphUser, NumberAssignment, NumberType, Operation,
+    OperationNumber, OperationRef, OperationStatus, Organization, TenantInformation,
+    UserConfiguration, UserTelephoneNumber, VerifiedDomain,
 };
 
 /// The scope of every app token: all the Graph application permissions consented to.

@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::*;
 
-const TENANT: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
+pub(super) const TENANT: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
 const TEAMS_ADMIN: &str = "baf37b3a-610e-45da-9e62-d9d1e5e8914b";
 const SECRET: &str = "s3cr3t-value";
 
@@ -40,7 +40,7 @@ fn config(base: &str) -> ClientConfig {
     }
 }
 
-fn client(server: &ServerGuard) -> MicrosoftClient {
+pub(super) fn client(server: &ServerGuard) -> MicrosoftClient {
     client_with(server, policy())
 }
 
@@ -49,7 +49,7 @@ fn client_with(server: &ServerGuard, policy: CallPolicy) -> MicrosoftClient {
 }
 
 /// An unsigned JWT whose payload carries app-token claims; `marker` tells tokens apart.
-fn jwt(tid: &str, marker: &str) -> String {
+pub(super) fn jwt(tid: &str, marker: &str) -> String {
     let claims = json!({
         "aud": "https://graph.microsoft.com",
         "tid": tid,
@@ -76,7 +76,7 @@ fn token_json(access_token: &str) -> String {
     json!({"token_type": "Bearer", "expires_in": 3599, "access_token": access_token}).to_string()
 }
 
-async fn token_mock(server: &mut ServerGuard, access_token: &str, hits: usize) -> Mock {
+pub(super) async fn token_mock(server: &mut ServerGuard, access_token: &str, hits: usize) -> Mock {
     server
         .mock("POST", token_path(TENANT).as_str())
         .match_body(Matcher::AllOf(vec![
@@ -108,7 +108,7 @@ fn identity_error(error: &str, code: u32, description: &str) -> String {
     .to_string()
 }
 
-fn graph_error(code: &str, message: &str) -> String {
+pub(super) fn graph_error(code: &str, message: &str) -> String {
     json!({"error": {"code": code, "message": message, "innerError": {"request-id": "r"}}})
         .to_string()
 }
@@ -731,7 +731,7 @@ fn retry_after_accepts_seconds_and_http_dates() {
 
 // ---- Graph calls ----
 
-fn user(n: usize) -> serde_json::Value {
+pub(super) fn user(n: usize) -> serde_json::Value {
     json!({
         "id": format!("user-{n}"),
         "userPrincipalName": format!("user{n}@contoso.com"),
@@ -753,7 +753,7 @@ async fn users_follow_next_link_across_three_pages() {
         .match_query(Matcher::AllOf(vec![
             Matcher::UrlEncoded(
                 "$select".into(),
-                "id,userPrincipalName,displayName,usageLocation,accountEnabled,assignedLicenses,businessPhones".into(),
+                "id,userPrincipalName,displayName,usageLocation,accountEnabled,assignedLicenses,businessPhones,assignedPlans".into(),
             ),
             Matcher::UrlEncoded("$top".into(), "999".into()),
         ]))

@@ -60,12 +60,91 @@ pub struct GraphUser {
     pub assigned_licenses: Vec<AssignedLicense>,
     #[serde(default, deserialize_with = "null_as_vec")]
     pub business_phones: Vec<String>,
+    /// The service plans the user's licences bring (returned only on `$select`).
+    #[serde(default, deserialize_with = "null_as_vec")]
+    pub assigned_plans: Vec<AssignedPlan>,
+}
+
+impl GraphUser {
+    /// Whether the user holds a usable Teams Phone (Phone System, MCOEV) plan: enabled, or in
+    /// its grace period (`Warning`). TELEPHONY section 10.
+    pub fn has_teams_phone(&self) -> bool {
+        self.assigned_plans
+            .iter()
+            .any(|plan| plan.is_teams_phone() && plan.is_usable())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AssignedLicense {
     pub sku_id: String,
+}
+
+/// The service plan id of Phone System (MCOEV), the Teams Phone capability.
+pub(crate) const TEAMS_PHONE_PLAN_ID: &str = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7";
+
+/// One entry of a user's `assignedPlans`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignedPlan {
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub service_plan_id: String,
+    /// `Enabled`, `Warning` (grace period), `Suspended`, `LockedOut` or `Deleted`.
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub capability_status: String,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub service: String,
+}
+
+impl AssignedPlan {
+    /// Phone System: its service plan id, or a service named `MCOEV…`.
+    pub fn is_teams_phone(&self) -> bool {
+        self.service_plan_id
+            .trim()
+            .eq_ignore_ascii_case(TEAMS_PHONE_PLAN_ID)
+            || self
+                .service
+                .get(..5)
+                .is_some_and(|prefix| prefix.eq_ignore_ascii_case("MCOEV"))
+    }
+
+    /// `Enabled`, or `Warning` (a grace period: the plan still works).
+    pub fn is_usable(&self) -> bool {
+        let status = self.capability_status.trim();
+        status.eq_ignore_ascii_case("Enabled") || status.eq_ignore_ascii_case("Warning")
+    }
+}
+
+/// One page of a `users/delta` round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeltaPage {
+    /// Users created, changed or restored (with the selected properties).
+    pub users: Vec<GraphUser>,
+    /// Ids of users deleted (soft or for good): entries with `@removed`.
+    pub removed: Vec<String>,
+    /// The URL of the next round, on the last page of a round only: store it whole.
+    pub delta_link: Option<String>,
+}
+
+/// A `users/delta` answer as it comes.
+#[derive(Deserialize)]
+pub(crate) struct DeltaResponse {
+    #[serde(default = "Vec::new")]
+    pub(crate) value: Vec<DeltaEntry>,
+    #[serde(default, rename = "@odata.nextLink")]
+    pub(crate) next_link: Option<String>,
+    #[serde(default, rename = "@odata.deltaLink")]
+    pub(crate) delta_link: Option<String>,
+}
+
+/// A user, or the id of a removed one (`{"id":…,"@removed":{"reason":…}}`).
+#[derive(Deserialize)]
+pub(crate) struct DeltaEntry {
+    #[serde(flatten)]
+    pub(crate) user: GraphUser,
+    #[serde(default, rename = "@removed")]
+    pub(crate) removed: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,6 +312,9 @@ pub struct UserConfiguration {
     pub telephone_numbers: Vec<UserTelephoneNumber>,
     #[serde(default)]
     pub account_type: Option<String>,
+    /// E.g. `Teams`, `CallingPlan`, `PhoneSystem` (a Teams Phone licence).
+    #[serde(default, deserialize_with = "null_as_vec")]
+    pub feature_types: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -250,6 +332,19 @@ pub(crate) struct Page<T> {
     pub(crate) value: Vec<T>,
     #[serde(default, rename = "@odata.nextLink")]
     pub(crate) next_link: Option<String>,
+}
+
+/// A single entity, bare or wrapped in `{"value":{…}}` as Microsoft's samples show for
+/// operations, number assignments and user configurations (TELEPHONY correction 5).
+pub(crate) fn unwrap_single(body: serde_json::Value) -> serde_json::Value {
+    match body {
+        serde_json::Value::Object(mut map)
+            if map.get("value").is_some_and(serde_json::Value::is_object) =>
+        {
+            map.remove("value").unwrap_or_default()
+        }
+        other => other,
+    }
 }
 
 fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {

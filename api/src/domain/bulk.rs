@@ -1,0 +1,159 @@
+//! Bulk provisioning: a list of users (object ids or UPNs, as JSON or a CSV) becomes one
+//! `bulk_phone_service` job with a row per user.
+
+use shared::{
+    jobs::JobKind,
+    numbers::RejectedRow,
+    phone_service::{BulkAccepted, BulkItem, BulkItemOutcome, BulkStatus},
+};
+use uuid::Uuid;
+
+use super::{
+    ids::JobId,
+    principal::Principal,
+    provisioning,
+    telephony::{self, Need},
+};
+use crate::{
+    db::{
+        self,
+        bulk_items::{BulkItemRow, StoredOutcome},
+        DbConn,
+    },
+    error::ApiError,
+    jobs::{queue, BulkPhoneService},
+};
+
+/// The most users one bulk request may name.
+pub const MAX_USERS: usize = 5_000;
+const REF_MAX_CHARS: usize = 256;
+
+/// The users of a CSV: a header row with a `user` column (or `upn`, `userPrincipalName`, `id`),
+/// one user per row. Bad rows are reported with their line; nothing is started then.
+pub fn users_from_csv(body: &[u8]) -> Result<Vec<String>, ApiError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(body);
+    let headers = reader
+        .headers()
+        .map_err(|e| ApiError::InvalidInput(format!("The CSV header row cannot be read: {e}.")))?
+        .clone();
+    let column = headers
+        .iter()
+        .position(|h| {
+            let h = h.trim_start_matches('\u{feff}');
+            ["user", "upn", "userprincipalname", "id"]
+                .iter()
+                .any(|name| h.eq_ignore_ascii_case(name))
+        })
+        .ok_or_else(|| {
+            ApiError::InvalidInput("The CSV needs a header row with a 'user' column.".into())
+        })?;
+    let mut users = Vec::new();
+    let mut rejected = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = u32::try_from(i + 2).unwrap_or(u32::MAX);
+        match record {
+            Ok(r) => {
+                let value = r.get(column).unwrap_or_default().to_owned();
+                if value.is_empty() || value.chars().count() > REF_MAX_CHARS {
+                    rejected.push(RejectedRow {
+                        line,
+                        value: value.chars().take(40).collect(),
+                        problem: "Give a user principal name or object id.".into(),
+                    });
+                } else {
+                    users.push(value);
+                }
+            }
+            Err(e) => rejected.push(RejectedRow {
+                line,
+                value: String::new(),
+                problem: format!("The row cannot be read: {e}."),
+            }),
+        }
+    }
+    if !rejected.is_empty() {
+        return Err(ApiError::RejectedRows {
+            detail: format!(
+                "{} row(s) are not acceptable; nothing was started.",
+                rejected.len()
+            ),
+            rows: rejected,
+        });
+    }
+    Ok(users)
+}
+
+/// Starts the job (staff and admins).
+pub fn start(
+    conn: &mut DbConn,
+    caller: &Principal,
+    users: Vec<String>,
+) -> Result<BulkAccepted, ApiError> {
+    caller.require_staff()?;
+    let users: Vec<String> = users
+        .into_iter()
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty())
+        .collect();
+    if users.is_empty() || users.len() > MAX_USERS {
+        return Err(ApiError::InvalidInput(format!(
+            "Name between 1 and {MAX_USERS} users."
+        )));
+    }
+    for user in &users {
+        super::bounds::line("users", user, REF_MAX_CHARS)?;
+    }
+    let account = caller.account_id.clone();
+    let actor = provisioning::actor(caller);
+    db::transaction(conn, |conn| {
+        telephony::tenant_for(conn, &account, Need::Numbers)?;
+        let job = queue::enqueue(
+            conn,
+            Some(&account),
+            &BulkPhoneService {
+                account_id: account.to_string(),
+                actor,
+            },
+        )?;
+        let rows: Vec<BulkItemRow> = users
+            .iter()
+            .enumerate()
+            .map(|(i, user)| BulkItemRow {
+                job_id: job.clone(),
+                position: i32::try_from(i).unwrap_or(i32::MAX),
+                user_ref: user.clone(),
+                user_id: None,
+                outcome: StoredOutcome(BulkItemOutcome::Queued),
+                number: None,
+                detail: None,
+            })
+            .collect();
+        db::bulk_items::insert(conn, &rows)?;
+        Ok(BulkAccepted {
+            job_id: job.uuid(),
+            users: u32::try_from(rows.len()).unwrap_or(u32::MAX),
+        })
+    })
+}
+
+/// The job and each user's outcome so far: the account's bulk jobs only.
+pub fn status(conn: &mut DbConn, caller: &Principal, id: Uuid) -> Result<BulkStatus, ApiError> {
+    let job = queue::get(conn, caller, id)?;
+    if job.kind != JobKind::BulkPhoneService {
+        return Err(ApiError::not_found("bulk job"));
+    }
+    let items = db::bulk_items::of_job(conn, &JobId::from(id))?
+        .into_iter()
+        .map(|row| BulkItem {
+            user: row.user_ref,
+            user_id: row.user_id,
+            outcome: row.outcome.0,
+            number: row.number,
+            detail: row.detail,
+        })
+        .collect();
+    Ok(BulkStatus { job, items })
+}

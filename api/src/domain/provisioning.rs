@@ -1,0 +1,634 @@
+//! Giving a user phone service and taking it away: the rules and the database side of them.
+//!
+//! A request reserves a number for the user in one transaction (so no two requests can take
+//! the same number) and enqueues a `phone_service_change` job, which calls Teams and follows
+//! its operation; the outcome is settled here, again in one transaction with its ledger event:
+//! - assigned: the number is `assigned`, the user `active`;
+//! - refused: the number is `available` again, the user `failed` with Microsoft's words;
+//! - removed: the number rests (`aging`), the user has no service.
+
+use chrono::NaiveDateTime;
+use shared::{
+    auth::PrincipalKind,
+    directory::{DirectoryUser, ServiceState},
+};
+use uuid::Uuid;
+
+use super::{
+    directory::to_user,
+    ids::{AccountId, JobId},
+    numbers::E164,
+    principal::Principal,
+    stored,
+    telephony::{self, Need},
+};
+use crate::{
+    db::{
+        self,
+        directory::{DirectoryUserRow, ServiceChange, StoredServiceState},
+        ledger::{self, LedgerEvent},
+        DbConn,
+    },
+    error::ApiError,
+    jobs::{queue, Change, PhoneServiceChange},
+};
+
+/// Who made a change, as the ledger records it.
+pub fn actor(caller: &Principal) -> String {
+    match caller.kind {
+        PrincipalKind::User => format!("user:{}", caller.id),
+        PrincipalKind::ApiToken => format!("token:{}", caller.id),
+    }
+}
+
+pub const SYSTEM: &str = "system";
+
+/// What a provisioning request came to.
+#[derive(Debug)]
+pub struct Outcome {
+    pub user: DirectoryUser,
+    /// The same `Idempotency-Key` was used before: nothing changed now.
+    pub replayed: bool,
+}
+
+const KEY_MAX_CHARS: usize = 255;
+
+fn check_key(key: Option<&str>) -> Result<Option<&str>, ApiError> {
+    let Some(key) = key else { return Ok(None) };
+    if key.is_empty()
+        || key.chars().count() > KEY_MAX_CHARS
+        || !key.chars().all(|c| c.is_ascii_graphic())
+    {
+        return Err(ApiError::OutOfBounds(format!(
+            "Idempotency-Key must be 1 to {KEY_MAX_CHARS} visible ASCII characters."
+        )));
+    }
+    Ok(Some(key))
+}
+
+/// Records the request's key; `Some(user)` when it repeats an earlier request (nothing to do).
+fn first_time(
+    conn: &mut DbConn,
+    account: &AccountId,
+    key: Option<&str>,
+    fingerprint: &str,
+    user_id: &str,
+) -> Result<Option<DirectoryUser>, ApiError> {
+    let Some(key) = key else { return Ok(None) };
+    match db::idempotency::claim(conn, account, key, fingerprint, stored::now())? {
+        None => Ok(None),
+        Some(earlier) if earlier == fingerprint => {
+            Ok(Some(super::directory::get(conn, account, user_id)?))
+        }
+        Some(_) => Err(ApiError::conflict(
+            "idempotency_key_reused",
+            "This Idempotency-Key was used for a different request. Use a new key for each \
+             change.",
+        )),
+    }
+}
+
+fn user(conn: &mut DbConn, account: &AccountId, id: &str) -> Result<DirectoryUserRow, ApiError> {
+    db::directory::find_by_ref(conn, account, id)?.ok_or_else(|| ApiError::not_found("user"))
+}
+
+/// Gives `user_id` phone service with `number`, or an auto-selected one.
+pub fn request_service(
+    conn: &mut DbConn,
+    caller: &Principal,
+    user_id: &str,
+    number: Option<&str>,
+    key: Option<&str>,
+) -> Result<Outcome, ApiError> {
+    caller.require_staff()?;
+    let key = check_key(key)?;
+    let number = number
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            super::bounds::line("number", n, 40)?;
+            E164::parse(n).map_err(|e| ApiError::InvalidInput(e.0))
+        })
+        .transpose()?;
+    let account = caller.account_id.clone();
+    let actor = actor(caller);
+    db::transaction(conn, |conn| {
+        let fingerprint = format!(
+            "PUT {} {}",
+            user_id.trim().to_ascii_lowercase(),
+            number.as_ref().map_or("auto", |n| n.as_str())
+        );
+        if let Some(user) = first_time(conn, &account, key, &fingerprint, user_id)? {
+            return Ok(Outcome {
+                user,
+                replayed: true,
+            });
+        }
+        let started = begin_assignment(
+            conn,
+            &account,
+            &actor,
+            user_id,
+            number.as_ref(),
+            Follow::OwnJob,
+        )?;
+        Ok(Outcome {
+            user: super::directory::get(conn, &account, started.user_id())?,
+            replayed: false,
+        })
+    })
+}
+
+/// Who follows Teams' operation once a number is reserved.
+#[derive(Debug, Clone, Copy)]
+pub enum Follow<'a> {
+    /// A `phone_service_change` job of its own.
+    OwnJob,
+    /// The bulk job (that job's id).
+    Bulk(&'a JobId),
+}
+
+/// Where an assignment stands after [`begin_assignment`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begun {
+    /// A number was reserved now; Teams is next.
+    Reserved { user_id: String, number: String },
+    /// Already waiting on Teams with this number (a repeat, or a job run again).
+    InFlight { user_id: String, number: String },
+    /// The user has service already.
+    AlreadyActive { user_id: String, number: String },
+}
+
+impl Begun {
+    pub fn user_id(&self) -> &str {
+        match self {
+            Begun::Reserved { user_id, .. }
+            | Begun::InFlight { user_id, .. }
+            | Begun::AlreadyActive { user_id, .. } => user_id,
+        }
+    }
+}
+
+/// Reserves a number for the user (by object id or UPN) and marks them pending, inside the
+/// caller's transaction. Refuses, before any call to Microsoft: an unknown user, a tenant
+/// without the permission, an unlicensed user, a number not in the inventory or taken, an
+/// empty inventory.
+pub fn begin_assignment(
+    conn: &mut DbConn,
+    account: &AccountId,
+    actor: &str,
+    user_ref: &str,
+    number: Option<&E164>,
+    follow: Follow<'_>,
+) -> Result<Begun, ApiError> {
+    let row = db::directory::find_by_ref(conn, account, user_ref)?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    telephony::tenant_for(conn, account, Need::Numbers)?;
+    let current = row.service_number.clone().unwrap_or_default();
+    match row.service_state.0 {
+        ServiceState::Active if number.is_none_or(|n| n.as_str() == current) => {
+            return Ok(Begun::AlreadyActive {
+                user_id: row.id,
+                number: current,
+            });
+        }
+        ServiceState::Pending if number.is_none_or(|n| n.as_str() == current) => {
+            return Ok(Begun::InFlight {
+                user_id: row.id,
+                number: current,
+            });
+        }
+        ServiceState::Active | ServiceState::Pending | ServiceState::Removing => {
+            return Err(ApiError::conflict(
+                "already_has_service",
+                format!(
+                    "{} already has phone service ({}). Remove it first to change the number.",
+                    row.user_principal_name,
+                    row.service_number.as_deref().unwrap_or("in progress")
+                ),
+            ));
+        }
+        ServiceState::None | ServiceState::Failed => {}
+    }
+    if !row.licensed {
+        return Err(ApiError::InvalidInput(format!(
+            "{} has no Teams Phone licence (Phone System), so Teams cannot give them a \
+             number. Assign the licence in Microsoft 365, then sync users.",
+            row.user_principal_name
+        )));
+    }
+    let now = stored::now();
+    db::numbers::end_aging(conn, account, now)?;
+    let chosen = match number {
+        Some(number) => reserve_named(conn, account, number, &row.id, now)?,
+        None => reserve_auto(conn, account, row.usage_location.as_deref(), &row.id, now)?,
+    };
+    let job = match follow {
+        Follow::OwnJob => queue::enqueue(
+            conn,
+            Some(account),
+            &PhoneServiceChange {
+                account_id: account.to_string(),
+                user_id: row.id.clone(),
+                number: chosen.clone(),
+                change: Change::Assign,
+                actor: actor.to_owned(),
+            },
+        )?,
+        Follow::Bulk(job) => job.clone(),
+    };
+    set_service(
+        conn,
+        account,
+        &row.id,
+        ServiceState::Pending,
+        Some(&chosen),
+        None,
+        Some(&job),
+        now,
+    )?;
+    Ok(Begun::Reserved {
+        user_id: row.id,
+        number: chosen,
+    })
+}
+
+fn reserve_named(
+    conn: &mut DbConn,
+    account: &AccountId,
+    number: &E164,
+    user: &str,
+    now: NaiveDateTime,
+) -> Result<String, ApiError> {
+    let Some(found) = db::numbers::find(conn, account, number.as_str())? else {
+        return Err(ApiError::NotFound(format!(
+            "{number} is not in your number inventory. An admin can load it on the Numbers page."
+        )));
+    };
+    if !db::numbers::reserve_number(conn, account, number.as_str(), user, now)? {
+        return Err(ApiError::conflict(
+            "number_taken",
+            format!(
+                "{number} is not available (it is {}). Choose another number, or leave the \
+                 number out to have one selected.",
+                found.status.0.as_str()
+            ),
+        ));
+    }
+    Ok(number.to_string())
+}
+
+/// An available number in the user's usage-location country, else in the account's default
+/// country (that of its first block).
+fn reserve_auto(
+    conn: &mut DbConn,
+    account: &AccountId,
+    usage_location: Option<&str>,
+    user: &str,
+    now: NaiveDateTime,
+) -> Result<String, ApiError> {
+    let default_country = db::numbers::all_blocks(conn, account)?
+        .into_iter()
+        .next()
+        .and_then(|b| E164::parse(&b.first_number).ok())
+        .map(|n| n.country().to_owned());
+    let mut countries: Vec<String> = usage_location
+        .map(str::to_ascii_uppercase)
+        .into_iter()
+        .collect();
+    if let Some(default) = default_country {
+        if !countries.contains(&default) {
+            countries.push(default);
+        }
+    }
+    for country in &countries {
+        if let Some(number) = db::numbers::reserve_any(conn, account, country, user, now)? {
+            return Ok(number);
+        }
+    }
+    Err(ApiError::conflict(
+        "no_available_number",
+        if countries.is_empty() {
+            "There is no available number: your inventory is empty. An admin can load numbers \
+             on the Numbers page."
+                .to_owned()
+        } else {
+            format!(
+                "There is no available number in {}. An admin can load more numbers on the \
+                 Numbers page.",
+                countries.join(" or ")
+            )
+        },
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn set_service(
+    conn: &mut DbConn,
+    account: &AccountId,
+    user: &str,
+    state: ServiceState,
+    number: Option<&str>,
+    detail: Option<&str>,
+    job: Option<&JobId>,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    db::directory::set_service(
+        conn,
+        account,
+        user,
+        &ServiceChange {
+            service_state: StoredServiceState(state),
+            service_number: number.map(str::to_owned),
+            service_detail: detail.map(str::to_owned),
+            service_job_id: job.map(ToString::to_string),
+            service_operation: None,
+            service_updated_at: Some(now),
+        },
+    )?;
+    Ok(())
+}
+
+/// Takes `user_id`'s phone service away (Teams `unassignNumber`; the number then rests).
+pub fn remove_service(
+    conn: &mut DbConn,
+    caller: &Principal,
+    user_id: &str,
+    key: Option<&str>,
+) -> Result<Outcome, ApiError> {
+    caller.require_staff()?;
+    let key = check_key(key)?;
+    let account = caller.account_id.clone();
+    let actor = actor(caller);
+    db::transaction(conn, |conn| {
+        let fingerprint = format!("DELETE {}", user_id.trim().to_ascii_lowercase());
+        if let Some(user) = first_time(conn, &account, key, &fingerprint, user_id)? {
+            return Ok(Outcome {
+                user,
+                replayed: true,
+            });
+        }
+        let row = user(conn, &account, user_id)?;
+        let now = stored::now();
+        match row.service_state.0 {
+            ServiceState::None | ServiceState::Removing => {
+                return Ok(Outcome {
+                    user: to_user(row)?,
+                    replayed: false,
+                })
+            }
+            ServiceState::Failed => {
+                set_service(
+                    conn,
+                    &account,
+                    &row.id,
+                    ServiceState::None,
+                    None,
+                    None,
+                    None,
+                    now,
+                )?;
+                return Ok(Outcome {
+                    user: super::directory::get(conn, &account, &row.id)?,
+                    replayed: false,
+                });
+            }
+            ServiceState::Pending => {
+                return Err(ApiError::conflict(
+                    "service_pending",
+                    "Teams is still assigning this user's number. Wait until it finishes, \
+                     then remove it.",
+                ))
+            }
+            ServiceState::Active => {}
+        }
+        telephony::tenant_for(conn, &account, Need::Numbers)?;
+        let number = row.service_number.clone().ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("active service without a number"))
+        })?;
+        let job = queue::enqueue(
+            conn,
+            Some(&account),
+            &PhoneServiceChange {
+                account_id: account.to_string(),
+                user_id: row.id.clone(),
+                number: number.clone(),
+                change: Change::Unassign,
+                actor,
+            },
+        )?;
+        set_service(
+            conn,
+            &account,
+            &row.id,
+            ServiceState::Removing,
+            Some(&number),
+            None,
+            Some(&job),
+            now,
+        )?;
+        Ok(Outcome {
+            user: super::directory::get(conn, &account, &row.id)?,
+            replayed: false,
+        })
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn event(
+    conn: &mut DbConn,
+    account: &AccountId,
+    kind: &str,
+    actor: &str,
+    user: &str,
+    number: &str,
+    operation: Option<&str>,
+    detail: Option<&str>,
+) -> Result<(), ApiError> {
+    ledger::append(
+        conn,
+        &LedgerEvent {
+            id: Uuid::new_v4().to_string(),
+            account_id: account.clone(),
+            occurred_at: stored::now(),
+            kind: kind.to_owned(),
+            actor: actor.to_owned(),
+            user_id: Some(user.to_owned()),
+            number: Some(number.to_owned()),
+            operation_id: operation.map(str::to_owned),
+            detail: detail.map(str::to_owned),
+        },
+    )?;
+    Ok(())
+}
+
+/// Which change a settlement closes.
+pub struct Settle<'a> {
+    pub account: &'a AccountId,
+    pub user: &'a str,
+    pub number: &'a str,
+    pub actor: &'a str,
+    pub operation: Option<&'a str>,
+}
+
+impl Settle<'_> {
+    /// Whether the user still waits on this change (`state` for this number). A settled change
+    /// is not settled twice (a job run again after a crash finds nothing to do).
+    pub fn is_open(&self, conn: &mut DbConn, state: ServiceState) -> Result<bool, ApiError> {
+        let row = db::directory::find(conn, self.account, self.user)?;
+        Ok(row.is_some_and(|r| {
+            r.service_state.0 == state && r.service_number.as_deref() == Some(self.number)
+        }))
+    }
+
+    /// Teams assigned the number.
+    pub fn assigned(&self, conn: &mut DbConn) -> Result<bool, ApiError> {
+        db::transaction(conn, |conn| {
+            if !self.is_open(conn, ServiceState::Pending)? {
+                return Ok(false);
+            }
+            let now = stored::now();
+            db::numbers::mark_assigned(conn, self.account, self.number, self.user, now)?;
+            set_service(
+                conn,
+                self.account,
+                self.user,
+                ServiceState::Active,
+                Some(self.number),
+                None,
+                None,
+                now,
+            )?;
+            event(
+                conn,
+                self.account,
+                ledger::PHONE_SERVICE_ENABLED,
+                self.actor,
+                self.user,
+                self.number,
+                self.operation,
+                None,
+            )?;
+            Ok(true)
+        })
+    }
+
+    /// Teams refused the number: it goes back to the inventory; the user shows why.
+    pub fn refused(&self, conn: &mut DbConn, detail: &str) -> Result<bool, ApiError> {
+        db::transaction(conn, |conn| {
+            if !self.is_open(conn, ServiceState::Pending)? {
+                return Ok(false);
+            }
+            let now = stored::now();
+            db::numbers::release(conn, self.account, self.number, self.user, None, now)?;
+            set_service(
+                conn,
+                self.account,
+                self.user,
+                ServiceState::Failed,
+                None,
+                Some(detail),
+                None,
+                now,
+            )?;
+            event(
+                conn,
+                self.account,
+                ledger::PHONE_SERVICE_FAILED,
+                self.actor,
+                self.user,
+                self.number,
+                self.operation,
+                Some(detail),
+            )?;
+            Ok(true)
+        })
+    }
+
+    /// Teams removed the number: it rests for `aging_days`, the user has no service.
+    pub fn removed(&self, conn: &mut DbConn, aging_days: u32) -> Result<bool, ApiError> {
+        db::transaction(conn, |conn| {
+            if !self.is_open(conn, ServiceState::Removing)? {
+                return Ok(false);
+            }
+            let now = stored::now();
+            let rest = now + chrono::Duration::days(i64::from(aging_days));
+            db::numbers::release(conn, self.account, self.number, self.user, Some(rest), now)?;
+            set_service(
+                conn,
+                self.account,
+                self.user,
+                ServiceState::None,
+                None,
+                None,
+                None,
+                now,
+            )?;
+            event(
+                conn,
+                self.account,
+                ledger::PHONE_SERVICE_DISABLED,
+                self.actor,
+                self.user,
+                self.number,
+                self.operation,
+                None,
+            )?;
+            Ok(true)
+        })
+    }
+
+    /// Teams did not remove the number: the user keeps service, and shows why.
+    pub fn removal_refused(&self, conn: &mut DbConn, detail: &str) -> Result<bool, ApiError> {
+        db::transaction(conn, |conn| {
+            if !self.is_open(conn, ServiceState::Removing)? {
+                return Ok(false);
+            }
+            let now = stored::now();
+            set_service(
+                conn,
+                self.account,
+                self.user,
+                ServiceState::Active,
+                Some(self.number),
+                Some(detail),
+                None,
+                now,
+            )?;
+            Ok(true)
+        })
+    }
+}
+
+/// Users gone from the tenant: numbers they held rest (assigned) or return (reserved), with a
+/// ledger event for a removed service; then their rows go.
+pub fn forget_users(
+    conn: &mut DbConn,
+    account: &AccountId,
+    ids: &[String],
+    aging_days: u32,
+) -> Result<usize, ApiError> {
+    db::transaction(conn, |conn| {
+        let now = stored::now();
+        for id in ids {
+            if let Some(held) = db::numbers::held_by(conn, account, id)? {
+                let assigned = held.status.0 == shared::numbers::NumberStatus::Assigned;
+                let rest = assigned.then(|| now + chrono::Duration::days(i64::from(aging_days)));
+                db::numbers::release(conn, account, &held.number, id, rest, now)?;
+                if assigned {
+                    event(
+                        conn,
+                        account,
+                        ledger::PHONE_SERVICE_DISABLED,
+                        SYSTEM,
+                        id,
+                        &held.number,
+                        None,
+                        Some("The user was removed from the Microsoft tenant."),
+                    )?;
+                }
+            }
+        }
+        Ok(db::directory::delete(conn, account, ids)?)
+    })
+}

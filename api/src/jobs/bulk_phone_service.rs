@@ -1,0 +1,274 @@
+//! The `bulk_phone_service` job: gives phone service to many users, a bounded number at a time.
+//!
+//! Each user is a row of `bulk_items` (its outcome shows while the job runs). A user is
+//! reserved a number exactly as a single request would be, then Teams is called and followed
+//! by the same code as `phone_service_change`. When Microsoft throttles, the job waits its
+//! `Retry-After` and works with fewer users at once. Run again after a crash, it takes up the
+//! users still queued; one caught mid-way is followed, never assigned twice.
+
+use std::{sync::Arc, time::Duration};
+
+use futures_util::StreamExt as _;
+use serde::{Deserialize, Serialize};
+use shared::{jobs::JobKind, phone_service::BulkItemOutcome};
+use tokio::sync::Semaphore;
+
+use super::{
+    phone_service_change::{carry_out, Change, PhoneServiceChange},
+    Job, JobContext, JobError,
+};
+use crate::{
+    db::{self, bulk_items::BulkItemRow},
+    domain::{
+        ids::AccountId,
+        provisioning::{self, Begun, Follow},
+    },
+    error::ApiError,
+};
+
+/// Give phone service to the users listed in `bulk_items` for this job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BulkPhoneService {
+    pub account_id: String,
+    /// Who asked, for the ledger.
+    pub actor: String,
+}
+
+/// Counts by outcome.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BulkDone {
+    pub assigned: u64,
+    pub already_active: u64,
+    pub failed: u64,
+}
+
+impl Job for BulkPhoneService {
+    const KIND: JobKind = JobKind::BulkPhoneService;
+    const MAX_ATTEMPTS: u32 = 5;
+    type Output = BulkDone;
+
+    async fn run(self, ctx: JobContext) -> Result<BulkDone, JobError> {
+        let account = AccountId::parse(&self.account_id)
+            .ok_or_else(|| JobError::permanent("The job names no valid account."))?;
+        let job = ctx.job_id().clone();
+        let items = ctx
+            .db
+            .run(move |conn| Ok(db::bulk_items::of_job(conn, &job)?))
+            .await?;
+        let total = items.len() as u64;
+        let left: Vec<BulkItemRow> = items
+            .iter()
+            .filter(|i| i.outcome.0 == BulkItemOutcome::Queued)
+            .cloned()
+            .collect();
+        let done = Arc::new(std::sync::atomic::AtomicU64::new(total - left.len() as u64));
+        ctx.progress(done.load(std::sync::atomic::Ordering::Relaxed), Some(total))
+            .await?;
+        let width = ctx.telephony.bulk_concurrency.max(1);
+        let gate = Arc::new(Semaphore::new(width));
+        let results = futures_util::stream::iter(left)
+            .map(|item| {
+                let (ctx, account, actor, gate, done) = (
+                    ctx.clone(),
+                    account.clone(),
+                    self.actor.clone(),
+                    gate.clone(),
+                    done.clone(),
+                );
+                async move {
+                    let permit = gate.acquire_owned().await;
+                    let outcome = one(&ctx, &account, &actor, &item).await;
+                    match &outcome {
+                        Err(e) if e.retry_after.is_some() => {
+                            // Throttled: hold this slot back for good (fewer at once) and wait.
+                            if let Ok(permit) = permit {
+                                if width > 1 {
+                                    permit.forget();
+                                }
+                            }
+                            tokio::time::sleep(e.retry_after.unwrap_or(Duration::from_secs(1)))
+                                .await;
+                        }
+                        _ => {
+                            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                            let _ = ctx.progress(n, Some(total)).await;
+                        }
+                    }
+                    outcome.map_err(|e| e.error)
+                }
+            })
+            .buffer_unordered(width)
+            .collect::<Vec<_>>()
+            .await;
+        if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
+            // Some users are still queued: the job runs again later and takes them up.
+            return Err(e);
+        }
+        let job = ctx.job_id().clone();
+        let items = ctx
+            .db
+            .run(move |conn| Ok(db::bulk_items::of_job(conn, &job)?))
+            .await?;
+        let mut summary = BulkDone::default();
+        for item in items {
+            match item.outcome.0 {
+                BulkItemOutcome::Assigned => summary.assigned += 1,
+                BulkItemOutcome::AlreadyActive => summary.already_active += 1,
+                BulkItemOutcome::Failed | BulkItemOutcome::Queued => summary.failed += 1,
+            }
+        }
+        Ok(summary)
+    }
+}
+
+/// Why one user must be tried again later.
+struct Later {
+    error: JobError,
+    retry_after: Option<Duration>,
+}
+
+/// One user: reserve, call Teams, follow, record the outcome.
+async fn one(
+    ctx: &JobContext,
+    account: &AccountId,
+    actor: &str,
+    item: &BulkItemRow,
+) -> Result<(), Later> {
+    let job = ctx.job_id().clone();
+    let begun = {
+        let (account, actor, user_ref, job) = (
+            account.clone(),
+            actor.to_owned(),
+            item.user_ref.clone(),
+            job.clone(),
+        );
+        ctx.db
+            .run(move |conn| {
+                Ok(db::transaction(conn, |conn| {
+                    provisioning::begin_assignment(
+                        conn,
+                        &account,
+                        &actor,
+                        &user_ref,
+                        None,
+                        Follow::Bulk(&job),
+                    )
+                }))
+            })
+            .await
+            .map_err(|e| Later {
+                error: e.into(),
+                retry_after: None,
+            })?
+    };
+    let (outcome, user_id, number, detail) = match begun {
+        Err(refused @ (ApiError::Internal(_) | ApiError::Unavailable(_))) => {
+            return Err(Later {
+                error: refused.into(),
+                retry_after: None,
+            })
+        }
+        Err(refused) => (
+            BulkItemOutcome::Failed,
+            None,
+            None,
+            Some(refused.to_string()),
+        ),
+        Ok(Begun::AlreadyActive { user_id, number }) => (
+            BulkItemOutcome::AlreadyActive,
+            Some(user_id),
+            Some(number),
+            None,
+        ),
+        Ok(Begun::Reserved { user_id, number } | Begun::InFlight { user_id, number }) => {
+            let change = PhoneServiceChange {
+                account_id: account.to_string(),
+                user_id: user_id.clone(),
+                number: number.clone(),
+                change: Change::Assign,
+                actor: actor.to_owned(),
+            };
+            match carry_out(ctx, &change).await {
+                Ok(result) if result.outcome == "assigned" => {
+                    (BulkItemOutcome::Assigned, Some(user_id), Some(number), None)
+                }
+                Ok(result) if result.outcome == "already_settled" => {
+                    // Settled by an earlier attempt: read what it came to.
+                    settled_outcome(ctx, account, user_id, number).await?
+                }
+                Ok(result) => (
+                    BulkItemOutcome::Failed,
+                    Some(user_id),
+                    Some(number),
+                    result.detail,
+                ),
+                Err(error) => {
+                    let retry_after = error.retry_after();
+                    return Err(Later { error, retry_after });
+                }
+            }
+        }
+    };
+    let position = item.position;
+    ctx.db
+        .run(move |conn| {
+            Ok(db::bulk_items::record(
+                conn,
+                &job,
+                position,
+                user_id.as_deref(),
+                outcome,
+                number.as_deref(),
+                detail.as_deref(),
+            )?)
+        })
+        .await
+        .map_err(|e| Later {
+            error: e.into(),
+            retry_after: None,
+        })?;
+    Ok(())
+}
+
+async fn settled_outcome(
+    ctx: &JobContext,
+    account: &AccountId,
+    user_id: String,
+    number: String,
+) -> Result<
+    (
+        BulkItemOutcome,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ),
+    Later,
+> {
+    let account = account.clone();
+    ctx.db
+        .run(move |conn| {
+            let row = db::directory::find(conn, &account, &user_id)?;
+            Ok(match row {
+                Some(r) if r.service_state.0 == shared::directory::ServiceState::Active => {
+                    (BulkItemOutcome::Assigned, Some(user_id), Some(number), None)
+                }
+                Some(r) => (
+                    BulkItemOutcome::Failed,
+                    Some(user_id),
+                    Some(number),
+                    r.service_detail,
+                ),
+                None => (
+                    BulkItemOutcome::Failed,
+                    None,
+                    None,
+                    Some("The user is gone.".into()),
+                ),
+            })
+        })
+        .await
+        .map_err(|e| Later {
+            error: e.into(),
+            retry_after: None,
+        })
+}

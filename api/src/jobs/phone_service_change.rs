@@ -1,0 +1,313 @@
+//! The `phone_service_change` job: carries one reserved change to Teams (`assignNumber` or
+//! `unassignNumber`), follows Teams' operation to its end and settles the outcome.
+//!
+//! Safe to run again (after a crash, a lost lease or a retry): a settled change is not touched;
+//! an operation already started is followed, not started again; and before assigning, Teams'
+//! own record of the number is read, so a retry never assigns twice.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use shared::{directory::ServiceState, jobs::JobKind};
+
+use super::{Job, JobContext, JobError};
+use crate::{
+    db,
+    domain::{
+        ids::AccountId,
+        provisioning::Settle,
+        telephony::{self, Need},
+    },
+    microsoft::client::{
+        AssignNumber, AssignmentCategory, AssignmentStatus, MsError, NumberType, OperationRef,
+        OperationStatus,
+    },
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Assign,
+    Unassign,
+}
+
+/// Carry `change` of `number` for `user_id` to Teams.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhoneServiceChange {
+    pub account_id: String,
+    pub user_id: String,
+    pub number: String,
+    pub change: Change,
+    /// Who asked, for the ledger.
+    pub actor: String,
+}
+
+/// How the change ended.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangeOutcome {
+    /// `assigned`, `refused`, `removed`, `removal_refused`, or `already_settled`.
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+impl Job for PhoneServiceChange {
+    const KIND: JobKind = JobKind::PhoneServiceChange;
+    // Throttling and outages are retried with backoff; a refusal by Teams is an outcome.
+    const MAX_ATTEMPTS: u32 = 8;
+    type Output = ChangeOutcome;
+
+    async fn run(self, ctx: JobContext) -> Result<ChangeOutcome, JobError> {
+        let outcome = carry_out(&ctx, &self).await?;
+        ctx.progress(1, Some(1)).await?;
+        Ok(outcome)
+    }
+}
+
+/// What Teams made of a change.
+enum Ended {
+    Done,
+    Refused(String),
+}
+
+/// Carries the change through and settles it (shared with the bulk job).
+pub(super) async fn carry_out(
+    ctx: &JobContext,
+    change: &PhoneServiceChange,
+) -> Result<ChangeOutcome, JobError> {
+    let account = AccountId::parse(&change.account_id)
+        .ok_or_else(|| JobError::permanent("The job names no valid account."))?;
+    let waiting = match change.change {
+        Change::Assign => ServiceState::Pending,
+        Change::Unassign => ServiceState::Removing,
+    };
+    let (open, tenant, operation) = {
+        let (account, user, number, actor) = (
+            account.clone(),
+            change.user_id.clone(),
+            change.number.clone(),
+            change.actor.clone(),
+        );
+        ctx.db
+            .run(move |conn| {
+                let settle = Settle {
+                    account: &account,
+                    user: &user,
+                    number: &number,
+                    actor: &actor,
+                    operation: None,
+                };
+                let open = settle.is_open(conn, waiting)?;
+                let tenant = telephony::tenant_for(conn, &account, Need::Numbers);
+                let operation =
+                    db::directory::find(conn, &account, &user)?.and_then(|r| r.service_operation);
+                Ok((open, tenant, operation))
+            })
+            .await?
+    };
+    if !open {
+        return Ok(ChangeOutcome {
+            outcome: "already_settled".into(),
+            detail: None,
+        });
+    }
+    let ended = match tenant {
+        Err(refusal) => Ended::Refused(refusal.to_string()),
+        Ok(tenant) => {
+            let tenant = tenant.to_string();
+            match talk_to_teams(ctx, &account, change, &tenant, operation).await {
+                Ok(ended) => ended,
+                Err(e) if e.is_permission_denied() => Ended::Refused(format!(
+                    "Microsoft refused: the app lacks the permission to manage phone numbers \
+                     (TeamsTelephoneNumber.ReadWrite.All). An admin can grant admin consent \
+                     again on the Tenant Connection page. ({e})"
+                )),
+                Err(
+                    e @ MsError::Graph {
+                        status: 400..=499, ..
+                    },
+                ) => Ended::Refused(format!("Microsoft refused the change: {e}")),
+                Err(e @ MsError::Throttled { .. }) => {
+                    return Err(JobError::throttled(
+                        format!("Microsoft is throttling the portal: {e}"),
+                        e.retry_after(),
+                    ))
+                }
+                Err(e) => return Err(JobError::new(format!("Microsoft did not answer: {e}"))),
+            }
+        }
+    };
+    settle(ctx, &account, change, ended).await
+}
+
+async fn settle(
+    ctx: &JobContext,
+    account: &AccountId,
+    change: &PhoneServiceChange,
+    ended: Ended,
+) -> Result<ChangeOutcome, JobError> {
+    let (account, change_kind, user, number, actor) = (
+        account.clone(),
+        change.change,
+        change.user_id.clone(),
+        change.number.clone(),
+        change.actor.clone(),
+    );
+    let aging_days = ctx.telephony.aging_days;
+    ctx.db
+        .run(move |conn| {
+            let operation = db::directory::find(conn, &account, &user)?
+                .and_then(|r| r.service_operation)
+                .map(|url| operation_id(&url));
+            let settle = Settle {
+                account: &account,
+                user: &user,
+                number: &number,
+                actor: &actor,
+                operation: operation.as_deref(),
+            };
+            let (outcome, detail) = match (change_kind, ended) {
+                (Change::Assign, Ended::Done) => {
+                    settle.assigned(conn)?;
+                    ("assigned", None)
+                }
+                (Change::Assign, Ended::Refused(detail)) => {
+                    settle.refused(conn, &detail)?;
+                    ("refused", Some(detail))
+                }
+                (Change::Unassign, Ended::Done) => {
+                    settle.removed(conn, aging_days)?;
+                    ("removed", None)
+                }
+                (Change::Unassign, Ended::Refused(detail)) => {
+                    settle.removal_refused(conn, &detail)?;
+                    ("removal_refused", Some(detail))
+                }
+            };
+            Ok(ChangeOutcome {
+                outcome: outcome.into(),
+                detail,
+            })
+        })
+        .await
+        .map_err(JobError::from)
+}
+
+/// The operation id is the last segment of its URL (`operations('{id}')`).
+fn operation_id(url: &str) -> String {
+    let last = url.trim_end_matches('/').rsplit('/').next().unwrap_or(url);
+    last.trim_start_matches("operations(")
+        .trim_end_matches(')')
+        .trim_matches('\'')
+        .to_owned()
+}
+
+async fn talk_to_teams(
+    ctx: &JobContext,
+    account: &AccountId,
+    change: &PhoneServiceChange,
+    tenant: &str,
+    operation: Option<String>,
+) -> Result<Ended, MsError> {
+    let client = ctx.connections.client();
+    let operation = match operation {
+        Some(url) => OperationRef {
+            id: operation_id(&url),
+            url,
+        },
+        None => {
+            // Teams' own record first: a retry after a crash never assigns twice.
+            let current = client.number_assignment_of(tenant, &change.number).await?;
+            let holder = current.as_ref().and_then(|n| {
+                (n.assignment_status == Some(AssignmentStatus::UserAssigned))
+                    .then(|| n.assignment_target_id.clone())
+                    .flatten()
+            });
+            match (change.change, holder) {
+                (Change::Assign, Some(holder)) if holder.eq_ignore_ascii_case(&change.user_id) => {
+                    return Ok(Ended::Done)
+                }
+                (Change::Assign, Some(_)) => {
+                    return Ok(Ended::Refused(format!(
+                        "Teams shows {} assigned to another user. Nothing was changed.",
+                        change.number
+                    )))
+                }
+                (Change::Unassign, None) => return Ok(Ended::Done),
+                (Change::Unassign, Some(holder))
+                    if !holder.eq_ignore_ascii_case(&change.user_id) =>
+                {
+                    return Ok(Ended::Refused(format!(
+                        "Teams shows {} assigned to another user; it was not removed.",
+                        change.number
+                    )))
+                }
+                _ => {}
+            }
+            let started = match change.change {
+                Change::Assign => {
+                    client
+                        .assign_number(
+                            tenant,
+                            &AssignNumber {
+                                telephone_number: change.number.clone(),
+                                assignment_target_id: change.user_id.clone(),
+                                number_type: NumberType::DirectRouting,
+                                assignment_category: AssignmentCategory::Primary,
+                                location_id: None,
+                            },
+                        )
+                        .await?
+                }
+                Change::Unassign => {
+                    client
+                        .unassign_number(tenant, &change.number, NumberType::DirectRouting)
+                        .await?
+                }
+            };
+            let (account, user, url) =
+                (account.clone(), change.user_id.clone(), started.url.clone());
+            ctx.db
+                .run(move |conn| Ok(db::directory::set_operation(conn, &account, &user, &url)?))
+                .await
+                .map_err(|e| MsError::Malformed(format!("could not record the operation: {e}")))?;
+            started
+        }
+    };
+    follow(ctx, tenant, &operation).await
+}
+
+/// Polls the operation until it ends (or the configured time runs out: an error, so the job
+/// is retried and follows the same operation again).
+async fn follow(
+    ctx: &JobContext,
+    tenant: &str,
+    operation: &OperationRef,
+) -> Result<Ended, MsError> {
+    let client = ctx.connections.client();
+    let started = tokio::time::Instant::now();
+    let poll = ctx.telephony.operation_poll;
+    loop {
+        let state = client.operation(tenant, operation).await?;
+        if state.status.is_final() {
+            return Ok(match state.status {
+                OperationStatus::Succeeded => Ended::Done,
+                _ => Ended::Refused(
+                    state
+                        .numbers
+                        .iter()
+                        .find_map(|n| n.status_detail.clone())
+                        .unwrap_or_else(|| {
+                            format!("Teams reported the operation {:?}.", state.status)
+                        }),
+                ),
+            });
+        }
+        if started.elapsed() > ctx.telephony.operation_timeout {
+            return Err(MsError::Unavailable {
+                status: None,
+                detail: "the Teams operation did not finish in time".into(),
+            });
+        }
+        tokio::time::sleep(poll.min(Duration::from_secs(5))).await;
+    }
+}

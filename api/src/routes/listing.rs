@@ -1,0 +1,64 @@
+//! Where a list request was made: `next` links repeat its path and query.
+
+use actix_web::HttpRequest;
+
+use crate::domain::paging::ListAddress;
+
+pub fn address(req: &HttpRequest) -> ListAddress {
+    ListAddress {
+        path: req.path().to_owned(),
+        query: url::form_urlencoded::parse(req.query_string().as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+    }
+}
+
+/// The request's `Idempotency-Key` header, if it sent one readable as text.
+pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, crate::error::ApiError> {
+    match req.headers().get("Idempotency-Key") {
+        None => Ok(None),
+        Some(v) => v.to_str().map(|s| Some(s.to_owned())).map_err(|_| {
+            crate::error::ApiError::OutOfBounds(
+                "Idempotency-Key must be visible ASCII characters.".into(),
+            )
+        }),
+    }
+}
+
+/// Whether the body is sent as CSV (`text/csv`).
+pub fn is_csv(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/csv"))
+}
+
+/// A JSON body read from raw bytes (for endpoints that also take CSV), with the same problems
+/// as the JSON extractor.
+pub fn json_body<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<T, crate::error::ApiError> {
+    use crate::error::ApiError;
+    let json = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let v = v.trim_start().to_ascii_lowercase();
+            v.starts_with("application/json")
+                || (v.starts_with("application/") && v.contains("+json"))
+        });
+    if !json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            ApiError::InvalidInput(format!(
+                "The request body does not have the expected fields: {e}."
+            ))
+        } else {
+            ApiError::MalformedBody(format!("The request body is not valid JSON: {e}."))
+        }
+    })
+}

@@ -1,0 +1,179 @@
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use shared::{
+    numbers::{Capacity, LoadedNumbers, NewNumberBlock, NumberBlock, PhoneNumber},
+    paging::Page,
+};
+
+use super::listing;
+use crate::{
+    domain::{
+        numbers::{
+            inventory,
+            load::{self, OnError},
+        },
+        principal::Principal,
+    },
+    error::ApiError,
+    openapi::problems,
+    state::AppState,
+};
+
+/// How a load treats bad rows, and the block's label and location for a CSV upload.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LoadOptions {
+    /// `reject` (default): any bad row refuses the load; `skip`: load the good rows.
+    #[serde(default)]
+    #[param(value_type = Option<String>)]
+    pub on_error: OnError,
+    /// The block's label (CSV uploads; JSON loads carry it in the body).
+    pub label: Option<String>,
+    /// The numbers' location where a CSV row names none.
+    pub location: Option<String>,
+}
+
+/// Load numbers into your inventory as a new block (admins).
+///
+/// JSON: `{"start": "+14255550100", "count": 100}` (a contiguous range) or
+/// `{"numbers": [...]}`. Or a CSV upload (`Content-Type: text/csv`) with a header row naming a
+/// `number` column and optionally `location`. Numbers are normalised to E.164; each gets its
+/// country. Blocks may not overlap.
+///
+/// Problems: 400: Out of bounds; 403: Not an admin; 409: Numbers already in your inventory
+/// (`numbers_overlap`); 422: Bad rows (`rejected_rows`, each with its `line` in `rejected`;
+/// nothing was loaded), or a request of neither shape.
+#[utoipa::path(
+    operation_id = "load_numbers",
+    tag = "Numbers",
+    security(("bearer" = [])),
+    params(LoadOptions),
+    request_body(content = NewNumberBlock, description = "JSON, or text/csv"),
+    responses(
+        (status = 201, description = "Loaded", body = LoadedNumbers),
+        (status = 400, response = problems::BadRequest),
+        (status = 401, response = problems::Unauthenticated),
+        (status = 403, response = problems::Forbidden),
+        (status = 409, response = problems::Conflict),
+        (status = 422, response = problems::Unprocessable),
+    )
+)]
+#[post("/number-blocks")]
+pub async fn load_numbers(
+    state: web::Data<AppState>,
+    caller: Principal,
+    req: HttpRequest,
+    options: web::Query<LoadOptions>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let options = options.into_inner();
+    let parsed = if listing::is_csv(&req) {
+        load::from_csv(&body, options.label.as_deref(), options.location.as_deref())?
+    } else {
+        let request: NewNumberBlock = listing::json_body(&req, &body)?;
+        load::from_request(&request)?
+    };
+    let on_error = options.on_error;
+    let loaded = state
+        .db
+        .run(move |conn| inventory::load(conn, &caller, parsed, on_error))
+        .await?;
+    Ok(HttpResponse::Created().json(loaded))
+}
+
+/// The blocks of your inventory, oldest first.
+///
+/// Problems: 400: `limit` out of 1-500, or a cursor this list did not give out.
+#[utoipa::path(
+    operation_id = "list_number_blocks",
+    tag = "Numbers",
+    security(("bearer" = [])),
+    params(
+        ("limit" = Option<u32>, Query, description = "Items per page (1-500, default 50)"),
+        ("cursor" = Option<String>, Query, description = "From `next`"),
+    ),
+    responses(
+        (status = 200, description = "A page of blocks", body = Page<NumberBlock>),
+        (status = 400, response = problems::BadRequest),
+        (status = 401, response = problems::Unauthenticated),
+    )
+)]
+#[get("/number-blocks")]
+pub async fn list_blocks(
+    state: web::Data<AppState>,
+    caller: Principal,
+    req: HttpRequest,
+    query: web::Query<inventory::BlockQuery>,
+) -> Result<web::Json<Page<NumberBlock>>, ApiError> {
+    let address = listing::address(&req);
+    let page = state
+        .db
+        .run(move |conn| inventory::blocks(conn, &caller, &query, &address))
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// The numbers of your inventory, in order, with their status, holder and any disagreement
+/// with Teams (`conflict`).
+///
+/// Problems: 400: `limit` out of 1-500, or a cursor this list did not give out; 422: A filter
+/// of the wrong type.
+#[utoipa::path(
+    operation_id = "list_numbers",
+    tag = "Numbers",
+    security(("bearer" = [])),
+    params(
+        ("status" = Option<shared::numbers::NumberStatus>, Query, description = "Status"),
+        ("country" = Option<String>, Query, description = "Two-letter country"),
+        ("location" = Option<String>, Query, description = "Location"),
+        ("block_id" = Option<uuid::Uuid>, Query, description = "Block"),
+        ("q" = Option<String>, Query, description = "Digits of the number"),
+        ("conflict" = Option<bool>, Query, description = "Only numbers Teams disagrees about"),
+        ("limit" = Option<u32>, Query, description = "Items per page (1-500, default 50)"),
+        ("cursor" = Option<String>, Query, description = "From `next`"),
+    ),
+    responses(
+        (status = 200, description = "A page of numbers", body = Page<PhoneNumber>),
+        (status = 400, response = problems::BadRequest),
+        (status = 401, response = problems::Unauthenticated),
+        (status = 422, response = problems::Unprocessable),
+    )
+)]
+#[get("/numbers")]
+pub async fn list_numbers(
+    state: web::Data<AppState>,
+    caller: Principal,
+    req: HttpRequest,
+    query: web::Query<inventory::NumberQuery>,
+) -> Result<web::Json<Page<PhoneNumber>>, ApiError> {
+    let address = listing::address(&req);
+    let page = state
+        .db
+        .run(move |conn| inventory::list(conn, &caller, &query, &address))
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// Capacity per block, country and location: counts by status, utilisation, the last 30
+/// days' assignments, the days until none is available at that rate, and low-stock flags.
+#[utoipa::path(
+    operation_id = "number_capacity",
+    tag = "Numbers",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Capacity", body = Capacity),
+        (status = 401, response = problems::Unauthenticated),
+    )
+)]
+#[get("/numbers/capacity")]
+pub async fn capacity(
+    state: web::Data<AppState>,
+    caller: Principal,
+) -> Result<web::Json<Capacity>, ApiError> {
+    let threshold = state.config.low_stock_threshold;
+    let capacity = state
+        .db
+        .run(move |conn| inventory::capacity(conn, &caller, threshold))
+        .await?;
+    Ok(web::Json(capacity))
+}

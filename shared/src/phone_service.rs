@@ -1,0 +1,77 @@
+//! Adding and removing a user's phone service, one user or in bulk.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::directory::DirectoryUser;
+
+dto! {
+    /// Give a user phone service. Without `number`, an available number is chosen: in the
+    /// user's usage-location country first, then the account's default country.
+    #[serde(deny_unknown_fields)]
+    pub struct PhoneServiceRequest {
+        #[serde(default)]
+        pub number: Option<String>,
+    }
+}
+
+dto! {
+    /// What a provisioning request did: the user as they now stand. While Teams works
+    /// (`service.state` is `pending` or `removing`), follow `job_id` or the user.
+    pub struct PhoneServiceOutcome {
+        pub user: DirectoryUser,
+        /// True when this request repeated an earlier one (same `Idempotency-Key`).
+        pub replayed: bool,
+    }
+}
+
+dto! {
+    /// Give phone service to many users: by Entra object id or user principal name.
+    #[serde(deny_unknown_fields)]
+    pub struct BulkRequest {
+        pub users: Vec<String>,
+    }
+}
+
+/// How one user of a bulk job came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BulkItemOutcome {
+    /// Waiting for its turn.
+    Queued,
+    /// Teams assigned the number.
+    Assigned,
+    /// The user already had service; nothing changed.
+    AlreadyActive,
+    /// Not done; `detail` says why.
+    Failed,
+}
+
+dto! {
+    /// One user of a bulk job.
+    pub struct BulkItem {
+        /// As given in the request (object id or UPN).
+        pub user: String,
+        pub user_id: Option<String>,
+        pub outcome: BulkItemOutcome,
+        pub number: Option<String>,
+        pub detail: Option<String>,
+    }
+}
+
+dto! {
+    /// A bulk job and each user's outcome so far.
+    pub struct BulkStatus {
+        pub job: crate::jobs::Job,
+        pub items: Vec<BulkItem>,
+    }
+}
+
+dto! {
+    /// The bulk job accepted.
+    pub struct BulkAccepted {
+        pub job_id: Uuid,
+        pub users: u32,
+    }
+}
