@@ -447,6 +447,7 @@ mod tests {
             detail: "No number is available in US.".into(),
             code: "no_available_number".into(),
             request_id: Some("req-1".into()),
+            rejected: None,
         };
         let error = ApiError::Problem(problem);
         assert_eq!(error.message(), "No number is available in US.");

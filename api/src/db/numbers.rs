@@ -416,11 +416,11 @@ pub fn conflicted(conn: &mut DbConn, account: &AccountId) -> QueryResult<Vec<Str
         .load(conn)
 }
 
+/// How many numbers of one block, country, location and status.
+pub type Tally = (String, String, Option<String>, StoredNumberStatus, i64);
+
 /// Counts by (block, country, location, status).
-pub fn tallies(
-    conn: &mut DbConn,
-    account: &AccountId,
-) -> QueryResult<Vec<(String, String, Option<String>, StoredNumberStatus, i64)>> {
+pub fn tallies(conn: &mut DbConn, account: &AccountId) -> QueryResult<Vec<Tally>> {
     phone_numbers::table
         .filter(phone_numbers::account_id.eq(account))
         .group_by((

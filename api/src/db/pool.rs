@@ -166,11 +166,21 @@ pub fn lock_account(conn: &mut DbConn, account_id: &str) -> diesel::QueryResult<
 }
 
 /// Runs `work` in a transaction: committed when it returns `Ok`, rolled back otherwise.
+///
+/// On SQLite the transaction takes the write lock with its first statement (a write that
+/// changes nothing). A transaction that read first and wrote later would otherwise fail at
+/// once ("database is locked") whenever another connection wrote in between, instead of
+/// waiting its turn under `busy_timeout`.
 pub fn transaction<T>(
     conn: &mut DbConn,
     work: impl FnOnce(&mut DbConn) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    conn.transaction(work)
+    conn.transaction(|conn| {
+        if let DbConn::Sqlite(lite) = conn {
+            lite.batch_execute("UPDATE accounts SET id = id WHERE 0")?;
+        }
+        work(conn)
+    })
 }
 
 /// Whether the database refused a write for breaking a unique constraint.

@@ -331,6 +331,18 @@ pub fn events(conn: &mut DbConn, account_id: &AccountId, limit: i64) -> QueryRes
         .load(conn)
 }
 
+/// The accounts whose tenant is connected (or connected and needing attention), with it.
+pub fn watched(conn: &mut DbConn) -> QueryResult<Vec<(AccountId, TenantId)>> {
+    tenant_connections::table
+        .filter(tenant_connections::state.eq_any(WATCHED))
+        .filter(tenant_connections::tenant_id.is_not_null())
+        .select((
+            tenant_connections::account_id,
+            tenant_connections::tenant_id.assume_not_null(),
+        ))
+        .load(conn)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -368,16 +380,4 @@ mod tests {
             assert_eq!(StoredState::parse(stored.name()), Some(stored));
         }
     }
-}
-
-/// The accounts whose tenant is connected (or connected and needing attention), with it.
-pub fn watched(conn: &mut DbConn) -> QueryResult<Vec<(AccountId, TenantId)>> {
-    tenant_connections::table
-        .filter(tenant_connections::state.eq_any(WATCHED))
-        .filter(tenant_connections::tenant_id.is_not_null())
-        .select((
-            tenant_connections::account_id,
-            tenant_connections::tenant_id.assume_not_null(),
-        ))
-        .load(conn)
 }

@@ -1,5 +1,6 @@
 use reqwest::StatusCode;
 use serde_json::json;
+use shared::paging::Page;
 use shared::{
     api_tokens::{ApiToken, CreatedApiToken},
     auth::{Me, PrincipalKind},
@@ -44,7 +45,9 @@ async fn an_integrator_uses_a_token_until_it_is_revoked() {
         .await
         .unwrap();
     assert!(!listed.contains(&created.secret));
-    let listed: Vec<ApiToken> = serde_json::from_str(&listed).unwrap();
+    let listed = serde_json::from_str::<Page<ApiToken>>(&listed)
+        .unwrap()
+        .items;
     assert_eq!(listed.len(), 1);
     assert!(listed[0].last_used_at.is_some());
 
@@ -90,9 +93,10 @@ async fn an_integrator_uses_a_token_until_it_is_revoked() {
     let listed: Vec<ApiToken> = app
         .get("/api/v1/api-tokens", Some(&a.token))
         .await
-        .json()
+        .json::<Page<ApiToken>>()
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert!(listed[0].revoked_at.is_some());
 }
 
@@ -211,9 +215,10 @@ async fn only_admins_manage_tokens_and_bad_requests_change_nothing() {
     let listed: Vec<ApiToken> = app
         .get("/api/v1/api-tokens", Some(&a.token))
         .await
-        .json()
+        .json::<Page<ApiToken>>()
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert!(listed.is_empty());
 }
 
@@ -279,17 +284,19 @@ async fn an_admin_api_token_cannot_manage_members_or_tokens() {
     let members: Vec<shared::members::Member> = app
         .get("/api/v1/members", token)
         .await
-        .json()
+        .json::<Page<shared::members::Member>>()
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(members.len(), 1);
     assert_eq!(members[0].role, Role::Admin);
     let tokens: Vec<ApiToken> = app
         .get("/api/v1/api-tokens", Some(&a.token))
         .await
-        .json()
+        .json::<Page<ApiToken>>()
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(tokens.len(), 1);
     assert!(tokens[0].revoked_at.is_none());
     assert_eq!(

@@ -3,6 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 use shared::members::Member;
+use shared::paging::Page;
 
 use crate::helpers::{assert_problem, spawn_app, PASSWORD};
 
@@ -104,9 +105,10 @@ async fn malformed_unknown_mistyped_and_oversized_bodies_are_refused() {
     let members: Vec<Member> = app
         .get("/api/v1/members", token)
         .await
-        .json()
+        .json::<Page<Member>>()
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(members.len(), 1);
 }
 
@@ -153,9 +155,10 @@ async fn sql_metacharacters_are_just_characters() {
     let members: Vec<Member> = app
         .get("/api/v1/members", Some(&a.token))
         .await
-        .json()
+        .json::<Page<Member>>()
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(members.len(), 1);
     app.login_ok("admin@contoso.example", PASSWORD).await;
 }
@@ -246,16 +249,18 @@ async fn fields_out_of_bounds_are_refused_with_400_and_change_nothing() {
     let members: Vec<Member> = app
         .get("/api/v1/members", token)
         .await
-        .json()
+        .json::<Page<Member>>()
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(members.len(), 1);
     let tokens: Vec<shared::api_tokens::ApiToken> = app
         .get("/api/v1/api-tokens", token)
         .await
-        .json()
+        .json::<Page<shared::api_tokens::ApiToken>>()
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert!(tokens.is_empty());
     for _ in 0..6 {
         assert_eq!(

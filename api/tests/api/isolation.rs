@@ -3,6 +3,7 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
+use shared::paging::Page;
 use shared::{
     api_tokens::CreatedApiToken,
     members::{InvitedMember, Member},
@@ -44,9 +45,10 @@ async fn another_accounts_members_and_tokens_are_invisible_and_untouchable() {
     let seen: Vec<Member> = app
         .get("/api/v1/members", Some(&fabrikam.token))
         .await
-        .json()
+        .json::<Page<Member>>()
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].email, "admin@fabrikam.example");
     let tokens = app
@@ -55,7 +57,7 @@ async fn another_accounts_members_and_tokens_are_invisible_and_untouchable() {
         .text()
         .await
         .unwrap();
-    assert_eq!(tokens, "[]");
+    assert_eq!(tokens, r#"{"items":[]}"#);
 
     // Fabrikam's admin cannot change, remove or revoke Contoso's things: 404, as if absent.
     let member = format!("/api/v1/members/{}", staff.member.id);
@@ -96,17 +98,19 @@ async fn another_accounts_members_and_tokens_are_invisible_and_untouchable() {
     let contoso_members: Vec<Member> = app
         .get("/api/v1/members", Some(&contoso.token))
         .await
-        .json()
+        .json::<Page<Member>>()
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(contoso_members.len(), 2);
     assert_eq!(contoso_members[1].role, Role::Staff);
     let via_token: Vec<Member> = app
         .get("/api/v1/members", Some(&token.secret))
         .await
-        .json()
+        .json::<Page<Member>>()
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(via_token.len(), 2);
     assert!(via_token
         .iter()

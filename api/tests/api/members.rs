@@ -1,5 +1,6 @@
 use reqwest::StatusCode;
 use serde_json::json;
+use shared::paging::Page;
 use shared::{
     members::{InvitedMember, Member},
     role::Role,
@@ -22,9 +23,10 @@ async fn invite(app: &TestApp, token: &str, email: &str, role: &str) -> InvitedM
 async fn members(app: &TestApp, token: &str) -> Vec<Member> {
     app.get("/api/v1/members", Some(token))
         .await
-        .json()
+        .json::<Page<Member>>()
         .await
         .unwrap()
+        .items
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 use shared::api_tokens::{ApiToken, CreatedApiToken};
+use shared::paging::Page;
 
 use crate::helpers::{assert_problem, spawn_app, PASSWORD};
 
@@ -203,9 +204,10 @@ async fn an_api_token_stops_working_at_its_expiry() {
     let listed: Vec<ApiToken> = app
         .get("/api/v1/api-tokens", Some(&a.token))
         .await
-        .json()
+        .json::<Page<ApiToken>>()
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     let shown = listed.iter().find(|t| t.id == created.token.id).unwrap();
     assert_eq!(shown.expires_at, Some(kept));
     assert_eq!(
@@ -255,8 +257,9 @@ async fn an_api_token_stops_working_at_its_expiry() {
     let listed: Vec<ApiToken> = app
         .get("/api/v1/api-tokens", Some(&a.token))
         .await
-        .json()
+        .json::<Page<ApiToken>>()
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(listed.len(), 2);
 }
