@@ -12,6 +12,8 @@ use fantoccini::Locator;
 mod browser_support;
 #[path = "browser/security.rs"]
 mod security;
+#[path = "browser/telephony.rs"]
+mod telephony;
 #[path = "browser/tenant_connection.rs"]
 mod tenant_connection;
 

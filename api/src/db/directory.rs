@@ -46,7 +46,7 @@ pub struct DirectoryUserRow {
 }
 
 /// What a sync writes of a user: who they are, never their service.
-#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = directory_users)]
 pub struct SyncedUser {
     pub account_id: AccountId,
@@ -54,7 +54,6 @@ pub struct SyncedUser {
     pub tenant_id: String,
     pub user_principal_name: String,
     pub display_name: String,
-    #[diesel(treat_none_as_null = true)]
     pub usage_location: Option<String>,
     pub account_enabled: bool,
     pub licensed: bool,
@@ -64,17 +63,53 @@ pub struct SyncedUser {
 }
 
 /// Writes a batch of synced users: new ones inserted, known ones updated (their service
-/// columns untouched).
+/// columns untouched). One statement per 500 users on PostgreSQL; one per user on SQLite,
+/// whose diesel backend cannot batch an upsert with nullable columns (in the caller's
+/// transaction, that is cheap: no round trips).
 pub fn upsert(conn: &mut DbConn, users: &[SyncedUser]) -> QueryResult<()> {
-    for user in users {
-        on_each_backend!(&mut *conn, |c| diesel::insert_into(directory_users::table)
-            .values(user)
-            .on_conflict((directory_users::account_id, directory_users::id))
-            .do_update()
-            .set(user)
-            .execute(c))?;
+    use diesel::upsert::excluded;
+    use directory_users as u;
+    macro_rules! upsert {
+        ($c:expr, $values:expr) => {
+            diesel::insert_into(u::table)
+                .values($values)
+                .on_conflict((u::account_id, u::id))
+                .do_update()
+                .set((
+                    u::tenant_id.eq(excluded(u::tenant_id)),
+                    u::user_principal_name.eq(excluded(u::user_principal_name)),
+                    u::display_name.eq(excluded(u::display_name)),
+                    u::usage_location.eq(excluded(u::usage_location)),
+                    u::account_enabled.eq(excluded(u::account_enabled)),
+                    u::licensed.eq(excluded(u::licensed)),
+                    u::teams_numbers.eq(excluded(u::teams_numbers)),
+                    u::search.eq(excluded(u::search)),
+                    u::synced_at.eq(excluded(u::synced_at)),
+                ))
+                .execute($c)
+        };
+    }
+    match conn {
+        DbConn::Postgres(pg) => {
+            for chunk in users.chunks(500) {
+                upsert!(&mut *pg, chunk)?;
+            }
+        }
+        DbConn::Sqlite(lite) => {
+            for user in users {
+                upsert!(&mut *lite, user)?;
+            }
+        }
     }
     Ok(())
+}
+
+/// The account's user `id`.
+#[diesel::dsl::auto_type]
+fn one<'a>(account: &'a AccountId, id: &'a str) -> _ {
+    directory_users::table
+        .filter(directory_users::account_id.eq(account))
+        .filter(directory_users::id.eq(id))
 }
 
 pub fn find(
@@ -82,9 +117,7 @@ pub fn find(
     account: &AccountId,
     id: &str,
 ) -> QueryResult<Option<DirectoryUserRow>> {
-    directory_users::table
-        .filter(directory_users::account_id.eq(account))
-        .filter(directory_users::id.eq(id))
+    one(account, id)
         .select(DirectoryUserRow::as_select())
         .first(conn)
         .optional()
@@ -221,13 +254,9 @@ pub fn set_teams_numbers(
     id: &str,
     numbers: &str,
 ) -> QueryResult<usize> {
-    diesel::update(
-        directory_users::table
-            .filter(directory_users::account_id.eq(account))
-            .filter(directory_users::id.eq(id)),
-    )
-    .set(directory_users::teams_numbers.eq(numbers))
-    .execute(conn)
+    diesel::update(one(account, id))
+        .set(directory_users::teams_numbers.eq(numbers))
+        .execute(conn)
 }
 
 /// A user's phone service columns, as one change.
@@ -248,13 +277,7 @@ pub fn set_service(
     id: &str,
     change: &ServiceChange,
 ) -> QueryResult<usize> {
-    diesel::update(
-        directory_users::table
-            .filter(directory_users::account_id.eq(account))
-            .filter(directory_users::id.eq(id)),
-    )
-    .set(change)
-    .execute(conn)
+    diesel::update(one(account, id)).set(change).execute(conn)
 }
 
 /// Records the Teams operation a service change waits on.
@@ -264,13 +287,9 @@ pub fn set_operation(
     id: &str,
     operation: &str,
 ) -> QueryResult<usize> {
-    diesel::update(
-        directory_users::table
-            .filter(directory_users::account_id.eq(account))
-            .filter(directory_users::id.eq(id)),
-    )
-    .set(directory_users::service_operation.eq(Some(operation)))
-    .execute(conn)
+    diesel::update(one(account, id))
+        .set(directory_users::service_operation.eq(Some(operation)))
+        .execute(conn)
 }
 
 /// Users whose service waits on Teams (pending or removing).

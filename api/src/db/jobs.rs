@@ -1,7 +1,7 @@
 //! The job queue's rows, and the queries that decide which process runs a job.
 //!
-//! A claim moves one due job to `running` with a lease in a single atomic step: on PostgreSQL
-//! `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING ...`, so
+//! A claim moves one due job to `running` with a lease in one transaction: on PostgreSQL the
+//! candidate is locked with `SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1` and then updated, so
 //! processes claiming at once each lock a different row and never wait on each other; on SQLite
 //! a conditional UPDATE of the candidate (the write lock serialises writers, so only the first
 //! of two processes finds the condition still true). Every claim adds one to `attempts`, so
@@ -190,38 +190,28 @@ pub fn claim(
     };
     match conn {
         DbConn::Postgres(pg) => {
-            // The candidate is read through an alias: diesel needs one for a subquery on the
-            // table being updated.
-            let next = diesel::alias!(jobs as next_job);
-            let queued: StoredStatus = QUEUED;
-            let running: StoredStatus = RUNNING;
-            let candidate = next
-                .select(next.field(jobs::id))
-                .filter(
-                    next.field(jobs::status)
-                        .eq(queued)
-                        .and(next.field(jobs::run_after).le(now))
-                        .or(next
-                            .field(jobs::status)
-                            .eq(running)
-                            .and(next.field(jobs::lease_until).lt(now))
-                            .and(
-                                next.field(jobs::attempts)
-                                    .lt(next.field(jobs::max_attempts)),
-                            )),
-                )
-                .order((
-                    next.field(jobs::run_after).asc(),
-                    next.field(jobs::id).asc(),
-                ))
-                .limit(1)
-                .for_update()
-                .skip_locked();
-            diesel::update(jobs::table.filter(jobs::id.eq_any(candidate)))
-                .set(take())
-                .returning(JobRow::as_returning())
-                .get_result(pg)
-                .optional()
+            // The candidate is locked first (skipping rows other processes hold), then taken
+            // by its id, in one transaction. (An `UPDATE ... WHERE id IN (SELECT ... LIMIT 1
+            // FOR UPDATE SKIP LOCKED)` may run its subquery again per row and take several.)
+            pg.transaction(|pg| {
+                let Some(id) = jobs::table
+                    .select(jobs::id)
+                    .filter(claimable(now))
+                    .order((jobs::run_after.asc(), jobs::id.asc()))
+                    .limit(1)
+                    .for_update()
+                    .skip_locked()
+                    .first::<JobId>(pg)
+                    .optional()?
+                else {
+                    return Ok(None);
+                };
+                diesel::update(jobs::table.filter(jobs::id.eq(&id)))
+                    .set(take())
+                    .returning(JobRow::as_returning())
+                    .get_result(pg)
+                    .optional()
+            })
         }
         DbConn::Sqlite(lite) => {
             // Another process may take the candidate between the read and the update; the

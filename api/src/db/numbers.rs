@@ -75,11 +75,22 @@ pub fn insert_block(conn: &mut DbConn, block: &BlockRow, numbers: &[NumberRow]) 
     diesel::insert_into(number_blocks::table)
         .values(block)
         .execute(conn)?;
-    for chunk in numbers.chunks(500) {
-        for row in chunk {
-            diesel::insert_into(phone_numbers::table)
-                .values(row)
-                .execute(conn)?;
+    // Batched on PostgreSQL; row by row on SQLite, whose diesel backend cannot batch rows
+    // with nullable columns (cheap there: no round trips).
+    match conn {
+        DbConn::Postgres(pg) => {
+            for chunk in numbers.chunks(1000) {
+                diesel::insert_into(phone_numbers::table)
+                    .values(chunk)
+                    .execute(pg)?;
+            }
+        }
+        DbConn::Sqlite(lite) => {
+            for row in numbers {
+                diesel::insert_into(phone_numbers::table)
+                    .values(row)
+                    .execute(lite)?;
+            }
         }
     }
     Ok(())
@@ -201,14 +212,20 @@ pub fn list(
     query.load(conn)
 }
 
+/// The account's number `number`.
+#[diesel::dsl::auto_type]
+fn one<'a>(account: &'a AccountId, number: &'a str) -> _ {
+    phone_numbers::table
+        .filter(phone_numbers::account_id.eq(account))
+        .filter(phone_numbers::number.eq(number))
+}
+
 pub fn find(
     conn: &mut DbConn,
     account: &AccountId,
     number: &str,
 ) -> QueryResult<Option<NumberRow>> {
-    phone_numbers::table
-        .filter(phone_numbers::account_id.eq(account))
-        .filter(phone_numbers::number.eq(number))
+    one(account, number)
         .select(NumberRow::as_select())
         .first(conn)
         .optional()
@@ -257,15 +274,22 @@ pub fn reserve_number(
     user: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let taken = diesel::update(
-        phone_numbers::table
-            .filter(phone_numbers::account_id.eq(account))
-            .filter(phone_numbers::number.eq(number))
-            .filter(phone_numbers::status.eq(AVAILABLE)),
-    )
-    .set(take!(user, now))
-    .execute(conn)?;
+    let taken = diesel::update(one(account, number).filter(phone_numbers::status.eq(AVAILABLE)))
+        .set(take!(user, now))
+        .execute(conn)?;
     Ok(taken == 1)
+}
+
+/// The account's available numbers of `country` that Teams does not dispute (a number
+/// reconciliation flagged is left for a person to settle).
+#[diesel::dsl::auto_type]
+fn available<'a>(account: &'a AccountId, country: &'a str) -> _ {
+    let available: StoredNumberStatus = AVAILABLE;
+    phone_numbers::table
+        .filter(phone_numbers::account_id.eq(account))
+        .filter(phone_numbers::status.eq(available))
+        .filter(phone_numbers::country.eq(country))
+        .filter(phone_numbers::conflict_kind.is_null())
 }
 
 /// Reserves the lowest available number of `country` for `user`; `None` when there is none.
@@ -276,57 +300,36 @@ pub fn reserve_any(
     user: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
-    match conn {
-        DbConn::Postgres(pg) => {
-            let candidates = diesel::alias!(phone_numbers as candidate);
-            let next = candidates
-                .select(candidates.field(phone_numbers::number))
-                .filter(candidates.field(phone_numbers::account_id).eq(account))
-                .filter(candidates.field(phone_numbers::status).eq(AVAILABLE))
-                .filter(candidates.field(phone_numbers::country).eq(country))
-                .order(candidates.field(phone_numbers::number).asc())
-                .limit(1)
+    // The candidate is read first, then taken by its key under the condition that it is still
+    // available; a lost race tries the next one. On PostgreSQL the candidate is locked with
+    // `FOR UPDATE SKIP LOCKED` (held by the caller's transaction), so concurrent requests take
+    // different rows without waiting. (An `UPDATE ... WHERE number IN (SELECT ... LIMIT 1 FOR
+    // UPDATE SKIP LOCKED)` may run its subquery again per row and take several numbers.)
+    for _ in 0..5 {
+        let candidate = available(account, country)
+            .select(phone_numbers::number)
+            .order(phone_numbers::number.asc())
+            .limit(1);
+        let number = match conn {
+            DbConn::Postgres(pg) => candidate
                 .for_update()
-                .skip_locked();
-            diesel::update(
-                phone_numbers::table
-                    .filter(phone_numbers::account_id.eq(account))
-                    .filter(phone_numbers::number.eq_any(next))
-                    .filter(phone_numbers::status.eq(AVAILABLE)),
-            )
-            .set(take!(user, now))
-            .returning(phone_numbers::number)
-            .get_result(pg)
-            .optional()
-        }
-        DbConn::Sqlite(lite) => {
-            for _ in 0..5 {
-                let Some(number) = phone_numbers::table
-                    .filter(phone_numbers::account_id.eq(account))
-                    .filter(phone_numbers::status.eq(AVAILABLE))
-                    .filter(phone_numbers::country.eq(country))
-                    .order(phone_numbers::number.asc())
-                    .select(phone_numbers::number)
-                    .first::<String>(lite)
-                    .optional()?
-                else {
-                    return Ok(None);
-                };
-                let taken = diesel::update(
-                    phone_numbers::table
-                        .filter(phone_numbers::account_id.eq(account))
-                        .filter(phone_numbers::number.eq(&number))
-                        .filter(phone_numbers::status.eq(AVAILABLE)),
-                )
+                .skip_locked()
+                .first::<String>(pg)
+                .optional()?,
+            DbConn::Sqlite(lite) => candidate.first::<String>(lite).optional()?,
+        };
+        let Some(number) = number else {
+            return Ok(None);
+        };
+        let taken =
+            diesel::update(one(account, &number).filter(phone_numbers::status.eq(AVAILABLE)))
                 .set(take!(user, now))
-                .execute(lite)?;
-                if taken == 1 {
-                    return Ok(Some(number));
-                }
-            }
-            Ok(None)
+                .execute(conn)?;
+        if taken == 1 {
+            return Ok(Some(number));
         }
     }
+    Ok(None)
 }
 
 /// The reservation of `number` for `user` became an assignment.
@@ -337,18 +340,13 @@ pub fn mark_assigned(
     user: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(
-        phone_numbers::table
-            .filter(phone_numbers::account_id.eq(account))
-            .filter(phone_numbers::number.eq(number))
-            .filter(phone_numbers::user_id.eq(user)),
-    )
-    .set((
-        phone_numbers::status.eq(ASSIGNED),
-        phone_numbers::assigned_at.eq(Some(now)),
-        phone_numbers::updated_at.eq(now),
-    ))
-    .execute(conn)
+    diesel::update(one(account, number).filter(phone_numbers::user_id.eq(user)))
+        .set((
+            phone_numbers::status.eq(ASSIGNED),
+            phone_numbers::assigned_at.eq(Some(now)),
+            phone_numbers::updated_at.eq(now),
+        ))
+        .execute(conn)
 }
 
 /// `user` no longer holds `number`: it becomes available at once (`rest_until` None, after a
@@ -366,20 +364,15 @@ pub fn release(
     } else {
         AVAILABLE
     };
-    diesel::update(
-        phone_numbers::table
-            .filter(phone_numbers::account_id.eq(account))
-            .filter(phone_numbers::number.eq(number))
-            .filter(phone_numbers::user_id.eq(user)),
-    )
-    .set((
-        phone_numbers::status.eq(status),
-        phone_numbers::user_id.eq(None::<String>),
-        phone_numbers::available_from.eq(rest_until),
-        phone_numbers::assigned_at.eq(None::<NaiveDateTime>),
-        phone_numbers::updated_at.eq(now),
-    ))
-    .execute(conn)
+    diesel::update(one(account, number).filter(phone_numbers::user_id.eq(user)))
+        .set((
+            phone_numbers::status.eq(status),
+            phone_numbers::user_id.eq(None::<String>),
+            phone_numbers::available_from.eq(rest_until),
+            phone_numbers::assigned_at.eq(None::<NaiveDateTime>),
+            phone_numbers::updated_at.eq(now),
+        ))
+        .execute(conn)
 }
 
 /// Records (or clears, with `None`) what Teams disagrees with about `number`.
@@ -394,17 +387,13 @@ pub fn set_conflict(
         Some((kind, user)) => (Some(StoredMismatch(kind)), user),
         None => (None, None),
     };
-    diesel::update(
-        phone_numbers::table
-            .filter(phone_numbers::account_id.eq(account))
-            .filter(phone_numbers::number.eq(number)),
-    )
-    .set((
-        phone_numbers::conflict_kind.eq(kind),
-        phone_numbers::conflict_teams_user.eq(teams_user),
-        phone_numbers::conflict_found_at.eq(kind.map(|_| now)),
-    ))
-    .execute(conn)
+    diesel::update(one(account, number))
+        .set((
+            phone_numbers::conflict_kind.eq(kind),
+            phone_numbers::conflict_teams_user.eq(teams_user),
+            phone_numbers::conflict_found_at.eq(kind.map(|_| now)),
+        ))
+        .execute(conn)
 }
 
 /// Numbers that carry a conflict now.

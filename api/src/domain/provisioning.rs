@@ -113,12 +113,14 @@ pub fn request_service(
     let account = caller.account_id.clone();
     let actor = actor(caller);
     db::transaction(conn, |conn| {
+        // The key belongs to this change of this user, however the user was named.
+        let target = user(conn, &account, user_id)?;
         let fingerprint = format!(
             "PUT {} {}",
-            user_id.trim().to_ascii_lowercase(),
+            target.id,
             number.as_ref().map_or("auto", |n| n.as_str())
         );
-        if let Some(user) = first_time(conn, &account, key, &fingerprint, user_id)? {
+        if let Some(user) = first_time(conn, &account, key, &fingerprint, &target.id)? {
             return Ok(Outcome {
                 user,
                 replayed: true,
@@ -128,7 +130,7 @@ pub fn request_service(
             conn,
             &account,
             &actor,
-            user_id,
+            &target.id,
             number.as_ref(),
             Follow::OwnJob,
         )?;
@@ -361,14 +363,14 @@ pub fn remove_service(
     let account = caller.account_id.clone();
     let actor = actor(caller);
     db::transaction(conn, |conn| {
-        let fingerprint = format!("DELETE {}", user_id.trim().to_ascii_lowercase());
-        if let Some(user) = first_time(conn, &account, key, &fingerprint, user_id)? {
+        let row = user(conn, &account, user_id)?;
+        let fingerprint = format!("DELETE {}", row.id);
+        if let Some(user) = first_time(conn, &account, key, &fingerprint, &row.id)? {
             return Ok(Outcome {
                 user,
                 replayed: true,
             });
         }
-        let row = user(conn, &account, user_id)?;
         let now = stored::now();
         match row.service_state.0 {
             ServiceState::None | ServiceState::Removing => {

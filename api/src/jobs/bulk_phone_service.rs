@@ -6,7 +6,13 @@
 //! `Retry-After` and works with fewer users at once. Run again after a crash, it takes up the
 //! users still queued; one caught mid-way is followed, never assigned twice.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
@@ -61,24 +67,32 @@ impl Job for BulkPhoneService {
             .filter(|i| i.outcome.0 == BulkItemOutcome::Queued)
             .cloned()
             .collect();
-        let done = Arc::new(std::sync::atomic::AtomicU64::new(total - left.len() as u64));
-        ctx.progress(done.load(std::sync::atomic::Ordering::Relaxed), Some(total))
+        let done = Arc::new(AtomicU64::new(total - left.len() as u64));
+        ctx.progress(done.load(Ordering::Relaxed), Some(total))
             .await?;
         let width = ctx.telephony.bulk_concurrency.max(1);
         let gate = Arc::new(Semaphore::new(width));
+        // Progress is counted and written under one lock, so it never goes back.
+        let reporting = Arc::new(tokio::sync::Mutex::new(()));
         let results = futures_util::stream::iter(left)
             .map(|item| {
-                let (ctx, account, actor, gate, done) = (
+                let (ctx, account, actor, gate, done, reporting) = (
                     ctx.clone(),
                     account.clone(),
                     self.actor.clone(),
                     gate.clone(),
                     done.clone(),
+                    reporting.clone(),
                 );
                 async move {
                     let permit = gate.acquire_owned().await;
                     let outcome = one(&ctx, &account, &actor, &item).await;
                     match &outcome {
+                        Ok(()) => {
+                            let _turn = reporting.lock().await;
+                            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                            let _ = ctx.progress(n, Some(total)).await;
+                        }
                         Err(e) if e.retry_after.is_some() => {
                             // Throttled: hold this slot back for good (fewer at once) and wait.
                             if let Ok(permit) = permit {
@@ -89,10 +103,8 @@ impl Job for BulkPhoneService {
                             tokio::time::sleep(e.retry_after.unwrap_or(Duration::from_secs(1)))
                                 .await;
                         }
-                        _ => {
-                            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                            let _ = ctx.progress(n, Some(total)).await;
-                        }
+                        // Still queued: the next attempt takes the user up again.
+                        Err(_) => {}
                     }
                     outcome.map_err(|e| e.error)
                 }
@@ -109,6 +121,7 @@ impl Job for BulkPhoneService {
             .db
             .run(move |conn| Ok(db::bulk_items::of_job(conn, &job)?))
             .await?;
+        ctx.progress(total, Some(total)).await?;
         let mut summary = BulkDone::default();
         for item in items {
             match item.outcome.0 {

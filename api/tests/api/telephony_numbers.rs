@@ -128,7 +128,10 @@ async fn an_admin_loads_a_range_and_lists_it_with_paging_and_filters() {
     assert!(app.numbers(&a.token, "conflict=true").await.is_empty());
     // Filters combine with paging: `next` keeps them.
     let page: Page<PhoneNumber> = app
-        .json_ok("/api/v1/numbers?status=available&country=GB&limit=2", &a.token)
+        .json_ok(
+            "/api/v1/numbers?status=available&country=GB&limit=2",
+            &a.token,
+        )
         .await;
     assert_eq!(page.items.len(), 2);
     let rest: Page<PhoneNumber> = app.json_ok(&page.next.unwrap(), &a.token).await;
@@ -141,8 +144,18 @@ async fn an_admin_loads_a_range_and_lists_it_with_paging_and_filters() {
     assert_eq!(listed_blocks.len(), 2);
     assert_eq!(listed_blocks[0].id, block.id);
     assert_eq!(listed_blocks[1].label.as_deref(), Some("London office"));
+    let one_by_one: Vec<NumberBlock> = app
+        .all_pages("/api/v1/number-blocks?limit=1", &a.token)
+        .await;
+    assert_eq!(one_by_one, listed_blocks);
 
-    for bad in ["country=GBR", "status=free", "limit=0", "limit=501", "cursor=x"] {
+    for bad in [
+        "country=GBR",
+        "status=free",
+        "limit=0",
+        "limit=501",
+        "cursor=x",
+    ] {
         let response = app
             .get(&format!("/api/v1/numbers?{bad}"), Some(&a.token))
             .await;
@@ -342,10 +355,7 @@ async fn a_csv_with_bad_rows_loads_nothing_or_only_the_good_rows_as_asked() {
     let a = app
         .account("Contoso Telephony", "admin@contoso.example")
         .await;
-    let bad_rows = BTreeSet::from([
-        (3, "not a number".to_owned()),
-        (5, "+1425555".to_owned()),
-    ]);
+    let bad_rows = BTreeSet::from([(3, "not a number".to_owned()), (5, "+1425555".to_owned())]);
 
     // By default any bad row refuses the file: each one with its line; nothing loaded.
     let problem = assert_problem(
@@ -499,6 +509,10 @@ async fn another_account_does_not_see_the_numbers() {
     assert!(contoso.iter().all(|n| n.block_id == block.id));
     let fabrikam = app.numbers(&b.token, "").await;
     assert!(fabrikam.iter().all(|n| n.block_id == own.id));
-    let blocks_a: HashSet<_> = blocks(&app, &a.token).await.into_iter().map(|b| b.id).collect();
+    let blocks_a: HashSet<_> = blocks(&app, &a.token)
+        .await
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
     assert_eq!(blocks_a, HashSet::from([block.id]));
 }

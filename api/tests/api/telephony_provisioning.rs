@@ -46,10 +46,20 @@ fn assert_one_each(held: &[PhoneNumber]) {
     let numbers: HashSet<&str> = held.iter().map(|n| n.number.as_str()).collect();
     let users: HashSet<&str> = held
         .iter()
-        .map(|n| n.user.as_ref().expect("a held number has its user").id.as_str())
+        .map(|n| {
+            n.user
+                .as_ref()
+                .expect("a held number has its user")
+                .id
+                .as_str()
+        })
         .collect();
     assert_eq!(numbers.len(), held.len(), "a number listed twice: {held:?}");
-    assert_eq!(users.len(), held.len(), "a user holds two numbers: {held:?}");
+    assert_eq!(
+        users.len(),
+        held.len(),
+        "a user holds two numbers: {held:?}"
+    );
 }
 
 #[tokio::test]
@@ -112,13 +122,19 @@ async fn a_licensed_user_gets_an_auto_selected_number_in_their_country_and_loses
 
     // Teams has the number: the next sync shows it with the user.
     assert_eq!(app.sync_users(token).await.status, JobStatus::Succeeded);
-    assert_eq!(app.user(token, &us.id).await.teams_numbers, [number.clone()]);
+    assert_eq!(
+        app.user(token, &us.id).await.teams_numbers,
+        vec![number.clone()]
+    );
 
     // Removing: Teams unassigns it, and the number rests.
     let (status, removing) = outcome(app.delete_service(token, &us.id).await).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(removing.user.service.state, ServiceState::Removing);
-    assert_eq!(removing.user.service.number.as_deref(), Some(number.as_str()));
+    assert_eq!(
+        removing.user.service.number.as_deref(),
+        Some(number.as_str())
+    );
     let removed = app.settled_user(token, &us.id).await;
     assert_eq!(removed.service.state, ServiceState::None, "{removed:?}");
     assert_eq!(removed.service.number, None);
@@ -175,7 +191,10 @@ async fn bad_requests_are_refused_before_any_call_to_microsoft() {
     )
     .await;
     assert!(
-        problem.detail.to_lowercase().contains("no available number"),
+        problem
+            .detail
+            .to_lowercase()
+            .contains("no available number"),
         "{problem:?}"
     );
     app.load_range(token, "+14255550100", 100).await;
@@ -198,7 +217,8 @@ async fn bad_requests_are_refused_before_any_call_to_microsoft() {
     .await;
     assert!(problem.detail.contains("+14255550999"), "{problem:?}");
     assert_problem(
-        app.put_service(token, &users[0].id, Some("+1425"), None).await,
+        app.put_service(token, &users[0].id, Some("+1425"), None)
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_input",
     )
@@ -237,7 +257,10 @@ async fn bad_requests_are_refused_before_any_call_to_microsoft() {
     )
     .await;
     assert!(app.held_numbers(token).await.is_empty());
-    assert!(app.job_rows_of(JobKind::PhoneServiceChange).await.is_empty());
+    assert!(app
+        .job_rows_of(JobKind::PhoneServiceChange)
+        .await
+        .is_empty());
 
     // Staff may; the named number is then taken for anyone else.
     let staff = app.token_with_role(token, "staff").await;
@@ -322,7 +345,8 @@ async fn the_same_idempotency_key_does_not_assign_twice() {
         .await;
     }
     assert_problem(
-        app.put_service(token, &users[1].id, None, Some("not a key")).await,
+        app.put_service(token, &users[1].id, None, Some("not a key"))
+            .await,
         StatusCode::BAD_REQUEST,
         "out_of_bounds",
     )
@@ -334,10 +358,8 @@ async fn the_same_idempotency_key_does_not_assign_twice() {
     );
 
     // The same request sent five times at once (a client retrying impatiently): one number.
-    let answers = join_all(
-        (0..5).map(|_| app.put_service(token, &users[2].id, None, Some("add-2"))),
-    )
-    .await;
+    let answers =
+        join_all((0..5).map(|_| app.put_service(token, &users[2].id, None, Some("add-2")))).await;
     let mut replayed = Vec::new();
     for response in answers {
         replayed.push(outcome(response).await.1.replayed);
@@ -442,7 +464,10 @@ async fn a_teams_failure_releases_the_number_and_shows_microsofts_words() {
         detail.contains("lacks appropriate licenses to assign a 'DirectRouting' number"),
         "{detail}"
     );
-    assert_eq!(app.number(token, &tried).await.status, NumberStatus::Available);
+    assert_eq!(
+        app.number(token, &tried).await.status,
+        NumberStatus::Available
+    );
 
     assert!(app.held_numbers(token).await.is_empty());
     let failed_ids: HashSet<String> = app
@@ -451,7 +476,10 @@ async fn a_teams_failure_releases_the_number_and_shows_microsofts_words() {
         .into_iter()
         .map(|u| u.id)
         .collect();
-    assert_eq!(failed_ids, HashSet::from([ours.id.clone(), lapsed.id.clone()]));
+    assert_eq!(
+        failed_ids,
+        HashSet::from([ours.id.clone(), lapsed.id.clone()])
+    );
 
     // Trying again with another number works.
     outcome(app.put_service(token, &ours.id, None, None).await).await;
@@ -470,9 +498,22 @@ async fn bulk_status(app: &TestApp, token: &str, id: uuid::Uuid) -> BulkStatus {
 async fn bulk_gives_twenty_users_distinct_numbers_with_progress_to_100() {
     let t = with_numbers(&[]).await;
     let (app, token) = (&t.app, t.token());
-    let users = licensed_users(app, token, None, 20).await;
-    let mut refs: Vec<String> = users.iter().map(|u| u.user_principal_name.clone()).collect();
+    let mut users = licensed_users(app, token, None, 21).await;
+    // One more has service already.
+    let veteran = &users.pop().unwrap();
+    outcome(app.put_service(token, &veteran.id, None, None).await).await;
+    let veteran_number = app
+        .settled_user(token, &veteran.id)
+        .await
+        .service
+        .number
+        .unwrap();
+    let mut refs: Vec<String> = users
+        .iter()
+        .map(|u| u.user_principal_name.clone())
+        .collect();
     refs.push("nobody@contoso.onmicrosoft.com".to_owned());
+    refs.push(veteran.id.clone());
 
     let response = app
         .post(
@@ -483,7 +524,7 @@ async fn bulk_gives_twenty_users_distinct_numbers_with_progress_to_100() {
         .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let accepted: BulkAccepted = response.json().await.unwrap();
-    assert_eq!(accepted.users, 21);
+    assert_eq!(accepted.users, 22);
 
     let percents = std::cell::RefCell::new(Vec::new());
     let done = eventually("the bulk job to finish", || {
@@ -498,11 +539,7 @@ async fn bulk_gives_twenty_users_distinct_numbers_with_progress_to_100() {
     })
     .await;
     let percents = percents.into_inner();
-    assert!(
-        percents.windows(2).all(|w| w[0] <= w[1]),
-        "progress only grows: {percents:?}"
-    );
-    assert_eq!(done.job.status, JobStatus::Succeeded, "{:?}", done.job);
+    assert_eq!(done.job.status, JobStatus::Succeeded, "{done:?}");
     assert_eq!(done.job.kind, JobKind::BulkPhoneService);
     assert_eq!(
         (
@@ -510,13 +547,24 @@ async fn bulk_gives_twenty_users_distinct_numbers_with_progress_to_100() {
             done.job.progress.total,
             done.job.progress.percent
         ),
-        (21, Some(21), Some(100))
+        (22, Some(22), Some(100))
+    );
+    assert!(
+        percents.windows(2).all(|w| w[0] <= w[1]),
+        "progress only grows: {percents:?}"
     );
     let result = done.job.result.unwrap();
-    assert_eq!((result["assigned"].as_u64(), result["failed"].as_u64()), (Some(20), Some(1)));
+    assert_eq!(
+        (
+            result["assigned"].as_u64(),
+            result["already_active"].as_u64(),
+            result["failed"].as_u64()
+        ),
+        (Some(20), Some(1), Some(1))
+    );
 
     // Each user's outcome, in the order given.
-    assert_eq!(done.items.len(), 21);
+    assert_eq!(done.items.len(), 22);
     let mut numbers = HashSet::new();
     for (item, user) in done.items.iter().zip(&users) {
         assert_eq!(item.user, user.user_principal_name);
@@ -530,13 +578,25 @@ async fn bulk_gives_twenty_users_distinct_numbers_with_progress_to_100() {
     }
     let nobody = &done.items[20];
     assert_eq!(nobody.outcome, BulkItemOutcome::Failed);
-    assert!(nobody.detail.as_deref().unwrap().contains("No such user"), "{nobody:?}");
+    assert!(
+        nobody.detail.as_deref().unwrap().contains("No such user"),
+        "{nobody:?}"
+    );
+    let veteran_item = &done.items[21];
+    assert_eq!(veteran_item.outcome, BulkItemOutcome::AlreadyActive);
+    assert_eq!(
+        veteran_item.number.as_deref(),
+        Some(veteran_number.as_str())
+    );
+    assert!(!numbers.contains(&veteran_number));
     let assigned = app.numbers(token, "status=assigned").await;
-    assert_eq!(assigned.len(), 20);
+    assert_eq!(assigned.len(), 21);
     assert_one_each(&assigned);
 
     // Only the account's own bulk jobs show.
-    let other = app.account("Fabrikam Telephony", "admin@fabrikam.example").await;
+    let other = app
+        .account("Fabrikam Telephony", "admin@fabrikam.example")
+        .await;
     assert_problem(
         app.get(
             &format!("/api/v1/phone-service/bulk/{}", accepted.job_id),
@@ -572,7 +632,8 @@ async fn bulk_takes_a_csv_and_refuses_bad_rows_or_no_users() {
     assert_eq!(problem.rejected.unwrap()[0].line, 3);
     for body in [json!({"users": []}), json!({"users": ["  "]})] {
         assert_problem(
-            app.post("/api/v1/phone-service/bulk", Some(token), &body).await,
+            app.post("/api/v1/phone-service/bulk", Some(token), &body)
+                .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_input",
         )
@@ -598,9 +659,177 @@ async fn bulk_takes_a_csv_and_refuses_bad_rows_or_no_users() {
         done.items
             .iter()
             .all(|i| i.outcome == BulkItemOutcome::Assigned),
-        "{:?}",
-        done.items
+        "{done:?}"
     );
+}
+
+#[tokio::test]
+async fn bulk_progress_never_goes_back_when_microsoft_fails_a_call() {
+    // One user at a time, so that the failing calls all belong to the first user.
+    let t = with_numbers(&["--bulk-concurrency", "1"]).await;
+    let (app, token) = (&t.app, t.token());
+    let users = licensed_users(app, token, None, 5).await;
+    // Teams answers the first call (all of its retries) with a server error.
+    app.sim_fault(json!({"endpoint": "teams", "status": 500, "count": 5}))
+        .await;
+    let response = app
+        .post(
+            "/api/v1/phone-service/bulk",
+            Some(token),
+            &json!({ "users": users.iter().map(|u| &u.id).collect::<Vec<_>>() }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let accepted: BulkAccepted = response.json().await.unwrap();
+
+    let seen = std::cell::RefCell::new(Vec::new());
+    let done = eventually("the bulk job to finish", || {
+        let seen = &seen;
+        async move {
+            let status = bulk_status(app, token, accepted.job_id).await;
+            seen.borrow_mut().push((
+                status.job.status,
+                status.job.attempts,
+                status.job.progress.percent.unwrap_or(0),
+            ));
+            status.job.status.is_finished().then_some(status)
+        }
+    })
+    .await;
+    // The user caught by the failure is taken up again, and everyone gets a number.
+    assert_eq!(done.job.status, JobStatus::Succeeded, "{done:?}");
+    assert!(
+        done.job.attempts >= 2,
+        "the failure cost an attempt: {done:?}"
+    );
+    assert!(done
+        .items
+        .iter()
+        .all(|i| i.outcome == BulkItemOutcome::Assigned));
+    // The progress bar never moves back (nor shows 100% while a user is still to do).
+    let seen = seen.into_inner();
+    assert!(
+        seen.windows(2).all(|w| w[0].2 <= w[1].2),
+        "progress went back: {seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_tenant_without_the_numbers_write_permission_is_refused_up_front() {
+    let t = with_numbers(&[]).await;
+    let (app, token, tenant) = (&t.app, t.token(), t.tenant.as_str());
+    let users = licensed_users(app, token, None, 2).await;
+    outcome(app.put_service(token, &users[0].id, None, None).await).await;
+    assert_eq!(
+        app.settled_user(token, &users[0].id).await.service.state,
+        ServiceState::Active
+    );
+
+    // The grant now has TeamsTelephoneNumber.Read.All but not .ReadWrite.All; verification
+    // sees it.
+    app.sim_grant_permissions(
+        tenant,
+        &[
+            "CrossTenantInformation.ReadBasic.All",
+            "TeamSettings.ReadWrite.All",
+            "User.Read.All",
+            "TeamsTelephoneNumber.Read.All",
+            "TeamsUserConfiguration.Read.All",
+        ],
+    )
+    .await;
+    let report = app.verify(token).await;
+    assert_ne!(
+        report.outcome,
+        shared::tenant_connection::VerificationOutcome::Passed
+    );
+    let jobs_before = app.job_rows_of(JobKind::PhoneServiceChange).await.len();
+
+    let problem = assert_problem(
+        app.put_service(token, &users[1].id, None, None).await,
+        StatusCode::CONFLICT,
+        "missing_permission",
+    )
+    .await;
+    assert!(
+        problem
+            .detail
+            .contains("TeamsTelephoneNumber.ReadWrite.All"),
+        "{problem:?}"
+    );
+    assert_problem(
+        app.delete_service(token, &users[0].id).await,
+        StatusCode::CONFLICT,
+        "missing_permission",
+    )
+    .await;
+    assert_problem(
+        app.post(
+            "/api/v1/phone-service/bulk",
+            Some(token),
+            &json!({"users": [users[1].id]}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "missing_permission",
+    )
+    .await;
+    // Nothing changed, nothing was sent towards Microsoft.
+    assert_eq!(
+        app.job_rows_of(JobKind::PhoneServiceChange).await.len(),
+        jobs_before
+    );
+    assert!(app.job_rows_of(JobKind::BulkPhoneService).await.is_empty());
+    let held = app.held_numbers(token).await;
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].user.as_ref().unwrap().id, users[0].id);
+    assert_eq!(
+        app.user(token, &users[1].id).await.service.state,
+        ServiceState::None
+    );
+    assert_eq!(
+        app.user(token, &users[0].id).await.service.state,
+        ServiceState::Active
+    );
+}
+
+#[tokio::test]
+async fn a_user_removed_from_the_tenant_gives_their_number_back_to_rest() {
+    let t = with_numbers(&[]).await;
+    let (app, token, tenant) = (&t.app, t.token(), t.tenant.as_str());
+    let user = &licensed_users(app, token, None, 1).await[0];
+    outcome(app.put_service(token, &user.id, None, None).await).await;
+    let number = app
+        .settled_user(token, &user.id)
+        .await
+        .service
+        .number
+        .unwrap();
+
+    let (status, body) = app
+        .sim_control(
+            Method::DELETE,
+            &format!("tenants/{tenant}/users/{}", user.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let job = app.sync_users(token).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+    assert_eq!(job.result.unwrap()["removed"], 1);
+
+    assert_problem(
+        app.get(&format!("/api/v1/users/{}", user.id), Some(token))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let rested = app.number(token, &number).await;
+    assert_eq!(rested.status, NumberStatus::Aging);
+    assert!(rested.user.is_none());
+    assert!(rested.available_from.unwrap() > chrono::Utc::now());
+    assert!(app.held_numbers(token).await.is_empty());
 }
 
 #[tokio::test]
@@ -700,6 +929,85 @@ async fn reconciliation_flags_numbers_teams_disagrees_about_and_overwrites_nothi
         let u: DirectoryUser = app.user(token, &user.id).await;
         assert_eq!(u.service.state, ServiceState::Active);
     }
+}
+
+#[tokio::test]
+async fn reconciliation_settles_the_reservations_of_a_process_that_died() {
+    let mut t = with_numbers(&[]).await;
+    t.stop_runner().await;
+    let users = licensed_users(&t.app, t.token(), None, 2).await;
+    let (app, token, tenant) = (&t.app, t.token(), t.tenant.as_str());
+    let mut reserved = Vec::new();
+    for user in &users {
+        let (_, answer) = outcome(app.put_service(token, &user.id, None, None).await).await;
+        reserved.push((
+            answer.user.service.number.unwrap(),
+            answer.user.service.job_id.unwrap(),
+        ));
+    }
+    // Teams had assigned the first user's number when the process died; the second's never
+    // reached Teams. The process's jobs are gone for good, minutes ago.
+    app.sim_assign_number(tenant, &reserved[0].0, &users[0].id)
+        .await;
+    let jobs: Vec<tenant_connect::domain::ids::JobId> = reserved
+        .iter()
+        .map(|(_, job)| tenant_connect::domain::ids::JobId::from(*job))
+        .collect();
+    let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+    app.db()
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use tenant_connect::db::schema::{directory_users, jobs as job_table};
+            let long_ago = tenant_connect::domain::stored::now() - chrono::Duration::minutes(10);
+            diesel::update(job_table::table.filter(job_table::id.eq_any(&jobs)))
+                .set((
+                    job_table::status.eq(tenant_connect::db::jobs::StoredStatus(JobStatus::Failed)),
+                    job_table::finished_at.eq(Some(long_ago)),
+                ))
+                .execute(conn)?;
+            diesel::update(directory_users::table.filter(directory_users::id.eq_any(&ids)))
+                .set(directory_users::service_updated_at.eq(Some(long_ago)))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+
+    // A process starts and reconciles.
+    let starting = app
+        .telephony_runner("restarted-process", Some(Duration::from_secs(3600)))
+        .start();
+    let run = eventually("the start-up reconciliation", || async move {
+        app.job_rows_of(JobKind::Reconciliation)
+            .await
+            .into_iter()
+            .find(|r| r.status.0.is_finished())
+    })
+    .await;
+    starting.stop(Duration::from_secs(5)).await;
+    assert_eq!(run.status.0, JobStatus::Succeeded, "{run:?}");
+    let result: serde_json::Value = serde_json::from_str(run.result.as_deref().unwrap()).unwrap();
+    assert_eq!(result["settled"], 2, "{result}");
+
+    let first = app.user(token, &users[0].id).await;
+    assert_eq!(first.service.state, ServiceState::Active, "{first:?}");
+    assert_eq!(
+        first.service.number.as_deref(),
+        Some(reserved[0].0.as_str())
+    );
+    assert_eq!(
+        app.number(token, &reserved[0].0).await.status,
+        NumberStatus::Assigned
+    );
+    let second = app.user(token, &users[1].id).await;
+    assert_eq!(second.service.state, ServiceState::Failed, "{second:?}");
+    assert!(second.service.detail.unwrap().contains("interrupted"));
+    let released = app.number(token, &reserved[1].0).await;
+    assert_eq!(released.status, NumberStatus::Available);
+    assert!(released.user.is_none());
+    // Nothing is left in flight, and nothing was flagged: the portal and Teams agree.
+    assert_eq!(app.held_numbers(token).await.len(), 1);
+    assert!(app.numbers(token, "conflict=true").await.is_empty());
 }
 
 /// Starts another API process on the first one's PostgreSQL database (and its DATA_DIR, so

@@ -72,7 +72,10 @@ async fn a_sync_on_demand_lists_every_user_of_the_tenant_once_page_by_page() {
         assert!(page.items.len() <= 40);
         if let Some(n) = &page.next {
             assert_eq!(page.items.len(), 40, "only the last page is short");
-            assert!(n.starts_with("/api/v1/users?") && n.contains("limit=40"), "{n}");
+            assert!(
+                n.starts_with("/api/v1/users?") && n.contains("limit=40"),
+                "{n}"
+            );
         }
         seen.extend(page.items);
         next = page.next;
@@ -86,10 +89,16 @@ async fn a_sync_on_demand_lists_every_user_of_the_tenant_once_page_by_page() {
     // The users are the tenant's, with what Graph says of them.
     for sample in sample_users(&app, "Contoso").await {
         let id = sample["id"].as_str().unwrap();
-        let user = seen.iter().find(|u| u.id == id).expect("sample user listed");
+        let user = seen
+            .iter()
+            .find(|u| u.id == id)
+            .expect("sample user listed");
         assert_eq!(user.user_principal_name, sample["upn"].as_str().unwrap());
         assert_eq!(user.display_name, sample["display_name"].as_str().unwrap());
-        assert_eq!(user.licensed, sample["teams_phone_licensed"].as_bool().unwrap());
+        assert_eq!(
+            user.licensed,
+            sample["teams_phone_licensed"].as_bool().unwrap()
+        );
         assert_eq!(
             user.usage_location.as_deref(),
             sample["usage_location"].as_str()
@@ -156,10 +165,7 @@ async fn search_and_filters_narrow_the_users_list() {
     assert!(licensed.iter().all(|u| u.licensed));
     assert!(unlicensed.iter().all(|u| !u.licensed));
     assert_eq!(licensed.len() + unlicensed.len(), all.len());
-    assert_eq!(
-        licensed.len(),
-        all.iter().filter(|u| u.licensed).count()
-    );
+    assert_eq!(licensed.len(), all.iter().filter(|u| u.licensed).count());
 
     // By usage location (the code in any case).
     let gb = app.users(token, "usage_location=gb").await;
@@ -173,10 +179,7 @@ async fn search_and_filters_narrow_the_users_list() {
     );
     // Filters combine.
     let gb_licensed = app.users(token, "usage_location=GB&licensed=true").await;
-    assert_eq!(
-        gb_licensed.len(),
-        gb.iter().filter(|u| u.licensed).count()
-    );
+    assert_eq!(gb_licensed.len(), gb.iter().filter(|u| u.licensed).count());
 
     // By service state: nobody has service from the portal yet.
     assert_eq!(app.users(token, "service=none").await.len(), all.len());
@@ -309,7 +312,10 @@ async fn a_delta_sync_picks_up_an_added_a_changed_and_a_deleted_user() {
 
     let added = app.user(token, &added_id).await;
     assert_eq!(added.display_name, "Newton Hire");
-    assert_eq!(added.user_principal_name, "new.hire@contoso.onmicrosoft.com");
+    assert_eq!(
+        added.user_principal_name,
+        "new.hire@contoso.onmicrosoft.com"
+    );
     assert_eq!(added.usage_location.as_deref(), Some("GB"));
     assert!(added.licensed);
     let changed = app.user(token, changed_id).await;
@@ -331,7 +337,10 @@ async fn a_delta_sync_picks_up_an_added_a_changed_and_a_deleted_user() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].id, changed_id);
     // Everyone else is as they were.
-    for user in before.iter().filter(|u| u.id != changed_id && u.id != deleted_id) {
+    for user in before
+        .iter()
+        .filter(|u| u.id != changed_id && u.id != deleted_id)
+    {
         let now = after.iter().find(|u| u.id == user.id).unwrap();
         assert_eq!(
             (&now.display_name, &now.usage_location, now.licensed),
@@ -436,7 +445,12 @@ async fn bad_paging_is_refused() {
     let a = app
         .account("Contoso Telephony", "admin@contoso.example")
         .await;
-    for query in ["limit=0", "limit=501", "cursor=not-a-cursor", "cursor=%21%21"] {
+    for query in [
+        "limit=0",
+        "limit=501",
+        "cursor=not-a-cursor",
+        "cursor=%21%21",
+    ] {
         assert_problem(
             app.get(&format!("/api/v1/users?{query}"), Some(&a.token))
                 .await,

@@ -11,9 +11,9 @@ use super::{
 };
 
 const VERIFY_FAILED: &str = "We weren't able to verify the app connection. Please try again or contact support if you're unable to complete this step.";
-const CONTOSO_ADMIN: &str = "admin@contoso.onmicrosoft.com";
+pub(crate) const CONTOSO_ADMIN: &str = "admin@contoso.onmicrosoft.com";
 
-async fn open_page(client: &Client, server: &Server) {
+pub(crate) async fn open_page(client: &Client, server: &Server) {
     sign_in(
         client,
         &server.base_url,
@@ -31,7 +31,7 @@ async fn open_page(client: &Client, server: &Server) {
 
 /// Step 2 at "Microsoft", as a person does it: pick the directory user on the sign-in page,
 /// then, on the consent page that knows who signed in, Accept or Cancel.
-async fn consent(client: &Client, user: &str, button: &str) {
+pub(crate) async fn consent(client: &Client, user: &str, button: &str) {
     client
         .find(Locator::Css("#setup-connection"))
         .await
@@ -62,7 +62,7 @@ async fn consent(client: &Client, user: &str, button: &str) {
     click(client, button).await;
 }
 
-async fn click(client: &Client, css: &str) {
+pub(crate) async fn click(client: &Client, css: &str) {
     client
         .wait()
         .at_most(Duration::from_secs(10))
@@ -74,7 +74,12 @@ async fn click(client: &Client, css: &str) {
         .unwrap();
 }
 
-async fn control(server: &Server, method: reqwest::Method, path: &str, body: Value) -> Value {
+pub(crate) async fn control(
+    server: &Server,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> Value {
     let response = reqwest::Client::new()
         .request(
             method,
@@ -92,7 +97,7 @@ async fn control(server: &Server, method: reqwest::Method, path: &str, body: Val
     response.json().await.unwrap_or(Value::Null)
 }
 
-async fn contoso_tenant_id(server: &Server) -> String {
+pub(crate) async fn contoso_tenant_id(server: &Server) -> String {
     let tenants = control(server, reqwest::Method::GET, "tenants", Value::Null).await;
     tenants
         .as_array()
@@ -105,7 +110,7 @@ async fn contoso_tenant_id(server: &Server) -> String {
         .to_owned()
 }
 
-async fn assign_role(server: &Server, assigned: bool) {
+pub(crate) async fn assign_role(server: &Server, assigned: bool) {
     let tenant = contoso_tenant_id(server).await;
     control(
         server,

@@ -92,16 +92,16 @@ pub fn load(
             }
             let (kept, dropped): (Vec<_>, Vec<_>) = std::mem::take(&mut parsed.numbers)
                 .into_iter()
-                .enumerate()
-                .partition(|(_, c)| !taken.contains_key(c.number.as_str()));
-            parsed.numbers = kept.into_iter().map(|(_, c)| c).collect();
-            for (i, c) in dropped {
+                .partition(|c| !taken.contains_key(c.number.as_str()));
+            parsed.numbers = kept;
+            for c in dropped {
                 parsed.rejected.push(shared::numbers::RejectedRow {
-                    line: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                    line: c.line,
                     value: c.number.to_string(),
                     problem: "Already in your inventory.".into(),
                 });
             }
+            parsed.rejected.sort_by_key(|r| r.line);
         }
         if parsed.numbers.is_empty() {
             return Ok(LoadedNumbers {

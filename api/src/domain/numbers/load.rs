@@ -17,6 +17,8 @@ const LABEL_MAX_CHARS: usize = 100;
 pub struct Candidate {
     pub number: E164,
     pub location: Option<String>,
+    /// Where it came from: the CSV line (1 = header), or the position in the list or range.
+    pub line: u32,
 }
 
 /// A parsed load: the good numbers, in order, and the bad rows.
@@ -73,6 +75,7 @@ pub fn from_request(request: &NewNumberBlock) -> Result<Parsed, ApiError> {
                 parsed.numbers.push(Candidate {
                     number,
                     location: location.clone(),
+                    line: line_no(i + 1),
                 });
             }
         }
@@ -165,7 +168,11 @@ fn line_no(n: usize) -> u32 {
 
 fn accept(parsed: &mut Parsed, line: u32, text: &str, location: Option<String>) {
     match E164::parse(text) {
-        Ok(number) => parsed.numbers.push(Candidate { number, location }),
+        Ok(number) => parsed.numbers.push(Candidate {
+            number,
+            location,
+            line,
+        }),
         Err(e) => parsed.rejected.push(RejectedRow {
             line,
             value: text.chars().take(40).collect(),
@@ -179,18 +186,19 @@ impl Parsed {
     pub fn reject_repeats(&mut self) {
         let mut seen = BTreeSet::new();
         let mut kept = Vec::with_capacity(self.numbers.len());
-        for (i, candidate) in std::mem::take(&mut self.numbers).into_iter().enumerate() {
+        for candidate in std::mem::take(&mut self.numbers) {
             if seen.insert(candidate.number.clone()) {
                 kept.push(candidate);
             } else {
                 self.rejected.push(RejectedRow {
-                    line: line_no(i + 1),
+                    line: candidate.line,
                     value: candidate.number.to_string(),
                     problem: "This number appears more than once in the load.".into(),
                 });
             }
         }
         self.numbers = kept;
+        self.rejected.sort_by_key(|r| r.line);
     }
 }
 
@@ -255,5 +263,6 @@ mod tests {
         parsed.reject_repeats();
         assert_eq!(parsed.numbers.len(), 1);
         assert_eq!(parsed.rejected.len(), 1);
+        assert_eq!(parsed.rejected[0].line, 2);
     }
 }
