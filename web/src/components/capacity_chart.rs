@@ -65,6 +65,24 @@ fn Legend() -> Html {
     }
 }
 
+/// Each non-empty status of the group: its count, where its segment starts and how wide it is,
+/// in percent of the bar.
+fn segments(group: &CapacityGroup) -> Vec<(NumberStatus, u64, f64, f64)> {
+    let mut x = 0.0;
+    ORDER
+        .iter()
+        .filter_map(|status| {
+            let n = count(group, *status);
+            (n > 0 && group.total > 0).then(|| {
+                let share = n as f64 * 100.0 / group.total as f64;
+                let start = x;
+                x += share;
+                (*status, n, start, share)
+            })
+        })
+        .collect()
+}
+
 fn bar(group: &CapacityGroup, on_show: Option<&Callback<CapacityGroup>>) -> Html {
     let scope = labels::capacity_scope(group.scope);
     let summary = ORDER
@@ -105,23 +123,29 @@ fn bar(group: &CapacityGroup, on_show: Option<&Callback<CapacityGroup>>) -> Html
                     </button>
                 }
             </div>
-            <div class="capacity-track" role="img" aria-label={format!("{}: {summary}", group.label)}>
-                { for ORDER.iter().filter_map(|status| {
-                    let n = count(group, *status);
-                    (n > 0 && group.total > 0).then(|| {
-                        let share = n as f64 * 100.0 / group.total as f64;
-                        html! {
-                            <div
-                                class={classes!("segment", status.as_str())}
-                                style={format!("width: {share:.3}%")}
-                                title={format!("{n} {}", labels::number_status(*status).to_lowercase())}
-                                data-status={status.as_str()}
-                                data-count={n.to_string()}
-                            ></div>
-                        }
-                    })
+            // SVG geometry, not inline styles: the app's Content-Security-Policy allows no
+            // `style` attributes.
+            <svg
+                class="capacity-track"
+                width="100%"
+                height="18"
+                role="img"
+                aria-label={format!("{}: {summary}", group.label)}
+            >
+                { for segments(group).into_iter().map(|(status, n, x, share)| html! {
+                    <rect
+                        class={classes!("segment", status.as_str())}
+                        x={format!("{x:.3}%")}
+                        y="0"
+                        width={format!("{share:.3}%")}
+                        height="100%"
+                        data-status={status.as_str()}
+                        data-count={n.to_string()}
+                    >
+                        <title>{ format!("{n} {}", labels::number_status(status).to_lowercase()) }</title>
+                    </rect>
                 }) }
-            </div>
+            </svg>
             <ul class="capacity-counts">
                 { for ORDER.iter().map(|status| html! {
                     <li class={classes!("count", status.as_str())} data-status={status.as_str()}>

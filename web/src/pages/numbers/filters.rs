@@ -74,7 +74,7 @@ pub fn NumberFilters(props: &NumberFiltersProps) -> Html {
                 <input
                     id="number-search"
                     type="search"
-                    placeholder="Number or user"
+                    placeholder="Digits of the number"
                     value={filter.q.clone()}
                     oninput={edit(|f, v| f.q = v)}
                 />
