@@ -1081,3 +1081,56 @@ async fn two_api_processes_on_one_postgresql_give_distinct_numbers() {
     assert_one_each(&reserved);
     assert_eq!(count_status(app, token, NumberStatus::Available).await, 50);
 }
+
+#[tokio::test]
+async fn a_throttled_bulk_waits_and_still_gives_each_user_one_number() {
+    let t = with_numbers(&[]).await;
+    let (app, token) = (&t.app, t.token());
+    let users = licensed_users(app, token, None, 6).await;
+    // Teams answers the next four calls 429, asking for a second's pause each.
+    app.sim_fault(json!({"endpoint": "teams", "status": 429, "retry_after": 1, "count": 4}))
+        .await;
+    let refs: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
+    let accepted: BulkAccepted = app
+        .post(
+            "/api/v1/phone-service/bulk",
+            Some(token),
+            &json!({ "users": refs }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let done = eventually("the throttled bulk job to finish", || async {
+        let status = bulk_status(app, token, accepted.job_id).await;
+        status.job.status.is_finished().then_some(status)
+    })
+    .await;
+    assert_eq!(done.job.status, JobStatus::Succeeded, "{done:?}");
+    assert!(
+        done.items
+            .iter()
+            .all(|i| i.outcome == shared::phone_service::BulkItemOutcome::Assigned),
+        "{:?}",
+        done.items
+    );
+    // The throttled calls were retried, not lost and not repeated: one number each.
+    let assigned = app.numbers(token, "status=assigned").await;
+    assert_eq!(assigned.len(), 6);
+    assert_one_each(&assigned);
+    let faults: serde_json::Value = app
+        .client
+        .get(app.url("/_microsoft/control/faults"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // A fault is removed once its count is spent: all four 429s were answered.
+    assert_eq!(
+        faults["faults"],
+        json!([]),
+        "every throttled answer was met"
+    );
+}
