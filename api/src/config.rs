@@ -222,7 +222,9 @@ impl Config {
     /// Whether browsers reach the portal over https (HSTS is sent then).
     pub fn telephony(&self) -> crate::domain::telephony::TelephonySettings {
         crate::domain::telephony::TelephonySettings {
-            aging_days: self.number_aging_days,
+            aging_days: self
+                .number_aging_days
+                .min(crate::domain::provisioning::MAX_AGING_DAYS),
             low_stock_threshold: self.low_stock_threshold,
             bulk_concurrency: self.bulk_concurrency.clamp(1, 64),
             sync_interval_seconds: self.user_sync_interval_seconds,

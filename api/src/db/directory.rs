@@ -348,3 +348,32 @@ pub fn clear(conn: &mut DbConn, account: &AccountId) -> QueryResult<()> {
         .execute(conn)?;
     Ok(())
 }
+
+/// Locks the user's row for the caller's transaction (a write that changes nothing): a second
+/// request for the same user waits here, then reads what the first one did.
+pub fn lock(conn: &mut DbConn, account: &AccountId, id: &str) -> QueryResult<usize> {
+    diesel::update(one(account, id))
+        .set(directory_users::service_state.eq(directory_users::service_state))
+        .execute(conn)
+}
+
+/// Moves the user's service from `from` (with `number`) to `change`; false when it no longer
+/// stands there (another settlement came first). The condition is checked by the update
+/// itself, so two settlements at once cannot both pass.
+pub fn move_service(
+    conn: &mut DbConn,
+    account: &AccountId,
+    id: &str,
+    from: ServiceState,
+    number: &str,
+    change: &ServiceChange,
+) -> QueryResult<bool> {
+    diesel::update(
+        one(account, id)
+            .filter(directory_users::service_state.eq(StoredServiceState(from)))
+            .filter(directory_users::service_number.eq(number)),
+    )
+    .set(change)
+    .execute(conn)
+    .map(|n| n == 1)
+}

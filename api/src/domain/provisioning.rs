@@ -11,6 +11,7 @@ use chrono::NaiveDateTime;
 use shared::{
     auth::PrincipalKind,
     directory::{DirectoryUser, ServiceState},
+    numbers::Mismatch,
 };
 use uuid::Uuid;
 
@@ -183,7 +184,11 @@ pub fn begin_assignment(
     number: Option<&E164>,
     follow: Follow<'_>,
 ) -> Result<Begun, ApiError> {
-    let row = db::directory::find_by_ref(conn, account, user_ref)?
+    let found = db::directory::find_by_ref(conn, account, user_ref)?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    // One change of a user at a time: a second request waits for the first, then reads it.
+    db::directory::lock(conn, account, &found.id)?;
+    let row = db::directory::find(conn, account, &found.id)?
         .ok_or_else(|| ApiError::not_found("user"))?;
     telephony::tenant_for(conn, account, Need::Numbers)?;
     let current = row.service_number.clone().unwrap_or_default();
@@ -363,7 +368,9 @@ pub fn remove_service(
     let account = caller.account_id.clone();
     let actor = actor(caller);
     db::transaction(conn, |conn| {
-        let row = user(conn, &account, user_id)?;
+        let found = user(conn, &account, user_id)?;
+        db::directory::lock(conn, &account, &found.id)?;
+        let row = user(conn, &account, &found.id)?;
         let fingerprint = format!("DELETE {}", row.id);
         if let Some(user) = first_time(conn, &account, key, &fingerprint, &row.id)? {
             return Ok(Outcome {
@@ -483,66 +490,81 @@ impl Settle<'_> {
         }))
     }
 
+    /// Moves the user from `from` to `to` if they still wait there: the one settlement that
+    /// wins. Everything else a settlement does follows in the same transaction.
+    fn claim(
+        &self,
+        conn: &mut DbConn,
+        from: ServiceState,
+        to: ServiceState,
+        number: Option<&str>,
+        detail: Option<&str>,
+    ) -> Result<bool, ApiError> {
+        let change = ServiceChange {
+            service_state: StoredServiceState(to),
+            service_number: number.map(str::to_owned),
+            service_detail: detail.map(str::to_owned),
+            service_job_id: None,
+            service_operation: None,
+            service_updated_at: Some(stored::now()),
+        };
+        Ok(db::directory::move_service(
+            conn,
+            self.account,
+            self.user,
+            from,
+            self.number,
+            &change,
+        )?)
+    }
+
+    fn record(&self, conn: &mut DbConn, kind: &str, detail: Option<&str>) -> Result<(), ApiError> {
+        event(
+            conn,
+            self.account,
+            kind,
+            self.actor,
+            self.user,
+            self.number,
+            self.operation,
+            detail,
+        )
+    }
+
     /// Teams assigned the number.
     pub fn assigned(&self, conn: &mut DbConn) -> Result<bool, ApiError> {
         db::transaction(conn, |conn| {
-            if !self.is_open(conn, ServiceState::Pending)? {
+            let active = ServiceState::Active;
+            if !self.claim(conn, ServiceState::Pending, active, Some(self.number), None)? {
                 return Ok(false);
             }
             let now = stored::now();
             db::numbers::mark_assigned(conn, self.account, self.number, self.user, now)?;
-            set_service(
-                conn,
-                self.account,
-                self.user,
-                ServiceState::Active,
-                Some(self.number),
-                None,
-                None,
-                now,
-            )?;
-            event(
-                conn,
-                self.account,
-                ledger::PHONE_SERVICE_ENABLED,
-                self.actor,
-                self.user,
-                self.number,
-                self.operation,
-                None,
-            )?;
+            self.record(conn, ledger::PHONE_SERVICE_ENABLED, None)?;
             Ok(true)
         })
     }
 
-    /// Teams refused the number: it goes back to the inventory; the user shows why.
-    pub fn refused(&self, conn: &mut DbConn, detail: &str) -> Result<bool, ApiError> {
+    /// Teams refused the number: it goes back to the inventory (flagged when Teams showed it
+    /// with someone else, so it is not chosen again before a person looks); the user shows why.
+    pub fn refused(
+        &self,
+        conn: &mut DbConn,
+        detail: &str,
+        disputed_by: Option<&str>,
+    ) -> Result<bool, ApiError> {
         db::transaction(conn, |conn| {
-            if !self.is_open(conn, ServiceState::Pending)? {
+            let failed = ServiceState::Failed;
+            if !self.claim(conn, ServiceState::Pending, failed, None, Some(detail))? {
                 return Ok(false);
             }
             let now = stored::now();
             db::numbers::release(conn, self.account, self.number, self.user, None, now)?;
-            set_service(
-                conn,
-                self.account,
-                self.user,
-                ServiceState::Failed,
-                None,
-                Some(detail),
-                None,
-                now,
-            )?;
-            event(
-                conn,
-                self.account,
-                ledger::PHONE_SERVICE_FAILED,
-                self.actor,
-                self.user,
-                self.number,
-                self.operation,
-                Some(detail),
-            )?;
+            if let Some(holder) = disputed_by {
+                let conflict = (Mismatch::AssignedOutsidePortal, Some(holder));
+                db::numbers::set_conflict(conn, self.account, self.number, Some(conflict), now)?;
+            }
+            self.record(conn, ledger::PHONE_SERVICE_FAILED, Some(detail))?;
             Ok(true)
         })
     }
@@ -550,32 +572,13 @@ impl Settle<'_> {
     /// Teams removed the number: it rests for `aging_days`, the user has no service.
     pub fn removed(&self, conn: &mut DbConn, aging_days: u32) -> Result<bool, ApiError> {
         db::transaction(conn, |conn| {
-            if !self.is_open(conn, ServiceState::Removing)? {
+            if !self.claim(conn, ServiceState::Removing, ServiceState::None, None, None)? {
                 return Ok(false);
             }
             let now = stored::now();
-            let rest = now + chrono::Duration::days(i64::from(aging_days));
+            let rest = rest_until(now, aging_days);
             db::numbers::release(conn, self.account, self.number, self.user, Some(rest), now)?;
-            set_service(
-                conn,
-                self.account,
-                self.user,
-                ServiceState::None,
-                None,
-                None,
-                None,
-                now,
-            )?;
-            event(
-                conn,
-                self.account,
-                ledger::PHONE_SERVICE_DISABLED,
-                self.actor,
-                self.user,
-                self.number,
-                self.operation,
-                None,
-            )?;
+            self.record(conn, ledger::PHONE_SERVICE_DISABLED, None)?;
             Ok(true)
         })
     }
@@ -583,24 +586,25 @@ impl Settle<'_> {
     /// Teams did not remove the number: the user keeps service, and shows why.
     pub fn removal_refused(&self, conn: &mut DbConn, detail: &str) -> Result<bool, ApiError> {
         db::transaction(conn, |conn| {
-            if !self.is_open(conn, ServiceState::Removing)? {
-                return Ok(false);
-            }
-            let now = stored::now();
-            set_service(
+            let active = ServiceState::Active;
+            self.claim(
                 conn,
-                self.account,
-                self.user,
-                ServiceState::Active,
+                ServiceState::Removing,
+                active,
                 Some(self.number),
                 Some(detail),
-                None,
-                now,
-            )?;
-            Ok(true)
+            )
         })
     }
 }
+
+/// When a number released at `now` may be given again.
+pub fn rest_until(now: NaiveDateTime, aging_days: u32) -> NaiveDateTime {
+    now + chrono::Duration::days(i64::from(aging_days.min(MAX_AGING_DAYS)))
+}
+
+/// The longest rest a released number takes (ten years), whatever the setting says.
+pub const MAX_AGING_DAYS: u32 = 3650;
 
 /// Users gone from the tenant: numbers they held rest (assigned) or return (reserved), with a
 /// ledger event for a removed service; then their rows go.
@@ -614,8 +618,9 @@ pub fn forget_users(
         let now = stored::now();
         for id in ids {
             if let Some(held) = db::numbers::held_by(conn, account, id)? {
+                // Reserved numbers rest too: Teams may still be assigning one.
                 let assigned = held.status.0 == shared::numbers::NumberStatus::Assigned;
-                let rest = assigned.then(|| now + chrono::Duration::days(i64::from(aging_days)));
+                let rest = Some(rest_until(now, aging_days));
                 db::numbers::release(conn, account, &held.number, id, rest, now)?;
                 if assigned {
                     event(

@@ -7,8 +7,9 @@
 //! users still queued; one caught mid-way is followed, never assigned twice.
 
 use std::{
+    collections::HashSet,
     sync::{
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
         Arc,
     },
     time::Duration,
@@ -16,7 +17,7 @@ use std::{
 
 use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
-use shared::{jobs::JobKind, phone_service::BulkItemOutcome};
+use shared::{directory::ServiceState, jobs::JobKind, phone_service::BulkItemOutcome};
 use tokio::sync::Semaphore;
 
 use super::{
@@ -26,7 +27,7 @@ use super::{
 use crate::{
     db::{self, bulk_items::BulkItemRow},
     domain::{
-        ids::AccountId,
+        ids::{AccountId, JobId},
         provisioning::{self, Begun, Follow},
     },
     error::ApiError,
@@ -72,21 +73,28 @@ impl Job for BulkPhoneService {
             .await?;
         let width = ctx.telephony.bulk_concurrency.max(1);
         let gate = Arc::new(Semaphore::new(width));
+        // Slots still in use: each throttled call gives one up, down to one.
+        let slots = Arc::new(AtomicUsize::new(width));
+        // The users this run has taken up, so a user listed twice (by id and by UPN) is
+        // followed once.
+        let taken = Arc::new(std::sync::Mutex::new(HashSet::new()));
         // Progress is counted and written under one lock, so it never goes back.
         let reporting = Arc::new(tokio::sync::Mutex::new(()));
         let results = futures_util::stream::iter(left)
             .map(|item| {
-                let (ctx, account, actor, gate, done, reporting) = (
+                let (ctx, account, actor, gate, done, reporting, slots, taken) = (
                     ctx.clone(),
                     account.clone(),
                     self.actor.clone(),
                     gate.clone(),
                     done.clone(),
                     reporting.clone(),
+                    slots.clone(),
+                    taken.clone(),
                 );
                 async move {
                     let permit = gate.acquire_owned().await;
-                    let outcome = one(&ctx, &account, &actor, &item).await;
+                    let outcome = one(&ctx, &account, &actor, &item, &taken).await;
                     match &outcome {
                         Ok(()) => {
                             let _turn = reporting.lock().await;
@@ -95,10 +103,12 @@ impl Job for BulkPhoneService {
                         }
                         Err(e) if e.retry_after.is_some() => {
                             // Throttled: hold this slot back for good (fewer at once) and wait.
-                            if let Ok(permit) = permit {
-                                if width > 1 {
-                                    permit.forget();
-                                }
+                            let fewer =
+                                slots.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                                    (n > 1).then(|| n - 1)
+                                });
+                            if let (Ok(permit), Ok(_)) = (permit, fewer) {
+                                permit.forget();
                             }
                             tokio::time::sleep(e.retry_after.unwrap_or(Duration::from_secs(1)))
                                 .await;
@@ -146,6 +156,7 @@ async fn one(
     account: &AccountId,
     actor: &str,
     item: &BulkItemRow,
+    taken: &std::sync::Mutex<HashSet<String>>,
 ) -> Result<(), Later> {
     let job = ctx.job_id().clone();
     let begun = {
@@ -193,6 +204,18 @@ async fn one(
             Some(number),
             None,
         ),
+        Ok(begun) if !first_in_run(taken, begun.user_id()) => (
+            BulkItemOutcome::Failed,
+            Some(begun.user_id().to_owned()),
+            None,
+            Some("This user is listed more than once; see their first line.".to_owned()),
+        ),
+        Ok(Begun::InFlight { user_id, number })
+            if !followed_by(ctx, account, &user_id, &job).await? =>
+        {
+            // Another request's job follows this change: wait for it to settle.
+            settled_elsewhere(ctx, account, user_id, number).await?
+        }
         Ok(Begun::Reserved { user_id, number } | Begun::InFlight { user_id, number }) => {
             let change = PhoneServiceChange {
                 account_id: account.to_string(),
@@ -243,6 +266,73 @@ async fn one(
     Ok(())
 }
 
+/// True the first time this run meets `user` (a user listed twice is followed once).
+fn first_in_run(taken: &std::sync::Mutex<HashSet<String>>, user: &str) -> bool {
+    taken
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(user.to_owned())
+}
+
+/// Whether this bulk job is the one following the user's change.
+async fn followed_by(
+    ctx: &JobContext,
+    account: &AccountId,
+    user: &str,
+    job: &JobId,
+) -> Result<bool, Later> {
+    let (account, user, job) = (account.clone(), user.to_owned(), job.to_string());
+    ctx.db
+        .run(move |conn| {
+            Ok(db::directory::find(conn, &account, &user)?
+                .is_some_and(|r| r.service_job_id.as_deref() == Some(job.as_str())))
+        })
+        .await
+        .map_err(|e| Later {
+            error: e.into(),
+            retry_after: None,
+        })
+}
+
+/// Waits (up to the operation timeout) for a change another job follows, then reads its end.
+async fn settled_elsewhere(
+    ctx: &JobContext,
+    account: &AccountId,
+    user: String,
+    number: String,
+) -> Result<Outcome, Later> {
+    let started = tokio::time::Instant::now();
+    loop {
+        let (a, u) = (account.clone(), user.clone());
+        let state = ctx
+            .db
+            .run(move |conn| Ok(db::directory::find(conn, &a, &u)?.map(|r| r.service_state.0)))
+            .await
+            .map_err(|e| Later {
+                error: e.into(),
+                retry_after: None,
+            })?;
+        if state != Some(ServiceState::Pending) {
+            return settled_outcome(ctx, account, user, number).await;
+        }
+        if started.elapsed() > ctx.telephony.operation_timeout {
+            return Err(Later {
+                error: JobError::new("Another request's change of this user has not finished."),
+                retry_after: None,
+            });
+        }
+        tokio::time::sleep(ctx.telephony.operation_poll).await;
+    }
+}
+
+/// How one user came out: the outcome, their id, the number and Microsoft's words.
+type Outcome = (
+    BulkItemOutcome,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 async fn settled_outcome(
     ctx: &JobContext,
     account: &AccountId,
@@ -262,7 +352,7 @@ async fn settled_outcome(
         .run(move |conn| {
             let row = db::directory::find(conn, &account, &user_id)?;
             Ok(match row {
-                Some(r) if r.service_state.0 == shared::directory::ServiceState::Active => {
+                Some(r) if r.service_state.0 == ServiceState::Active => {
                     (BulkItemOutcome::Assigned, Some(user_id), Some(number), None)
                 }
                 Some(r) => (

@@ -19,8 +19,8 @@ use crate::{
         telephony::{self, Need},
     },
     microsoft::client::{
-        AssignNumber, AssignmentCategory, AssignmentStatus, MsError, NumberType, OperationRef,
-        OperationStatus,
+        AssignNumber, AssignmentCategory, AssignmentStatus, MsError, NumberAssignment, NumberType,
+        OperationRef, OperationStatus,
     },
 };
 
@@ -67,6 +67,11 @@ impl Job for PhoneServiceChange {
 enum Ended {
     Done,
     Refused(String),
+    /// Teams shows the number with someone else (this object id, or a resource of Teams').
+    Disputed {
+        detail: String,
+        holder: String,
+    },
 }
 
 /// Carries the change through and settles it (shared with the bulk job).
@@ -110,12 +115,28 @@ pub(super) async fn carry_out(
             detail: None,
         });
     }
+    // Once Teams accepted the change, only Teams' answer settles it: until then a failure is
+    // retried (and, past the last attempt, left to reconciliation), never taken as a refusal.
+    let started = operation.is_some();
     let ended = match tenant {
+        Err(refusal) if started => {
+            return Err(JobError::new(format!(
+                "Teams was asked already; waiting for its answer: {refusal}"
+            )))
+        }
         Err(refusal) => Ended::Refused(refusal.to_string()),
         Ok(tenant) => {
             let tenant = tenant.to_string();
             match talk_to_teams(ctx, &account, change, &tenant, operation).await {
                 Ok(ended) => ended,
+                Err(e)
+                    if !matches!(e, MsError::Throttled { .. })
+                        && operation_recorded(ctx, &account, &change.user_id).await? =>
+                {
+                    return Err(JobError::new(format!(
+                        "Teams was asked already; following its operation failed: {e}"
+                    )))
+                }
                 Err(e) if e.is_permission_denied() => Ended::Refused(format!(
                     "Microsoft refused: the app lacks the permission to manage phone numbers \
                      (TeamsTelephoneNumber.ReadWrite.All). An admin can grant admin consent \
@@ -137,6 +158,22 @@ pub(super) async fn carry_out(
         }
     };
     settle(ctx, &account, change, ended).await
+}
+
+/// Whether the change was sent to Teams (its operation is recorded on the user).
+async fn operation_recorded(
+    ctx: &JobContext,
+    account: &AccountId,
+    user: &str,
+) -> Result<bool, JobError> {
+    let (account, user) = (account.clone(), user.to_owned());
+    Ok(ctx
+        .db
+        .run(move |conn| {
+            Ok(db::directory::find(conn, &account, &user)?
+                .is_some_and(|r| r.service_operation.is_some()))
+        })
+        .await?)
 }
 
 async fn settle(
@@ -171,14 +208,18 @@ async fn settle(
                     ("assigned", None)
                 }
                 (Change::Assign, Ended::Refused(detail)) => {
-                    settle.refused(conn, &detail)?;
+                    settle.refused(conn, &detail, None)?;
+                    ("refused", Some(detail))
+                }
+                (Change::Assign, Ended::Disputed { detail, holder }) => {
+                    settle.refused(conn, &detail, Some(&holder))?;
                     ("refused", Some(detail))
                 }
                 (Change::Unassign, Ended::Done) => {
                     settle.removed(conn, aging_days)?;
                     ("removed", None)
                 }
-                (Change::Unassign, Ended::Refused(detail)) => {
+                (Change::Unassign, Ended::Refused(detail) | Ended::Disputed { detail, .. }) => {
                     settle.removal_refused(conn, &detail)?;
                     ("removal_refused", Some(detail))
                 }
@@ -217,20 +258,20 @@ async fn talk_to_teams(
         None => {
             // Teams' own record first: a retry after a crash never assigns twice.
             let current = client.number_assignment_of(tenant, &change.number).await?;
-            let holder = current.as_ref().and_then(|n| {
-                (n.assignment_status == Some(AssignmentStatus::UserAssigned))
-                    .then(|| n.assignment_target_id.clone())
-                    .flatten()
-            });
+            let holder = current.as_ref().and_then(holder_of);
             match (change.change, holder) {
                 (Change::Assign, Some(holder)) if holder.eq_ignore_ascii_case(&change.user_id) => {
                     return Ok(Ended::Done)
                 }
-                (Change::Assign, Some(_)) => {
-                    return Ok(Ended::Refused(format!(
-                        "Teams shows {} assigned to another user. Nothing was changed.",
-                        change.number
-                    )))
+                (Change::Assign, Some(holder)) => {
+                    return Ok(Ended::Disputed {
+                        detail: format!(
+                            "Teams shows {} assigned to another user or resource; it was not \
+                             changed, and the number is flagged on the Numbers page.",
+                            change.number
+                        ),
+                        holder,
+                    })
                 }
                 (Change::Unassign, None) => return Ok(Ended::Done),
                 (Change::Unassign, Some(holder))
@@ -274,6 +315,22 @@ async fn talk_to_teams(
         }
     };
     follow(ctx, tenant, &operation).await
+}
+
+/// Who Teams shows a number assigned to: a user's object id, the id of another target (a
+/// resource account, a conference bridge, a policy), or `""` when Teams names none; `None`
+/// when it is unassigned.
+pub fn holder_of(number: &NumberAssignment) -> Option<String> {
+    match number.assignment_status {
+        None | Some(AssignmentStatus::Unassigned) => None,
+        Some(_) => Some(
+            number
+                .assignment_target_id
+                .clone()
+                .unwrap_or_default()
+                .to_ascii_lowercase(),
+        ),
+    }
 }
 
 /// Polls the operation until it ends (or the configured time runs out: an error, so the job

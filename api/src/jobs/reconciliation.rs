@@ -18,16 +18,16 @@ use shared::{
     numbers::{Mismatch, NumberStatus},
 };
 
-use super::{Job, JobContext, JobError};
+use super::{phone_service_change::holder_of, Job, JobContext, JobError};
 use crate::{
-    db,
+    db::{self, directory::DirectoryUserRow},
     domain::{
         ids::{AccountId, JobId, TenantId},
         provisioning::{Settle, SYSTEM},
         stored,
     },
     error::ApiError,
-    microsoft::client::AssignmentStatus,
+    microsoft::client::{Operation, OperationRef, OperationStatus},
 };
 
 /// A reservation younger than this is left to the request or job that made it.
@@ -78,48 +78,90 @@ impl Job for Reconciliation {
     }
 }
 
+/// What Teams' operation says of a stranded change, when it was recorded and could be read.
+type Verdict = (DirectoryUserRow, Option<Operation>);
+
 /// Reconciles one account: `(settled, conflicts)`.
 pub async fn reconcile(
     ctx: &JobContext,
     account: &AccountId,
     tenant: &TenantId,
 ) -> Result<(u64, u64), JobError> {
-    let assignments = ctx
-        .connections
-        .client()
+    let client = ctx.connections.client();
+    let assignments = client
         .number_assignments(tenant.as_str(), None)
         .await
         .map_err(|e| JobError::new(format!("Reading Teams' numbers failed: {e}")))?;
-    // Number -> the user Teams shows it assigned to.
+    // Number -> who Teams shows it assigned to (a user, or another kind of target).
     let teams: HashMap<String, String> = assignments
-        .into_iter()
-        .filter(|n| n.assignment_status == Some(AssignmentStatus::UserAssigned))
-        .filter_map(|n| {
-            n.assignment_target_id
-                .map(|user| (n.telephone_number, user.to_ascii_lowercase()))
-        })
+        .iter()
+        .filter_map(|n| holder_of(n).map(|holder| (n.telephone_number.clone(), holder)))
         .collect();
-    let account = account.clone();
+    let stranded = {
+        let account = account.clone();
+        ctx.db
+            .run(move |conn| stranded(conn, &account, stored::now()))
+            .await?
+    };
+    // A change Teams accepted is settled by its operation when Teams still has it; one still
+    // running is left for the next round.
+    let mut verdicts: Vec<Verdict> = Vec::new();
+    for user in stranded {
+        let operation = match user.service_operation.as_deref() {
+            Some(url) => {
+                let reference = OperationRef {
+                    url: url.to_owned(),
+                    id: String::new(),
+                };
+                client.operation(tenant.as_str(), &reference).await.ok()
+            }
+            None => None,
+        };
+        if operation.as_ref().is_some_and(|op| !op.status.is_final()) {
+            continue;
+        }
+        verdicts.push((user, operation));
+    }
+    let (account, aging_days) = (account.clone(), ctx.telephony.aging_days);
     Ok(ctx
         .db
-        .run(move |conn| settle_and_flag(conn, &account, &teams))
+        .run(move |conn| {
+            let settled = settle_stranded(conn, &account, &teams, verdicts, aging_days)?;
+            let conflicts = flag(conn, &account, &teams)?;
+            db::idempotency::purge(conn, stored::now() - KEEP_IDEMPOTENCY_KEYS)?;
+            Ok((settled, conflicts))
+        })
         .await?)
 }
 
-fn settle_and_flag(
+/// Idempotency keys are kept this long: a client retries within minutes, not days.
+const KEEP_IDEMPOTENCY_KEYS: chrono::Duration = chrono::Duration::days(1);
+
+/// Users waiting on Teams with no job following them any more, for longer than [`GRACE`].
+fn stranded(
+    conn: &mut db::DbConn,
+    account: &AccountId,
+    now: chrono::NaiveDateTime,
+) -> Result<Vec<DirectoryUserRow>, ApiError> {
+    let mut left = Vec::new();
+    for user in db::directory::in_flight(conn, account)? {
+        let young = user.service_updated_at.is_some_and(|at| at + GRACE > now);
+        if !young && !followed(conn, user.service_job_id.as_deref())? {
+            left.push(user);
+        }
+    }
+    Ok(left)
+}
+
+fn settle_stranded(
     conn: &mut db::DbConn,
     account: &AccountId,
     teams: &HashMap<String, String>,
-) -> Result<(u64, u64), ApiError> {
-    let now = stored::now();
+    verdicts: Vec<Verdict>,
+    aging_days: u32,
+) -> Result<u64, ApiError> {
     let mut settled = 0;
-    for user in db::directory::in_flight(conn, account)? {
-        if user.service_state.0 != ServiceState::Pending
-            || user.service_updated_at.is_some_and(|at| at + GRACE > now)
-            || followed(conn, user.service_job_id.as_deref())?
-        {
-            continue;
-        }
+    for (user, operation) in verdicts {
         let Some(number) = user.service_number.as_deref() else {
             continue;
         };
@@ -130,18 +172,48 @@ fn settle_and_flag(
             actor: SYSTEM,
             operation: None,
         };
-        let done = if teams.get(number) == Some(&user.id) {
-            settle.assigned(conn)?
-        } else {
-            settle.refused(
+        let with_user = teams.get(number) == Some(&user.id);
+        let teams_said = operation
+            .as_ref()
+            .map(|op| op.status == OperationStatus::Succeeded);
+        let detail = operation
+            .as_ref()
+            .and_then(|op| op.numbers.iter().find_map(|n| n.status_detail.clone()));
+        let done = match user.service_state.0 {
+            ServiceState::Pending if teams_said.unwrap_or(with_user) => settle.assigned(conn)?,
+            ServiceState::Pending => settle.refused(
                 conn,
-                "The assignment was interrupted before Teams confirmed it, and Teams does not \
-                 show the number with this user; the number was released. Try again.",
-            )?
+                detail.as_deref().unwrap_or(
+                    "The assignment was interrupted before Teams confirmed it, and Teams does \
+                     not show the number with this user; the number was released. Try again.",
+                ),
+                None,
+            )?,
+            ServiceState::Removing if teams_said.unwrap_or(!with_user) => {
+                settle.removed(conn, aging_days)?
+            }
+            ServiceState::Removing => settle.removal_refused(
+                conn,
+                detail.as_deref().unwrap_or(
+                    "The removal was interrupted, and Teams still shows the number with this \
+                     user; the service was kept. Try again.",
+                ),
+            )?,
+            _ => false,
         };
         settled += u64::from(done);
     }
+    Ok(settled)
+}
 
+/// Flags the numbers Teams disagrees about and clears the flags that no longer hold; how
+/// many are flagged.
+fn flag(
+    conn: &mut db::DbConn,
+    account: &AccountId,
+    teams: &HashMap<String, String>,
+) -> Result<u64, ApiError> {
+    let now = stored::now();
     // What the portal says of every number Teams or the portal shows assigned.
     let held: HashMap<String, (NumberStatus, String)> = db::numbers::held(conn, account)?
         .into_iter()
@@ -159,16 +231,12 @@ fn settle_and_flag(
         }
         match held.get(number) {
             None => {
-                flagged.insert(
-                    number.clone(),
-                    (Mismatch::AssignedOutsidePortal, Some(teams_user.clone())),
-                );
+                let holder = Some(teams_user.clone()).filter(|h| !h.is_empty());
+                flagged.insert(number.clone(), (Mismatch::AssignedOutsidePortal, holder));
             }
             Some((_, portal_user)) if portal_user != teams_user => {
-                flagged.insert(
-                    number.clone(),
-                    (Mismatch::AssignedToOtherUser, Some(teams_user.clone())),
-                );
+                let holder = Some(teams_user.clone()).filter(|h| !h.is_empty());
+                flagged.insert(number.clone(), (Mismatch::AssignedToOtherUser, holder));
             }
             Some(_) => {}
         }
@@ -192,7 +260,7 @@ fn settle_and_flag(
             now,
         )?;
     }
-    Ok((settled, flagged.len() as u64))
+    Ok(flagged.len() as u64)
 }
 
 /// Whether a job that is not finished still follows the change.

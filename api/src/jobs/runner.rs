@@ -394,13 +394,15 @@ impl Runner {
                     None => tracing::warn!(error = e.message(), last, "job attempt failed"),
                 }
                 let message = e.message().to_owned();
+                // Microsoft's Retry-After, when it asked for a longer pause than the backoff.
+                let asked = e.retry_after().unwrap_or_default();
                 self.db
                     .run(move |conn| {
                         let now = stored::now();
                         Ok(if last {
                             db::jobs::fail(conn, &claim, &message, now)?
                         } else {
-                            let delay = chrono_duration(backoff.after(claim.attempt));
+                            let delay = chrono_duration(backoff.after(claim.attempt).max(asked));
                             db::jobs::retry_later(conn, &claim, &message, now + delay, now)?
                         })
                     })

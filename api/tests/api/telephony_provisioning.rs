@@ -312,7 +312,7 @@ async fn bad_requests_are_refused_before_any_call_to_microsoft() {
 async fn the_same_idempotency_key_does_not_assign_twice() {
     let t = with_numbers(&[]).await;
     let (app, token) = (&t.app, t.token());
-    let users = licensed_users(app, token, None, 3).await;
+    let users = licensed_users(app, token, None, 4).await;
     let user = &users[0];
 
     let (_, first) = outcome(app.put_service(token, &user.id, None, Some("add-1")).await).await;
@@ -367,6 +367,23 @@ async fn the_same_idempotency_key_does_not_assign_twice() {
     assert_eq!(replayed.iter().filter(|r| !**r).count(), 1, "{replayed:?}");
     let held = app.held_numbers(token).await;
     assert_eq!(held.len(), 2, "{held:?}");
+    assert_one_each(&held);
+
+    // Five different requests for one user at once (two people clicking): each waits its
+    // turn; the first reserves a number, the others find it pending. No error, one number.
+    let keys: Vec<String> = (0..5).map(|i| format!("click-{i}")).collect();
+    let answers = join_all(
+        keys.iter()
+            .map(|k| app.put_service(token, &users[3].id, None, Some(k))),
+    )
+    .await;
+    for response in answers {
+        let (status, answer) = outcome(response).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{answer:?}");
+        assert!(!answer.replayed);
+    }
+    let held = app.held_numbers(token).await;
+    assert_eq!(held.len(), 3, "{held:?}");
     assert_one_each(&held);
 }
 
