@@ -27,12 +27,19 @@ rss_idle=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 
 latency=$(python3 scripts/bench_http.py "http://127.0.0.1:$port")
 rss_load=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+kill $pid 2>/dev/null || true
+wait $pid 2>/dev/null || true
+
+# Telephony: each part starts servers of its own (SQLite, PostgreSQL when reachable) and runs
+# the simulator as a process of its own for the 100,000-user sync. About 10 minutes.
+cargo build --release -q -p ms-simulator
+telephony=$(python3 scripts/bench_telephony.py target/release/tenant-connect target/release/ms-simulator)
 
 {
   echo "# Benchmarks"
   echo
   echo "Measured by \`make bench\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo),"
-  echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs). Release build, SQLite, one process."
+  echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs). Release build, SQLite, one process (the telephony section names its own set-up)."
   echo
   echo "| what | value |"
   echo "|---|---|"
@@ -41,5 +48,7 @@ rss_load=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
   echo "| server memory after the runs below, incl. a 100,000-user simulated tenant (RSS) | $((rss_load / 1024)) MiB |"
   echo
   echo "$latency"
+  echo
+  echo "$telephony"
 } >"$out"
 cat "$out"

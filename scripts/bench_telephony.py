@@ -1,0 +1,859 @@
+"""Telephony benchmarks (stdlib only), each beside a baseline measured in the same run:
+
+1. auto-assign under contention, on SQLite and on PostgreSQL, the simulator at zero latency;
+2. bulk provisioning of 1,000 users, Teams at 300 ms per call and 2 s per operation, against a
+   one-at-a-time client (measured on a sample and extrapolated);
+3. a 100,000-user sync (full, then delta) and the API process's peak memory, with the simulator
+   as a process of its own when its binary is given.
+
+Usage: bench_telephony.py SERVER_BINARY [SIMULATOR_BINARY]. Each part starts its own server on a
+fresh database. Markdown on stdout, progress on stderr. Environment (all optional):
+BENCH_POSTGRES_URL (server URL without a database; default postgres://postgres@127.0.0.1:5432,
+"" skips PostgreSQL), BENCH_CONTENTION_USERS (200), BENCH_CONTENTION_NUMBERS (500),
+BENCH_CLIENT_THREADS (32), BENCH_BULK_USERS (1000), BENCH_BULK_CONCURRENCY (32),
+BENCH_SEQUENTIAL_SAMPLE (10), BENCH_SYNC_USERS (100000).
+"""
+import http.client
+import json
+import os
+import queue
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+
+SERVER = os.path.abspath(sys.argv[1])
+SIMULATOR = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 and os.path.exists(sys.argv[2]) else None
+
+PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+PG_DB = "tenant_connect_bench"
+PG_VERSION = ""
+CONTENTION_USERS = int(os.environ.get("BENCH_CONTENTION_USERS", "200"))
+CONTENTION_NUMBERS = int(os.environ.get("BENCH_CONTENTION_NUMBERS", "500"))
+THREADS = int(os.environ.get("BENCH_CLIENT_THREADS", "32"))
+BULK_USERS = int(os.environ.get("BENCH_BULK_USERS", "1000"))
+BULK_CONCURRENCY = int(os.environ.get("BENCH_BULK_CONCURRENCY", "32"))
+SEQUENTIAL_SAMPLE = int(os.environ.get("BENCH_SEQUENTIAL_SAMPLE", "10"))
+SYNC_USERS = int(os.environ.get("BENCH_SYNC_USERS", "100000"))
+
+CLIENT_ID = "7b1d3f0e-5c2a-4e8b-9a61-2f4c8d9e0a13"
+CLIENT_SECRET = "bench-" + uuid.uuid4().hex
+DEMO_ADMIN = ("admin@contoso.example", "demo-password")
+JSON = {"Content-Type": "application/json"}
+
+
+def log(*args):
+    print("[bench_telephony]", *args, file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# --- HTTP -----------------------------------------------------------------------------------
+
+class Http:
+    """Keep-alive connections, one per thread and origin. Paths are relative to `base`;
+    absolute URLs go where they say. Redirects are not followed."""
+
+    def __init__(self, base):
+        self.base = urllib.parse.urlsplit(base)
+        self.local = threading.local()
+
+    def _conn(self, host, port):
+        conns = getattr(self.local, "conns", None)
+        if conns is None:
+            conns = self.local.conns = {}
+        key = (host, port)
+        if key not in conns:
+            conns[key] = http.client.HTTPConnection(host, port, timeout=120)
+        return conns[key]
+
+    def call(self, method, url, body=None, headers=None, token=None, form=None):
+        parts = urllib.parse.urlsplit(url)
+        host, port = (parts.hostname, parts.port) if parts.netloc else (self.base.hostname, self.base.port)
+        path = urllib.parse.urlunsplit(("", "", parts.path, parts.query, ""))
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+            headers.setdefault("Content-Type", "application/json")
+        for attempt in range(2):
+            conn = self._conn(host, port)
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+                return response.status, response.getheaders(), data
+            except (http.client.HTTPException, OSError) as e:
+                conn.close()
+                self.local.conns.pop((host, port), None)
+                # A keep-alive connection the server closed while idle: once more on a new one.
+                idle_close = isinstance(e, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError))
+                if attempt or not idle_close:
+                    raise
+
+    def json(self, method, url, body=None, token=None, expect=(200,), headers=None):
+        status, _, data = self.call(method, url, body=body, token=token, headers=headers)
+        if status not in expect:
+            raise BenchError(f"{method} {url}: {status} {data[:500]!r}")
+        return json.loads(data) if data else None
+
+
+def header(headers, name):
+    return [v for k, v in headers if k.lower() == name.lower()]
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def in_parallel(threads, items, work):
+    """Runs work(item) on `threads` threads; answers [(item, result or exception)] in order done."""
+    todo = queue.Queue()
+    for item in items:
+        todo.put(item)
+    done, lock = [], threading.Lock()
+
+    def worker():
+        while True:
+            try:
+                item = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                result = work(item)
+            except Exception as e:  # noqa: BLE001 - reported with the figures
+                result = e
+            with lock:
+                done.append((item, result))
+
+    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return done
+
+
+# --- processes ------------------------------------------------------------------------------
+
+class Process:
+    def __init__(self, name, argv, env, ready_url):
+        self.name = name
+        self.dir = tempfile.mkdtemp(prefix=f"bench-{name}-")
+        self.log_path = os.path.join(self.dir, "log")
+        full_env = dict(os.environ)
+        full_env.update(env)
+        full_env.setdefault("RUST_LOG", "warn")
+        self.log_file = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(argv, env=full_env, stdout=self.log_file, stderr=subprocess.STDOUT)
+        try:
+            self._wait_ready(name, ready_url)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, name, ready_url):
+        deadline = time.time() + 60
+        probe = Http(ready_url)
+        while True:
+            if self.proc.poll() is not None:
+                raise BenchError(f"{name} exited at start-up: {self.tail()}")
+            try:
+                status, _, _ = probe.call("GET", ready_url)
+                if status < 500:
+                    break
+            except (OSError, http.client.HTTPException):
+                pass
+            if time.time() > deadline:
+                raise BenchError(f"{name} did not start: {self.tail()}")
+            time.sleep(0.1)
+
+    def status_kib(self, field):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        return 0
+
+    def tail(self, lines=20):
+        try:
+            with open(self.log_path, "rb") as f:
+                return b"\n".join(f.read().splitlines()[-lines:]).decode(errors="replace")
+        except OSError:
+            return ""
+
+    def log_lines(self, *needles):
+        """Log lines at WARN or ERROR (RUST_LOG=warn), optionally only those with a needle."""
+        with open(self.log_path, "rb") as f:
+            text = re.sub(r"\x1b\[[0-9;]*m", "", f.read().decode(errors="replace"))
+        return [line for line in text.splitlines()
+                if re.search(r"\s(WARN|ERROR)\s|panicked", line) and "web app is not built" not in line
+                and (not needles or any(n in line for n in needles))]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log_file.close()
+        if os.environ.get("BENCH_KEEP_LOGS"):
+            log(f"{self.name} log kept: {self.log_path}")
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def start_api(env, port=None):
+    port = port or free_port()
+    data = tempfile.mkdtemp(prefix="bench-data-")
+    base = {
+        "BIND_ADDR": f"127.0.0.1:{port}",
+        "DATA_DIR": data,
+        "DEMO_SEED": "true",
+        "MS_CLIENT_ID": CLIENT_ID,
+        "MS_CLIENT_SECRET": CLIENT_SECRET,
+        # Nothing scheduled behind the measurements' back: syncs on demand only,
+        # reconciliation at start-up only.
+        "USER_SYNC_INTERVAL_SECONDS": "0",
+        "RECONCILE_INTERVAL_SECONDS": "0",
+    }
+    base.update(env)
+    try:
+        api = Process("api", [SERVER], base, f"http://127.0.0.1:{port}/readyz")
+    except BaseException:
+        shutil.rmtree(data, ignore_errors=True)
+        raise
+    api.base = f"http://127.0.0.1:{port}"
+    api.data = data
+    return api
+
+
+def stop_api(api):
+    api.stop()
+    shutil.rmtree(api.data, ignore_errors=True)
+
+
+def recreate_postgres():
+    """A fresh database on the PostgreSQL server: its URL, or None (and why) when unusable."""
+    if not PG_URL:
+        return None, "BENCH_POSTGRES_URL is empty"
+    if not shutil.which("psql"):
+        return None, "psql is not installed"
+    admin = PG_URL.rstrip("/") + "/postgres"
+    for sql in (f"DROP DATABASE IF EXISTS {PG_DB}", f"CREATE DATABASE {PG_DB}"):
+        run = subprocess.run(["psql", admin, "-v", "ON_ERROR_STOP=1", "-qc", sql], capture_output=True, text=True)
+        if run.returncode != 0:
+            return None, f"psql failed: {run.stderr.strip()[:200]}"
+    version = subprocess.run(["psql", admin, "-Atc", "SHOW server_version"], capture_output=True, text=True)
+    global PG_VERSION
+    PG_VERSION = version.stdout.strip().split(" ")[0]
+    return PG_URL.rstrip("/") + "/" + PG_DB, None
+
+
+# --- the portal and the simulator, as a person and an admin would drive them ------------------
+
+def login(api):
+    body = {"email": DEMO_ADMIN[0], "password": DEMO_ADMIN[1]}
+    return api.json("POST", "/api/v1/auth/login", body)["access_token"]
+
+
+def create_tenant(sim, label, users):
+    domain = f"{label}{uuid.uuid4().hex[:6]}.onmicrosoft.com"
+    tenant = sim.json("POST", "/_microsoft/control/tenants",
+                      {"name": f"Bench {label}", "domain": domain, "users": users}, expect=(201,))
+    return tenant["id"], domain
+
+
+def add_licensed_users(sim, tenant, domain, prefix, count):
+    """Licensed US users created out of band (as an Entra admin would): their UPNs."""
+    upns = [f"{prefix}{i:05d}@{domain}" for i in range(count)]
+
+    def create(upn):
+        sim.json("POST", f"/_microsoft/control/tenants/{tenant}/users",
+                 {"userPrincipalName": upn, "displayName": f"Bench {upn.split('@')[0]}",
+                  "usageLocation": "US", "teamsPhoneLicense": True}, expect=(201,))
+
+    failures = [r for _, r in in_parallel(8, upns, create) if isinstance(r, Exception)]
+    if failures:
+        raise BenchError(f"creating users: {failures[0]}")
+    return upns
+
+
+def connect(api, sim, token, tenant, domain):
+    """Setup steps 1 to 4 over plain HTTP: sign-in and consent pages, the role, verify."""
+    status, headers, data = api.call("POST", "/api/v1/tenant-connection/setup", body={}, token=token)
+    if status != 200:
+        raise BenchError(f"setup: {status} {data[:300]!r}")
+    binding = next(c.split(";")[0] for c in header(headers, "Set-Cookie") if c.startswith("tc_consent_binding="))
+    sign_in = json.loads(data)["consent_url"]
+    admin = f"admin@{domain}"
+    api.call("GET", sign_in)
+    status, headers, data = api.call("POST", sign_in, form={"user": admin, "action": "accept"})
+    if status != 302:
+        raise BenchError(f"sign-in: {status} {data[:300]!r}")
+    session = header(headers, "Set-Cookie")[0].split(";")[0]
+    status, headers, _ = api.call("GET", header(headers, "Location")[0], headers={"Cookie": binding})
+    consent = header(headers, "Location")[0]
+    if "/v2.0/adminconsent" not in consent:
+        raise BenchError(f"after sign-in the portal sent the browser to {consent}")
+    api.call("GET", consent, headers={"Cookie": session})
+    status, headers, data = api.call("POST", consent, form={"user": admin, "action": "accept"},
+                                     headers={"Cookie": session})
+    if status != 302:
+        raise BenchError(f"consent: {status} {data[:300]!r}")
+    status, headers, _ = api.call("GET", header(headers, "Location")[0], headers={"Cookie": binding})
+    landed = header(headers, "Location")[0]
+    if landed != "/tenant-connection?consent=granted":
+        raise BenchError(f"consent landed on {landed}")
+    sim.json("PUT", f"/_microsoft/control/tenants/{tenant}/directory-role", {"assigned": True})
+    report = api.json("POST", "/api/v1/tenant-connection/verify", {}, token=token)
+    if report["outcome"] != "passed":
+        raise BenchError(f"verify: {report['outcome']}: {report['message']}")
+
+
+def wait_job(api, token, job_id, deadline_s, every=0.25):
+    """Polls the job until it is finished: (the job, seconds waited)."""
+    started = time.perf_counter()
+    while True:
+        job = api.json("GET", f"/api/v1/jobs/{job_id}", token=token)
+        if job["status"] in ("succeeded", "failed"):
+            return job, time.perf_counter() - started
+        if time.perf_counter() - started > deadline_s:
+            raise BenchError(f"job {job_id} not finished after {deadline_s} s: {job}")
+        time.sleep(every)
+
+
+def sync(api, token, deadline_s=120, every=0.25):
+    """POST /users/sync followed to its end: (the job, seconds from the request to success)."""
+    started = time.perf_counter()
+    job = api.json("POST", "/api/v1/users/sync", {}, token=token, expect=(202,))
+    job, _ = wait_job(api, token, job["id"], deadline_s, every)
+    elapsed = time.perf_counter() - started
+    if job["status"] != "succeeded":
+        raise BenchError(f"sync failed: {job.get('last_error')}")
+    return job, elapsed
+
+
+def all_pages(api, token, first):
+    items, path = [], first
+    while path:
+        page = api.json("GET", path, token=token)
+        items.extend(page["items"])
+        path = page.get("next")
+    return items
+
+
+def app_token(sim, tenant):
+    form = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+            "scope": "https://graph.microsoft.com/.default", "grant_type": "client_credentials"}
+    status, _, data = sim.call("POST", f"/_microsoft/login/{tenant}/oauth2/v2.0/token", form=form)
+    if status != 200:
+        raise BenchError(f"app token: {status} {data[:300]!r}")
+    return json.loads(data)["access_token"]
+
+
+def teams_assignments(sim, tenant, prefix):
+    """Teams' own view (Graph numberAssignments, as the app): {number: assigned user id}."""
+    token = app_token(sim, tenant)
+    found, skip = {}, 0
+    while True:
+        page = sim.json("GET", "/_microsoft/graph/v1.0/admin/teams/telephoneNumberManagement/"
+                        f"numberAssignments?$top=1000&$skip={skip}", token=token)
+        for n in page["value"]:
+            number = n["telephoneNumber"]
+            number = number if number.startswith("+") else "+" + number
+            if number.startswith(prefix) and n.get("assignmentStatus") == "userAssigned":
+                found[number] = n.get("assignmentTargetId")
+        if len(page["value"]) < 1000:
+            return found
+        skip += 1000
+
+
+def throughput(api, token, path, threads, per_thread):
+    """Requests per second of GET `path` from `threads` client threads, each on its connection."""
+    def work(_):
+        for _ in range(per_thread):
+            status, _, _ = api.call("GET", path, token=token)
+            if status != 200:
+                raise BenchError(f"GET {path}: {status}")
+    started = time.perf_counter()
+    errors = [r for _, r in in_parallel(threads, range(threads), work) if isinstance(r, Exception)]
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise BenchError(str(errors[0]))
+    return threads * per_thread / elapsed
+
+
+# --- 1. auto-assign under contention ----------------------------------------------------------
+
+def contention(label, database_url):
+    env = {"SIM_OPERATION_DELAY_MS": "0"}
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    log(f"contention on {label}: starting the server")
+    server = start_api(env)
+    try:
+        api = Http(server.base)
+        token = login(api)
+        tenant, domain = create_tenant(api, "contention", 3)
+        upns = add_licensed_users(api, tenant, domain, "caller", CONTENTION_USERS)
+        connect(api, api, token, tenant, domain)
+        sync(api, token)
+        prefix = "+1425555"
+        status, _, data = api.call("POST", "/api/v1/number-blocks", token=token,
+                                   body={"start": "+14255551000", "count": CONTENTION_NUMBERS, "label": "Bench"})
+        if status != 201:
+            raise BenchError(f"loading numbers: {status} {data[:300]!r}")
+        api.json("GET", "/api/v1/me", token=token)
+
+        log(f"contention on {label}: baseline")
+        per_thread = 100
+        healthz_rps = throughput(api, None, "/healthz", THREADS, per_thread)
+        me_rps = throughput(api, token, "/api/v1/me", THREADS, per_thread)
+
+        log(f"contention on {label}: {CONTENTION_USERS} concurrent PUTs from {THREADS} threads")
+        answers = {}
+
+        def put(upn):
+            sent = time.perf_counter()
+            status, _, data = api.call("PUT", f"/api/v1/users/{upn}/phone-service", body={}, token=token,
+                                       headers={"Idempotency-Key": str(uuid.uuid4())})
+            return status, json.loads(data) if data else None, time.perf_counter() - sent
+
+        # Connections opened before the clock starts, so that the run measures the requests.
+        in_parallel(THREADS, range(THREADS), lambda _: api.call("GET", "/healthz"))
+        started = time.perf_counter()
+        results = in_parallel(THREADS, upns, put)
+        reserved_s = time.perf_counter() - started
+        statuses, latencies, reserved_numbers, problems = {}, [], [], {}
+        for upn, result in results:
+            if isinstance(result, Exception):
+                statuses[type(result).__name__] = statuses.get(type(result).__name__, 0) + 1
+                continue
+            status, body, latency = result
+            statuses[status] = statuses.get(status, 0) + 1
+            latencies.append(latency)
+            if status == 202:
+                reserved_numbers.append(body["user"]["service"]["number"])
+            answers[upn] = (status, body)
+            if status != 202:
+                problems.setdefault(status, body)
+
+        accepted = statuses.get(202, 0)
+        active_s, pending, failed = None, None, None
+        while time.perf_counter() - started < 120:
+            active = all_pages(api, token, "/api/v1/users?service=active&limit=500")
+            failed = all_pages(api, token, "/api/v1/users?service=failed&limit=500")
+            pending = all_pages(api, token, "/api/v1/users?service=pending&limit=500")
+            if not pending:
+                active_s = time.perf_counter() - started
+                break
+            time.sleep(0.1)
+
+        assigned = all_pages(api, token, "/api/v1/numbers?status=assigned&limit=500")
+        reserved_left = all_pages(api, token, "/api/v1/numbers?status=reserved&limit=500")
+        holders = [n["user"]["id"] for n in assigned if n.get("user")]
+        teams = teams_assignments(api, tenant, prefix)
+        portal = {n["number"]: (n.get("user") or {}).get("id") for n in assigned}
+        agree = sum(1 for number, user in portal.items() if teams.get(number) == user)
+        errors = server.log_lines()
+        return {
+            "label": label,
+            "healthz_rps": healthz_rps,
+            "me_rps": me_rps,
+            "statuses": statuses,
+            "reserved_s": reserved_s,
+            "latency_p50": pct(latencies, 0.5) * 1000 if latencies else 0,
+            "latency_p95": pct(latencies, 0.95) * 1000 if latencies else 0,
+            "accepted": accepted,
+            "distinct_reserved": len(set(reserved_numbers)),
+            "active_s": active_s,
+            "pending_left": len(pending or []),
+            "failed": len(failed or []),
+            "failed_detail": sorted({(u["service"].get("detail") or "")[:120] for u in (failed or [])}),
+            "assigned": len(assigned),
+            "assigned_distinct": len(set(n["number"] for n in assigned)),
+            "holders_distinct": len(set(holders)),
+            "reserved_left": len(reserved_left),
+            "teams_assigned": len(teams),
+            "teams_agree": agree,
+            "log_errors": errors,
+            "problems": problems,
+        }
+    finally:
+        stop_api(server)
+
+
+def contention_markdown(runs):
+    out = []
+    out.append(f"### Auto-assign under contention ({CONTENTION_USERS} users, {CONTENTION_NUMBERS} numbers, "
+               f"{THREADS} client threads, simulator at zero latency)")
+    out.append("")
+    out.append(f"{CONTENTION_USERS} licensed users each get `PUT /api/v1/users/{{id}}/phone-service` with no number "
+               f"(a new Idempotency-Key each), all at once from {THREADS} client threads (Python, one keep-alive "
+               "connection each). *Reserved*: until every request was answered. *Active*: until no user is "
+               "pending any more (polled every 0.1 s; the server's own job runner, JOB_WORKERS=4, "
+               "OPERATION_POLL_MS=500, calls Teams and follows each operation). The baseline is measured by the "
+               "same client, same threads, same server, just before; a Python client on the same 2 cores is "
+               "as much the limit there as the server, so read the baselines as this client's ceiling. SQLite: "
+               "a file in a fresh DATA_DIR" + (f"; PostgreSQL {PG_VERSION}: a fresh database on the same machine."
+                                               if PG_VERSION else "."))
+    out.append("")
+    out.append("| | " + " | ".join(r["label"] for r in runs) + " |")
+    out.append("|---|" + "---|" * len(runs))
+
+    def row(name, f):
+        out.append(f"| {name} | " + " | ".join(f(r) for r in runs) + " |")
+
+    row(f"baseline: GET /healthz, {THREADS} threads", lambda r: f"{r['healthz_rps']:.0f} req/s")
+    row(f"baseline: GET /api/v1/me (JWT + database), {THREADS} threads", lambda r: f"{r['me_rps']:.0f} req/s")
+    row("PUT answers", lambda r: ", ".join(f"{n}× {s}" for s, n in sorted(r["statuses"].items(), key=str)))
+    row("all reserved (every 202 received)",
+        lambda r: f"{r['reserved_s']:.2f} s = **{r['accepted'] / r['reserved_s']:.0f} reservations/s**")
+    row("PUT latency p50 / p95", lambda r: f"{r['latency_p50']:.0f} / {r['latency_p95']:.0f} ms")
+    row("all active in Teams",
+        lambda r: (f"{r['active_s']:.2f} s = {r['accepted'] / r['active_s']:.0f} users/s" if r["active_s"]
+                   else f"**not after 120 s** ({r['pending_left']} still pending)"))
+    row("users failed", lambda r: str(r["failed"]) + (f" ({'; '.join(r['failed_detail'])})" if r["failed"] else ""))
+    row("distinct numbers in the 202 answers", lambda r: f"{r['distinct_reserved']} of {r['accepted']}")
+    row("recount, GET /api/v1/numbers?status=assigned",
+        lambda r: f"{r['assigned']} assigned, {r['assigned_distinct']} distinct numbers, "
+                  f"{r['holders_distinct']} distinct users; {r['reserved_left']} still reserved")
+    row("Teams' numberAssignments (Graph, as the app)",
+        lambda r: f"{r['teams_assigned']} assigned; {r['teams_agree']} agree with the portal's holder")
+    row("server WARN/ERROR log lines", lambda r: str(len(r["log_errors"])))
+    for r in runs:
+        ok = (r["accepted"] == CONTENTION_USERS and r["distinct_reserved"] == r["accepted"]
+              and r["assigned"] == r["assigned_distinct"] == r["holders_distinct"] == CONTENTION_USERS
+              and r["teams_agree"] == CONTENTION_USERS and r["reserved_left"] == 0)
+        r["ok"] = ok
+    out.append("")
+    verdicts = [f"{r['label']}: " + ("every user got a number of their own; none was assigned twice" if r["ok"]
+                                      else "**CHECK FAILED** (see the rows above)") for r in runs]
+    out.append("Distinctness: " + "; ".join(verdicts) + ".")
+    for r in runs:
+        for status, body in sorted(r["problems"].items()):
+            out.append("")
+            out.append(f"A PUT answered {status} on {r['label']}: `{json.dumps(body)[:400]}`")
+        if r["log_errors"]:
+            out.append("")
+            out.append(f"First server log lines at WARN/ERROR on {r['label']}:")
+            out.append("```")
+            out.extend(line[:300] for line in r["log_errors"][:5])
+            out.append("```")
+    return "\n".join(out)
+
+
+# --- 2. bulk provisioning against one at a time -----------------------------------------------
+
+def bulk():
+    env = {"SIM_OPERATION_DELAY_MS": "2000", "BULK_CONCURRENCY": str(BULK_CONCURRENCY)}
+    log("bulk: starting the server")
+    server = start_api(env)
+    try:
+        api = Http(server.base)
+        token = login(api)
+        tenant, domain = create_tenant(api, "bulk", 3)
+        upns = add_licensed_users(api, tenant, domain, "bulk", BULK_USERS + SEQUENTIAL_SAMPLE)
+        connect(api, api, token, tenant, domain)
+        sync(api, token)
+        status, _, data = api.call("POST", "/api/v1/number-blocks", token=token,
+                                   body={"start": "+14255552000", "count": BULK_USERS + SEQUENTIAL_SAMPLE + 100,
+                                         "label": "Bench bulk"})
+        if status != 201:
+            raise BenchError(f"loading numbers: {status} {data[:300]!r}")
+        api.json("PUT", "/_microsoft/control/faults", {"endpoint": "teams", "latency_ms": 300})
+        sample, users = upns[:SEQUENTIAL_SAMPLE], upns[SEQUENTIAL_SAMPLE:]
+
+        log(f"bulk: one at a time, {len(sample)} users")
+        each = []
+        for upn in sample:
+            started = time.perf_counter()
+            status, _, data = api.call("PUT", f"/api/v1/users/{upn}/phone-service", body={}, token=token,
+                                       headers={"Idempotency-Key": str(uuid.uuid4())})
+            if status not in (200, 202):
+                raise BenchError(f"PUT {upn}: {status} {data[:300]!r}")
+            while True:
+                user = api.json("GET", f"/api/v1/users/{upn}", token=token)
+                if user["service"]["state"] not in ("pending", "removing"):
+                    break
+                if time.perf_counter() - started > 60:
+                    raise BenchError(f"{upn} still {user['service']['state']} after 60 s")
+                time.sleep(0.05)
+            if user["service"]["state"] != "active":
+                raise BenchError(f"{upn} ended {user['service']}")
+            each.append(time.perf_counter() - started)
+
+        log(f"bulk: {len(users)} users in one bulk job (BULK_CONCURRENCY={BULK_CONCURRENCY})")
+        started = time.perf_counter()
+        accepted = api.json("POST", "/api/v1/phone-service/bulk", {"users": users}, token=token, expect=(202,))
+        job, _ = wait_job(api, token, accepted["job_id"], deadline_s=420, every=0.5)
+        bulk_s = time.perf_counter() - started
+        status = api.json("GET", f"/api/v1/phone-service/bulk/{accepted['job_id']}", token=token)
+        outcomes, details = {}, {}
+        for item in status["items"]:
+            outcomes[item["outcome"]] = outcomes.get(item["outcome"], 0) + 1
+            if item["outcome"] == "failed":
+                d = (item.get("detail") or "")[:120]
+                details[d] = details.get(d, 0) + 1
+        numbers = [i["number"] for i in status["items"] if i["outcome"] == "assigned"]
+        active = all_pages(api, token, "/api/v1/users?service=active&limit=500")
+        teams = teams_assignments(api, tenant, "+1425555")
+        return {
+            "sample": each,
+            "bulk_s": bulk_s,
+            "job": job,
+            "outcomes": outcomes,
+            "details": details,
+            "distinct": len(set(numbers)),
+            "assigned": len(numbers),
+            "active": len(active),
+            "teams": len(teams),
+            "log_errors": server.log_lines(),
+        }
+    finally:
+        stop_api(server)
+
+
+def bulk_markdown(r):
+    mean = statistics.mean(r["sample"])
+    n = BULK_USERS
+    extrapolated = mean * n
+    out = [f"### Bulk provisioning of {n:,} users (Teams: 300 ms per call, 2 s per operation)", ""]
+    out.append("The simulator answers every Teams call (assign, each operation poll) after 300 ms "
+               "(a `latency_ms` fault on endpoint `teams`) and settles each number operation after 2 s "
+               f"(SIM_OPERATION_DELAY_MS=2000). SQLite. Bulk: one `POST /api/v1/phone-service/bulk` of {n:,} users, "
+               f"BULK_CONCURRENCY={BULK_CONCURRENCY} (the default is 8), followed until the job finished (polled "
+               f"every 0.5 s). One at a time: a client that sends one PUT, waits until that user is active "
+               f"(polling the user every 50 ms), then the next; measured on {len(r['sample'])} other users "
+               f"and **extrapolated** to {n:,}.")
+    out.append("")
+    out.append("| | value |")
+    out.append("|---|---|")
+    out.append(f"| baseline: one at a time, measured on {len(r['sample'])} users | mean {mean:.2f} s per user "
+               f"(min {min(r['sample']):.2f}, max {max(r['sample']):.2f}) |")
+    out.append(f"| baseline: one at a time, **extrapolated** to {n:,} users | {extrapolated:.0f} s "
+               f"({extrapolated / 60:.0f} min) |")
+    out.append(f"| bulk job, {n:,} users, until finished | **{r['bulk_s']:.1f} s** = {n / r['bulk_s']:.1f} users/s, "
+               f"{extrapolated / r['bulk_s']:.0f}× the one-at-a-time client |")
+    out.append(f"| bulk job status, attempts | {r['job']['status']}, {r['job']['attempts']} |")
+    out.append("| per-user outcomes | " + ", ".join(f"{c} {o}" for o, c in sorted(r["outcomes"].items())) + " |")
+    if r["details"]:
+        out.append("| failure details | " + "; ".join(f"{c}× {d}" for d, c in r["details"].items()) + " |")
+    out.append(f"| distinct numbers among the assigned | {r['distinct']} of {r['assigned']} |")
+    out.append(f"| users active afterwards (bulk + sample) | {r['active']} |")
+    out.append(f"| numbers assigned in Teams (Graph numberAssignments) | {r['teams']} |")
+    out.append(f"| server WARN/ERROR log lines | {len(r['log_errors'])} |")
+    if r["log_errors"]:
+        out.append("")
+        out.append("First of them:")
+        out.append("```")
+        out.extend(line[:300] for line in r["log_errors"][:5])
+        out.append("```")
+    return "\n".join(out)
+
+
+# --- 3. a 100,000-user sync -------------------------------------------------------------------
+
+def big_sync():
+    api_port = free_port()
+    simulator = None
+    if SIMULATOR:
+        sim_port = free_port()
+        callbacks = ",".join(f"http://127.0.0.1:{api_port}/api/v1/tenant-connection/{leg}-callback"
+                             for leg in ("sign-in", "consent"))
+        log("sync: starting ms-simulator")
+        simulator = Process("simulator", [SIMULATOR], {
+            "SIM_BIND": f"127.0.0.1:{sim_port}",
+            "SIM_CLIENT_ID": CLIENT_ID,
+            "SIM_CLIENT_SECRET": CLIENT_SECRET,
+            "SIM_REDIRECT_URIS": callbacks,
+            "SIM_OPERATION_DELAY_MS": "0",
+        }, f"http://127.0.0.1:{sim_port}/_microsoft/control/tenants")
+        sim_base = f"http://127.0.0.1:{sim_port}"
+        env = {
+            # The portal talks to the separate simulator as it would to Microsoft.
+            "MICROSOFT_MODE": "live",
+            "MS_LOGIN_URL": f"{sim_base}/_microsoft/login",
+            "MS_GRAPH_URL": f"{sim_base}/_microsoft/graph",
+        }
+    else:
+        env = {}
+    log("sync: starting the server")
+    server = None
+    try:
+        server = start_api(env, api_port)
+        api = Http(server.base)
+        sim = Http(sim_base) if simulator else api
+        token = login(api)
+        started = time.perf_counter()
+        tenant, domain = create_tenant(sim, "sync", SYNC_USERS)
+        created_s = time.perf_counter() - started
+        connect(api, sim, token, tenant, domain)
+        time.sleep(1)
+        before = {f: server.status_kib(f) for f in ("VmRSS", "VmHWM")}
+
+        log(f"sync: baseline, every user read straight from Graph")
+        graph_token = app_token(sim, tenant)
+        path = "/_microsoft/graph/v1.0/users?$select=id,userPrincipalName,displayName,usageLocation," \
+               "accountEnabled,assignedPlans&$top=999"
+        started, read = time.perf_counter(), 0
+        while path:
+            page = sim.json("GET", path, token=graph_token)
+            read += len(page["value"])
+            link = page.get("@odata.nextLink")
+            path = link
+        graph_s = time.perf_counter() - started
+
+        log(f"sync: full sync of {SYNC_USERS:,} users")
+        full_job, full_s = sync(api, token, deadline_s=300, every=0.5)
+        after_full = {f: server.status_kib(f) for f in ("VmRSS", "VmHWM")}
+        status = api.json("GET", "/api/v1/users/sync", token=token)
+        # Teams' numbers (the tenant's seeded Direct Routing users) came with the users.
+        teams = teams_assignments(sim, tenant, "+")
+        teams_seen = sum(1 for number, user in teams.items()
+                         if number in api.json("GET", f"/api/v1/users/{user}", token=token)["teams_numbers"])
+
+        log("sync: changing 100 users, then a delta sync")
+        some = api.json("GET", "/api/v1/users?limit=120", token=token)["items"]
+        changed = [u for u in some if not u["user_principal_name"].startswith(("admin@", "pra@"))][:100]
+
+        def rename(user):
+            sim.json("PATCH", f"/_microsoft/control/tenants/{tenant}/users/{user['id']}",
+                     {"displayName": user["display_name"] + " (renamed)"})
+        errors = [r for _, r in in_parallel(8, changed, rename) if isinstance(r, Exception)]
+        if errors:
+            raise BenchError(f"renaming: {errors[0]}")
+        delta_job, delta_s = sync(api, token, deadline_s=120, every=0.1)
+        seen = sum(1 for u in changed
+                   if api.json("GET", f"/api/v1/users/{u['id']}", token=token)["display_name"].endswith("(renamed)"))
+        after_delta = {f: server.status_kib(f) for f in ("VmRSS", "VmHWM")}
+        sim_hwm = simulator.status_kib("VmHWM") if simulator else None
+        return {
+            "separate": simulator is not None,
+            "created_s": created_s,
+            "graph_s": graph_s,
+            "graph_read": read,
+            "before": before,
+            "full_s": full_s,
+            "full": full_job,
+            "after_full": after_full,
+            "status": status,
+            "teams": len(teams),
+            "teams_seen": teams_seen,
+            "delta_s": delta_s,
+            "delta": delta_job,
+            "changed": len(changed),
+            "seen": seen,
+            "after_delta": after_delta,
+            "sim_hwm": sim_hwm,
+            "log_errors": server.log_lines(),
+        }
+    finally:
+        if server:
+            stop_api(server)
+        if simulator:
+            simulator.stop()
+
+
+def sync_markdown(r):
+    mib = lambda kib: f"{kib / 1024:.0f} MiB"
+    n = SYNC_USERS
+    where = ("the simulator runs as a process of its own (`ms-simulator`; the portal in "
+             "MICROSOFT_MODE=live pointed at it with MS_LOGIN_URL/MS_GRAPH_URL), so the portal's memory "
+             "below is the portal's alone" if r["separate"] else
+             "the simulator runs **inside** the API process (no `ms-simulator` binary was given), so the "
+             "memory below includes the simulator's own 100,000-user tenant")
+    out = [f"### Sync of a {n:,}-user tenant", ""]
+    out.append(f"A {n:,}-user tenant is created in the simulator and connected; `POST /api/v1/users/sync` is "
+               "timed until `GET /api/v1/jobs/{id}` shows it succeeded (polled every 0.5 s; the job runner "
+               f"claims it within its 1 s poll). SQLite. {where[0].upper() + where[1:]}. The baseline reads every user straight "
+               "from the same simulator's Graph `/users` ($top=999, one client, no database) in the same run.")
+    out.append("")
+    out.append("| | value |")
+    out.append("|---|---|")
+    out.append(f"| create the tenant (simulator control API) | {r['created_s']:.2f} s |")
+    out.append(f"| baseline: read all users from Graph, no database | {r['graph_read']:,} users in {r['graph_s']:.2f} s |")
+    res = r["full"].get("result") or {}
+    out.append(f"| **full sync** (request to success) | **{r['full_s']:.1f} s** = {n / r['full_s']:.0f} users/s; "
+               f"result: {json.dumps(res)}; attempts {r['full']['attempts']} |")
+    out.append(f"| users in the directory afterwards (GET /api/v1/users/sync) | {r['status']['users']:,} |")
+    out.append(f"| Teams numbers (numberAssignments) shown on their users afterwards | {r['teams_seen']} of {r['teams']} |")
+    out.append(f"| API process memory before the sync (RSS / peak VmHWM) | {mib(r['before']['VmRSS'])} / "
+               f"{mib(r['before']['VmHWM'])} |")
+    out.append(f"| API process memory after the full sync (RSS / **peak VmHWM**) | {mib(r['after_full']['VmRSS'])} / "
+               f"**{mib(r['after_full']['VmHWM'])}** |")
+    dres = r["delta"].get("result") or {}
+    out.append(f"| **delta sync** after {r['changed']} users were renamed (control API) | **{r['delta_s']:.2f} s**; "
+               f"result: {json.dumps(dres)} |")
+    out.append(f"| renamed users showing the new name afterwards | {r['seen']} of {r['changed']} |")
+    out.append(f"| API process peak memory after the delta sync (VmHWM) | {mib(r['after_delta']['VmHWM'])} |")
+    if r["sim_hwm"] is not None:
+        out.append(f"| simulator process peak memory (VmHWM), for comparison | {mib(r['sim_hwm'])} |")
+    out.append(f"| server WARN/ERROR log lines | {len(r['log_errors'])} |")
+    if r["log_errors"]:
+        out.append("")
+        out.append("First of them:")
+        out.append("```")
+        out.extend(line[:300] for line in r["log_errors"][:5])
+        out.append("```")
+    return "\n".join(out)
+
+
+def main():
+    only = set(filter(None, os.environ.get("BENCH_TELEPHONY_PARTS", "contention,bulk,sync").split(",")))
+    sections = ["## Telephony", ""]
+    timings = []
+    if "contention" in only:
+        started = time.perf_counter()
+        runs = [contention("SQLite", None)]
+        pg, why = recreate_postgres()
+        if pg:
+            runs.append(contention("PostgreSQL", pg))
+        sections.append(contention_markdown(runs))
+        if not pg:
+            sections.append("")
+            sections.append(f"PostgreSQL skipped: {why}.")
+        sections.append("")
+        timings.append(("contention", time.perf_counter() - started))
+    if "bulk" in only:
+        started = time.perf_counter()
+        sections.append(bulk_markdown(bulk()))
+        sections.append("")
+        timings.append(("bulk", time.perf_counter() - started))
+    if "sync" in only:
+        started = time.perf_counter()
+        sections.append(sync_markdown(big_sync()))
+        sections.append("")
+        timings.append(("sync", time.perf_counter() - started))
+    sections.append("Wall time of these parts (set-up included): "
+                    + ", ".join(f"{name} {s:.0f} s" for name, s in timings) + ".")
+    print("\n".join(sections))
+
+
+if __name__ == "__main__":
+    main()
