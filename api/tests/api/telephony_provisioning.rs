@@ -1151,3 +1151,92 @@ async fn a_throttled_bulk_waits_and_still_gives_each_user_one_number() {
         "every throttled answer was met"
     );
 }
+
+#[tokio::test]
+async fn a_bulk_through_bursts_of_5xx_and_slow_answers_settles_everyone_once_as_teams_shows() {
+    let t = with_numbers(&[]).await;
+    let (app, token, tenant) = (&t.app, t.token(), t.tenant.as_str());
+    let users = licensed_users(app, token, None, 20).await;
+    // Half of Teams' answers are 503 (until 15 were), some others slow.
+    app.sim_fault(json!([
+        {"endpoint": "teams", "status": 503, "fraction": 0.5, "count": 15},
+        {"endpoint": "teams", "latency_ms": 40, "fraction": 0.3},
+    ]))
+    .await;
+    let refs: Vec<&str> = users
+        .iter()
+        .map(|u| u.user_principal_name.as_str())
+        .collect();
+    let accepted: BulkAccepted = app
+        .post(
+            "/api/v1/phone-service/bulk",
+            Some(token),
+            &json!({ "users": refs }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let done = eventually("the bulk job to finish through the faults", || async {
+        let status = bulk_status(app, token, accepted.job_id).await;
+        status.job.status.is_finished().then_some(status)
+    })
+    .await;
+    assert_eq!(done.job.status, JobStatus::Succeeded, "{done:?}");
+    // Everyone ends with a number, or with a failure that says why; nobody is left waiting.
+    for item in &done.items {
+        match item.outcome {
+            BulkItemOutcome::Assigned => assert!(item.number.is_some(), "{item:?}"),
+            BulkItemOutcome::Failed => assert!(item.detail.is_some(), "{item:?}"),
+            other => panic!("{} ended {other:?}", item.user),
+        }
+    }
+    assert!(app.numbers(token, "status=reserved").await.is_empty());
+    let assigned = app.numbers(token, "status=assigned").await;
+    assert_one_each(&assigned);
+    assert_eq!(
+        assigned.len(),
+        done.items
+            .iter()
+            .filter(|i| i.outcome == BulkItemOutcome::Assigned)
+            .count()
+    );
+
+    // All fifteen 503s were served (a spent fault is removed; the slow one stays).
+    let faults: serde_json::Value = app
+        .client
+        .get(app.url("/_microsoft/control/faults"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !faults.to_string().contains("503"),
+        "the 503 burst was not spent: {faults}"
+    );
+
+    // Teams, asked directly, shows exactly the portal's assignments of the inventory's numbers
+    // (the tenant's own earlier numbers aside): none twice, none lost.
+    app.sim_fault(json!([])).await;
+    let teams: HashMap<String, String> = app
+        .state
+        .connections
+        .client()
+        .number_assignments(tenant, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|n| n.telephone_number.starts_with("+142555501"))
+        .filter_map(|n| {
+            n.assignment_target_id
+                .map(|user| (n.telephone_number, user.to_ascii_lowercase()))
+        })
+        .collect();
+    let portal: HashMap<String, String> = assigned
+        .iter()
+        .map(|n| (n.number.clone(), n.user.as_ref().unwrap().id.clone()))
+        .collect();
+    assert_eq!(teams, portal);
+}
