@@ -377,3 +377,16 @@ pub fn move_service(
     .execute(conn)
     .map(|n| n == 1)
 }
+
+/// The accounts with a user whose service waits on Teams.
+pub fn accounts_in_flight(conn: &mut DbConn) -> QueryResult<Vec<AccountId>> {
+    let states = [
+        StoredServiceState(ServiceState::Pending),
+        StoredServiceState(ServiceState::Removing),
+    ];
+    directory_users::table
+        .filter(directory_users::service_state.eq_any(states))
+        .select(directory_users::account_id)
+        .distinct()
+        .load(conn)
+}

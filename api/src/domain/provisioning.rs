@@ -569,6 +569,28 @@ impl Settle<'_> {
         })
     }
 
+    /// Teams can no longer be asked (the tenant was disconnected) whether it assigned the
+    /// number: the user shows why, and the number rests rather than going straight back, as
+    /// Teams may hold it.
+    pub fn abandoned(
+        &self,
+        conn: &mut DbConn,
+        detail: &str,
+        aging_days: u32,
+    ) -> Result<bool, ApiError> {
+        db::transaction(conn, |conn| {
+            let failed = ServiceState::Failed;
+            if !self.claim(conn, ServiceState::Pending, failed, None, Some(detail))? {
+                return Ok(false);
+            }
+            let now = stored::now();
+            let rest = rest_until(now, aging_days);
+            db::numbers::release(conn, self.account, self.number, self.user, Some(rest), now)?;
+            self.record(conn, ledger::PHONE_SERVICE_FAILED, Some(detail))?;
+            Ok(true)
+        })
+    }
+
     /// Teams removed the number: it rests for `aging_days`, the user has no service.
     pub fn removed(&self, conn: &mut DbConn, aging_days: u32) -> Result<bool, ApiError> {
         db::transaction(conn, |conn| {

@@ -72,6 +72,7 @@ impl Job for Reconciliation {
                 }
             }
         }
+        done.settled += settle_disconnected(&ctx).await?;
         ctx.progress(done.accounts, Some(done.accounts + done.skipped))
             .await?;
         Ok(done)
@@ -130,6 +131,55 @@ pub async fn reconcile(
             let conflicts = flag(conn, &account, &teams)?;
             db::idempotency::purge(conn, stored::now() - KEEP_IDEMPOTENCY_KEYS)?;
             Ok((settled, conflicts))
+        })
+        .await?)
+}
+
+/// Changes stranded in accounts whose tenant is no longer connected: Teams cannot be asked, so
+/// an assignment ends failed with its number resting, and a removal keeps the service.
+async fn settle_disconnected(ctx: &JobContext) -> Result<u64, JobError> {
+    let aging_days = ctx.telephony.aging_days;
+    Ok(ctx
+        .db
+        .run(move |conn| {
+            let watched: HashSet<AccountId> = db::tenant_connections::watched(conn)?
+                .into_iter()
+                .map(|(account, _)| account)
+                .collect();
+            let mut settled = 0;
+            for account in db::directory::accounts_in_flight(conn)? {
+                if watched.contains(&account) {
+                    continue;
+                }
+                for user in stranded(conn, &account, stored::now())? {
+                    let Some(number) = user.service_number.as_deref() else {
+                        continue;
+                    };
+                    let settle = Settle {
+                        account: &account,
+                        user: &user.id,
+                        number,
+                        actor: SYSTEM,
+                        operation: None,
+                    };
+                    let done = match user.service_state.0 {
+                        ServiceState::Pending => settle.abandoned(
+                            conn,
+                            "The tenant was disconnected before Teams confirmed the number; it \
+                             rests before it can be given again. Reconnect, then try again.",
+                            aging_days,
+                        )?,
+                        ServiceState::Removing => settle.removal_refused(
+                            conn,
+                            "The tenant was disconnected before Teams confirmed the removal; \
+                             the service is shown as kept.",
+                        )?,
+                        _ => false,
+                    };
+                    settled += u64::from(done);
+                }
+            }
+            Ok(settled)
         })
         .await?)
 }

@@ -966,29 +966,7 @@ async fn reconciliation_settles_the_reservations_of_a_process_that_died() {
     // reached Teams. The process's jobs are gone for good, minutes ago.
     app.sim_assign_number(tenant, &reserved[0].0, &users[0].id)
         .await;
-    let jobs: Vec<tenant_connect::domain::ids::JobId> = reserved
-        .iter()
-        .map(|(_, job)| tenant_connect::domain::ids::JobId::from(*job))
-        .collect();
-    let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
-    app.db()
-        .run(move |conn| {
-            use diesel::prelude::*;
-            use tenant_connect::db::schema::{directory_users, jobs as job_table};
-            let long_ago = tenant_connect::domain::stored::now() - chrono::Duration::minutes(10);
-            diesel::update(job_table::table.filter(job_table::id.eq_any(&jobs)))
-                .set((
-                    job_table::status.eq(tenant_connect::db::jobs::StoredStatus(JobStatus::Failed)),
-                    job_table::finished_at.eq(Some(long_ago)),
-                ))
-                .execute(conn)?;
-            diesel::update(directory_users::table.filter(directory_users::id.eq_any(&ids)))
-                .set(directory_users::service_updated_at.eq(Some(long_ago)))
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    strand(app, &reserved, &users).await;
 
     // A process starts and reconciles.
     let starting = app
@@ -1025,6 +1003,73 @@ async fn reconciliation_settles_the_reservations_of_a_process_that_died() {
     // Nothing is left in flight, and nothing was flagged: the portal and Teams agree.
     assert_eq!(app.held_numbers(token).await.len(), 1);
     assert!(app.numbers(token, "conflict=true").await.is_empty());
+}
+
+/// Makes the reservations look left behind by a process that died minutes ago: their jobs
+/// ended for good, nothing has happened to the users since.
+async fn strand(app: &TestApp, reserved: &[(String, uuid::Uuid)], users: &[DirectoryUser]) {
+    let jobs: Vec<tenant_connect::domain::ids::JobId> = reserved
+        .iter()
+        .map(|(_, job)| tenant_connect::domain::ids::JobId::from(*job))
+        .collect();
+    let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+    app.db()
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use tenant_connect::db::schema::{directory_users, jobs as job_table};
+            let long_ago = tenant_connect::domain::stored::now() - chrono::Duration::minutes(10);
+            diesel::update(job_table::table.filter(job_table::id.eq_any(&jobs)))
+                .set((
+                    job_table::status.eq(tenant_connect::db::jobs::StoredStatus(JobStatus::Failed)),
+                    job_table::finished_at.eq(Some(long_ago)),
+                ))
+                .execute(conn)?;
+            diesel::update(directory_users::table.filter(directory_users::id.eq_any(&ids)))
+                .set(directory_users::service_updated_at.eq(Some(long_ago)))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn reconciliation_leaves_a_disconnected_accounts_stranded_number_resting() {
+    let mut t = with_numbers(&[]).await;
+    t.stop_runner().await;
+    let users = licensed_users(&t.app, t.token(), None, 1).await;
+    let (app, token) = (&t.app, t.token());
+    let (_, answer) = outcome(app.put_service(token, &users[0].id, None, None).await).await;
+    let reserved = vec![(
+        answer.user.service.number.unwrap(),
+        answer.user.service.job_id.unwrap(),
+    )];
+    strand(app, &reserved, &users).await;
+    // The admin disconnects the tenant: Teams can no longer be asked about the number.
+    let response = app.delete("/api/v1/tenant-connection", Some(token)).await;
+    assert!(response.status().is_success(), "{}", response.status());
+
+    let starting = app
+        .telephony_runner("restarted-process", Some(Duration::from_secs(3600)))
+        .start();
+    let run = eventually("the start-up reconciliation", || async move {
+        app.job_rows_of(JobKind::Reconciliation)
+            .await
+            .into_iter()
+            .find(|r| r.status.0.is_finished())
+    })
+    .await;
+    starting.stop(Duration::from_secs(5)).await;
+    assert_eq!(run.status.0, JobStatus::Succeeded, "{run:?}");
+
+    let user = app.user(token, &users[0].id).await;
+    assert_eq!(user.service.state, ServiceState::Failed, "{user:?}");
+    assert!(user.service.detail.unwrap().contains("disconnected"));
+    // Teams may hold it: the number rests instead of going straight back.
+    let number = app.number(token, &reserved[0].0).await;
+    assert_eq!(number.status, NumberStatus::Aging, "{number:?}");
+    assert!(number.user.is_none());
+    assert!(number.available_from.is_some());
 }
 
 /// Starts another API process on the first one's PostgreSQL database (and its DATA_DIR, so
