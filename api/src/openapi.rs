@@ -31,6 +31,8 @@ pub mod problems;
             problems::Forbidden,
             problems::NotFound,
             problems::Conflict,
+            problems::PayloadTooLarge,
+            problems::UnsupportedMediaType,
             problems::Unprocessable,
             problems::TooManyRequests,
         )

@@ -40,6 +40,14 @@ problem!(
     "The request conflicts with the current state; the operation's description lists its `code` values. Nothing was changed."
 );
 problem!(
+    PayloadTooLarge,
+    "The request body is larger than the server accepts (`payload_too_large`). Nothing was changed."
+);
+problem!(
+    UnsupportedMediaType,
+    "The body is not sent as a type this operation takes (`unsupported_media_type`): JSON, or CSV where the operation says so. Nothing was changed."
+);
+problem!(
     Unprocessable,
     "A field is missing, unknown or not valid (`invalid_input`). Nothing was changed."
 );

@@ -62,3 +62,29 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
         }
     })
 }
+
+/// The most an upload (a CSV of numbers or users) may carry: 10,000 numbers or 5,000 user
+/// principal names fit well within it. Other bodies keep `MAX_BODY_BYTES`.
+pub const UPLOAD_MAX_BYTES: usize = 1024 * 1024;
+
+/// Reads a request body of at most `limit` bytes; a larger one is refused as 413 before the
+/// rest is read.
+pub async fn read_body(
+    mut payload: actix_web::web::Payload,
+    limit: usize,
+) -> Result<actix_web::web::Bytes, crate::error::ApiError> {
+    use futures_util::StreamExt as _;
+    let mut body = actix_web::web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            crate::error::ApiError::MalformedBody(format!(
+                "The request body could not be read: {e}."
+            ))
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(crate::error::ApiError::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}

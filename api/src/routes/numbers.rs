@@ -40,7 +40,7 @@ pub struct LoadOptions {
 /// country. Blocks may not overlap.
 ///
 /// Problems: 400: Out of bounds; 403: Not an admin; 409: Numbers already in your inventory
-/// (`numbers_overlap`); 422: Bad rows (`rejected_rows`, each with its `line` in `rejected`;
+/// (`numbers_overlap`); 413: A body over 1 MiB; 415: Neither JSON nor CSV; 422: Bad rows (`rejected_rows`, each with its `line` in `rejected`;
 /// nothing was loaded), or a request of neither shape.
 #[utoipa::path(
     operation_id = "load_numbers",
@@ -54,6 +54,8 @@ pub struct LoadOptions {
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 409, response = problems::Conflict),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
     )
 )]
@@ -63,9 +65,10 @@ pub async fn load_numbers(
     caller: Principal,
     req: HttpRequest,
     options: web::Query<LoadOptions>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
+    let body = listing::read_body(payload, listing::UPLOAD_MAX_BYTES).await?;
     let options = options.into_inner();
     let parsed = if listing::is_csv(&req) {
         load::from_csv(&body, options.label.as_deref(), options.location.as_deref())?

@@ -17,8 +17,9 @@ use crate::{
 /// `user` column. Follow `GET /phone-service/bulk/{job_id}` for progress and each user's
 /// outcome.
 ///
-/// Problems: 403: A viewer; 409: The tenant is not connected or lacks the permission; 422: No
-/// users, more than 5,000, or bad CSV rows (`rejected_rows`).
+/// Problems: 403: A viewer; 409: The tenant is not connected or lacks the permission; 413: A
+/// body over 1 MiB; 415: Neither JSON nor CSV; 422: No users, more than 5,000, or bad CSV rows
+/// (`rejected_rows`).
 #[utoipa::path(
     operation_id = "start_bulk_phone_service",
     tag = "Phone service",
@@ -30,6 +31,8 @@ use crate::{
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 409, response = problems::Conflict),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
     )
 )]
@@ -38,9 +41,10 @@ pub async fn start_bulk(
     state: web::Data<AppState>,
     caller: Principal,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_staff()?;
+    let body = listing::read_body(payload, listing::UPLOAD_MAX_BYTES).await?;
     let users = if listing::is_csv(&req) {
         bulk::users_from_csv(&body)?
     } else {

@@ -516,3 +516,36 @@ async fn another_account_does_not_see_the_numbers() {
         .collect();
     assert_eq!(blocks_a, HashSet::from([block.id]));
 }
+
+#[tokio::test]
+async fn a_csv_of_ten_thousand_numbers_loads_and_a_larger_upload_is_refused_whole() {
+    let app = spawn_telephony(&[]).await;
+    let admin = app
+        .account("Contoso Telephony", "admin@contoso.example")
+        .await;
+    // 10,000 numbers with their location: about 220 KB, over the 64 KiB of other bodies.
+    let mut csv = String::from("number,location\n");
+    for n in range(14_255_550_000, 10_000) {
+        csv.push_str(&n);
+        csv.push_str(",Seattle\n");
+    }
+    assert!(csv.len() > 200_000);
+    let loaded = created(app.load_csv(&admin.token, "?label=Big", &csv).await).await;
+    assert_eq!(loaded.loaded, 10_000);
+    assert!(loaded.rejected.is_empty());
+
+    // Past 1 MiB the upload is refused as a problem, and nothing of it is loaded.
+    let mut huge = String::from("number\n");
+    for n in range(16_175_550_000, 90_000) {
+        huge.push_str(&n);
+        huge.push('\n');
+    }
+    assert!(huge.len() > 1024 * 1024);
+    assert_problem(
+        app.load_csv(&admin.token, "", &huge).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
+    assert_eq!(blocks(&app, &admin.token).await.len(), 1);
+}
