@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-pub use paged_list::{use_paged_list, ListAction, ListQuery};
+pub use paged_list::{use_paged_list, ListAction, ListControls, ListQuery};
 pub use poll::use_poll;
 
 use crate::api::ApiError;

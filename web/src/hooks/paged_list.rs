@@ -173,6 +173,35 @@ impl<Q: ListQuery> Reducible for PagedList<Q> {
     }
 }
 
+/// What a page hands its filter form and pager: the list's four user actions.
+pub struct ListControls<Q: ListQuery> {
+    /// The form changed by typing.
+    pub on_edit: Callback<Q>,
+    /// The form changed by a choice.
+    pub on_apply: Callback<Q>,
+    pub on_first: Callback<()>,
+    pub on_next: Callback<()>,
+}
+
+impl<Q: ListQuery> ListControls<Q> {
+    pub fn new(list: &UseReducerHandle<PagedList<Q>>) -> ListControls<Q> {
+        let to = |action: fn(Q) -> ListAction<Q>| {
+            let list = list.dispatcher();
+            Callback::from(move |filter| list.dispatch(action(filter)))
+        };
+        let page = |action: fn() -> ListAction<Q>| {
+            let list = list.dispatcher();
+            Callback::from(move |()| list.dispatch(action()))
+        };
+        ListControls {
+            on_edit: to(ListAction::Edit),
+            on_apply: to(ListAction::Apply),
+            on_first: page(|| ListAction::FirstPage),
+            on_next: page(|| ListAction::NextPage),
+        }
+    }
+}
+
 /// The list for `initial`'s first page, fetched again whenever the filter, page or a reload
 /// asks for it.
 #[hook]

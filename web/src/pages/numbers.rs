@@ -20,7 +20,7 @@ use crate::api::{self, ApiError, NumberFilter};
 use crate::components::list_card::ListCard;
 use crate::components::pager::Pager;
 use crate::components::problem_banner::ProblemBanner;
-use crate::hooks::{use_api, use_paged_list, ListAction, ListQuery};
+use crate::hooks::{use_api, use_paged_list, ListAction, ListControls, ListQuery};
 use crate::pages::SignedInPageProps;
 use capacity::CapacitySection;
 use filters::NumberFilters;
@@ -92,22 +92,12 @@ pub fn NumbersPage(props: &SignedInPageProps) -> Html {
     }
 
     let dispatcher = list.dispatcher();
-    let on_edit = {
-        let list = dispatcher.clone();
-        Callback::from(move |filter| list.dispatch(ListAction::Edit(filter)))
-    };
-    let on_apply = {
-        let list = dispatcher.clone();
-        Callback::from(move |filter| list.dispatch(ListAction::Apply(filter)))
-    };
-    let on_first = {
-        let list = dispatcher.clone();
-        Callback::from(move |()| list.dispatch(ListAction::FirstPage))
-    };
-    let on_next = {
-        let list = dispatcher.clone();
-        Callback::from(move |()| list.dispatch(ListAction::NextPage))
-    };
+    let ListControls {
+        on_edit,
+        on_apply,
+        on_first,
+        on_next,
+    } = ListControls::new(&list);
     let on_show = {
         let (list, limit) = (dispatcher.clone(), list.draft.limit);
         Callback::from(move |group: CapacityGroup| {

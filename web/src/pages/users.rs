@@ -16,7 +16,7 @@ use crate::api::{self, ApiError, UserFilter};
 use crate::components::list_card::ListCard;
 use crate::components::pager::Pager;
 use crate::components::problem_banner::ProblemBanner;
-use crate::hooks::{use_api, use_paged_list, ListAction, ListQuery};
+use crate::hooks::{use_api, use_paged_list, ListAction, ListControls, ListQuery};
 use crate::pages::SignedInPageProps;
 use bulk_panel::BulkPanel;
 use filters::UserFilters;
@@ -56,22 +56,12 @@ pub fn UsersPage(props: &SignedInPageProps) -> Html {
         let list = dispatcher.clone();
         Callback::from(move |()| list.dispatch(ListAction::Reload))
     };
-    let on_edit = {
-        let list = dispatcher.clone();
-        Callback::from(move |filter| list.dispatch(ListAction::Edit(filter)))
-    };
-    let on_apply = {
-        let list = dispatcher.clone();
-        Callback::from(move |filter| list.dispatch(ListAction::Apply(filter)))
-    };
-    let on_first = {
-        let list = dispatcher.clone();
-        Callback::from(move |()| list.dispatch(ListAction::FirstPage))
-    };
-    let on_next = {
-        let list = dispatcher.clone();
-        Callback::from(move |()| list.dispatch(ListAction::NextPage))
-    };
+    let ListControls {
+        on_edit,
+        on_apply,
+        on_first,
+        on_next,
+    } = ListControls::new(&list);
     let on_updated = {
         let list = dispatcher.clone();
         Callback::from(move |user: DirectoryUser| list.dispatch(ListAction::Replace(user)))
