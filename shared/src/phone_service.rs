@@ -48,6 +48,28 @@ pub enum BulkItemOutcome {
     Failed,
 }
 
+impl BulkItemOutcome {
+    pub const ALL: [BulkItemOutcome; 4] = [
+        BulkItemOutcome::Queued,
+        BulkItemOutcome::Assigned,
+        BulkItemOutcome::AlreadyActive,
+        BulkItemOutcome::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BulkItemOutcome::Queued => "queued",
+            BulkItemOutcome::Assigned => "assigned",
+            BulkItemOutcome::AlreadyActive => "already_active",
+            BulkItemOutcome::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BulkItemOutcome> {
+        BulkItemOutcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
 dto! {
     /// One user of a bulk job.
     pub struct BulkItem {
@@ -73,5 +95,18 @@ dto! {
     pub struct BulkAccepted {
         pub job_id: Uuid,
         pub users: u32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BulkItemOutcome;
+
+    #[test]
+    fn outcome_names_parse_back() {
+        for outcome in BulkItemOutcome::ALL {
+            assert_eq!(BulkItemOutcome::parse(outcome.as_str()), Some(outcome));
+        }
+        assert_eq!(BulkItemOutcome::parse("done"), None);
     }
 }

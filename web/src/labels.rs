@@ -52,15 +52,6 @@ pub fn bulk_outcome(outcome: BulkItemOutcome) -> &'static str {
     }
 }
 
-pub fn bulk_outcome_key(outcome: BulkItemOutcome) -> &'static str {
-    match outcome {
-        BulkItemOutcome::Queued => "queued",
-        BulkItemOutcome::Assigned => "assigned",
-        BulkItemOutcome::AlreadyActive => "already_active",
-        BulkItemOutcome::Failed => "failed",
-    }
-}
-
 pub fn job_status(status: JobStatus) -> &'static str {
     match status {
         JobStatus::Queued => "Waiting to start",

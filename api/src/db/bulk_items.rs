@@ -11,30 +11,9 @@ use crate::domain::ids::JobId;
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub struct StoredOutcome(pub BulkItemOutcome);
 
-fn outcome_name(o: BulkItemOutcome) -> &'static str {
-    match o {
-        BulkItemOutcome::Queued => "queued",
-        BulkItemOutcome::Assigned => "assigned",
-        BulkItemOutcome::AlreadyActive => "already_active",
-        BulkItemOutcome::Failed => "failed",
-    }
-}
-
-fn parse_outcome(text: &str) -> Option<BulkItemOutcome> {
-    [
-        BulkItemOutcome::Queued,
-        BulkItemOutcome::Assigned,
-        BulkItemOutcome::AlreadyActive,
-        BulkItemOutcome::Failed,
-    ]
-    .into_iter()
-    .find(|o| outcome_name(*o) == text)
-}
-
-text_column!(StoredOutcome, |o| outcome_name(o.0), |text| parse_outcome(
-    &text
-)
-.map(StoredOutcome));
+text_column!(StoredOutcome, |o| o.0.as_str(), |text| {
+    BulkItemOutcome::parse(&text).map(StoredOutcome)
+});
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = bulk_items)]

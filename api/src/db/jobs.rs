@@ -144,6 +144,17 @@ pub fn find(conn: &mut DbConn, id: &JobId) -> QueryResult<Option<JobRow>> {
 }
 
 /// The account's job; a system job or another account's is `None`, as an unknown id is.
+/// Whether the job exists and is still queued or running.
+pub fn is_unfinished(conn: &mut DbConn, id: &JobId) -> QueryResult<bool> {
+    let open = [QUEUED, RUNNING];
+    diesel::select(diesel::dsl::exists(
+        jobs::table
+            .filter(jobs::id.eq(id))
+            .filter(jobs::status.eq_any(open)),
+    ))
+    .get_result(conn)
+}
+
 pub fn find_for_account(
     conn: &mut DbConn,
     id: &JobId,

@@ -139,6 +139,16 @@ pub fn blocks(
     query.load(conn)
 }
 
+/// The account's first block, if any.
+pub fn first_block(conn: &mut DbConn, account: &AccountId) -> QueryResult<Option<BlockRow>> {
+    number_blocks::table
+        .filter(number_blocks::account_id.eq(account))
+        .select(BlockRow::as_select())
+        .order((number_blocks::created_at.asc(), number_blocks::id.asc()))
+        .first(conn)
+        .optional()
+}
+
 pub fn all_blocks(conn: &mut DbConn, account: &AccountId) -> QueryResult<Vec<BlockRow>> {
     number_blocks::table
         .filter(number_blocks::account_id.eq(account))
@@ -148,19 +158,24 @@ pub fn all_blocks(conn: &mut DbConn, account: &AccountId) -> QueryResult<Vec<Blo
 }
 
 /// Makes the numbers whose rest ended available again.
+/// Reads first and writes only when a rest has ended, so the lists and capacity that call it
+/// stay read-only in the common case (on SQLite an UPDATE takes the write lock even when it
+/// matches nothing).
 pub fn end_aging(conn: &mut DbConn, account: &AccountId, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(
-        phone_numbers::table
-            .filter(phone_numbers::account_id.eq(account))
-            .filter(phone_numbers::status.eq(AGING))
-            .filter(phone_numbers::available_from.le(now)),
-    )
-    .set((
-        phone_numbers::status.eq(AVAILABLE),
-        phone_numbers::available_from.eq(None::<NaiveDateTime>),
-        phone_numbers::updated_at.eq(now),
-    ))
-    .execute(conn)
+    let rested = phone_numbers::table
+        .filter(phone_numbers::account_id.eq(account))
+        .filter(phone_numbers::status.eq(AGING))
+        .filter(phone_numbers::available_from.le(now));
+    if !diesel::select(diesel::dsl::exists(rested)).get_result::<bool>(conn)? {
+        return Ok(0);
+    }
+    diesel::update(rested)
+        .set((
+            phone_numbers::status.eq(AVAILABLE),
+            phone_numbers::available_from.eq(None::<NaiveDateTime>),
+            phone_numbers::updated_at.eq(now),
+        ))
+        .execute(conn)
 }
 
 /// What the numbers list is filtered by.

@@ -151,8 +151,7 @@ fn running_sync(conn: &mut DbConn, account: &AccountId) -> Result<Option<JobId>,
     let Some(job) = state.job_id.as_deref().and_then(JobId::parse) else {
         return Ok(None);
     };
-    let row = db::jobs::find(conn, &job)?;
-    Ok(row.filter(|r| !r.status.0.is_finished()).map(|_| job))
+    Ok(db::jobs::is_unfinished(conn, &job)?.then_some(job))
 }
 
 /// Starts a sync of the account's users, or answers the one already queued or running: one

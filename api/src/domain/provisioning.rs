@@ -294,9 +294,7 @@ fn reserve_auto(
     user: &str,
     now: NaiveDateTime,
 ) -> Result<String, ApiError> {
-    let default_country = db::numbers::all_blocks(conn, account)?
-        .into_iter()
-        .next()
+    let default_country = db::numbers::first_block(conn, account)?
         .and_then(|b| E164::parse(&b.first_number).ok())
         .map(|n| n.country().to_owned());
     let mut countries: Vec<String> = usage_location

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use shared::{
     directory::ServiceState,
-    jobs::{JobKind, JobStatus},
+    jobs::JobKind,
     numbers::{Mismatch, NumberStatus},
 };
 
@@ -318,6 +318,5 @@ fn followed(conn: &mut db::DbConn, job: Option<&str>) -> Result<bool, ApiError> 
     let Some(job) = job.and_then(JobId::parse) else {
         return Ok(false);
     };
-    Ok(db::jobs::find(conn, &job)?
-        .is_some_and(|j| matches!(j.status.0, JobStatus::Queued | JobStatus::Running)))
+    Ok(db::jobs::is_unfinished(conn, &job)?)
 }

@@ -11,6 +11,7 @@ use crate::{
             inventory,
             load::{self, OnError},
         },
+        paging::PageQuery,
         principal::Principal,
     },
     error::ApiError,
@@ -106,7 +107,7 @@ pub async fn list_blocks(
     state: web::Data<AppState>,
     caller: Principal,
     req: HttpRequest,
-    query: web::Query<inventory::BlockQuery>,
+    query: web::Query<PageQuery>,
 ) -> Result<web::Json<Page<NumberBlock>>, ApiError> {
     let address = listing::address(&req);
     let page = state

@@ -24,7 +24,7 @@ use crate::{
     },
     domain::{
         ids::AccountId,
-        paging::{self, ListAddress, PageRequest},
+        paging::{self, ListAddress, PageQuery, PageRequest},
         principal::Principal,
         provisioning, stored,
     },
@@ -169,17 +169,10 @@ pub fn load(
     })
 }
 
-#[derive(Debug, Default, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BlockQuery {
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
-}
-
 pub fn blocks(
     conn: &mut DbConn,
     caller: &Principal,
-    query: &BlockQuery,
+    query: &PageQuery,
     address: &ListAddress,
 ) -> Result<Page<NumberBlock>, ApiError> {
     let request = PageRequest::parse(query.limit, query.cursor.as_deref(), 2)?;

@@ -320,7 +320,7 @@ fn outcomes(status: &BulkStatus) -> Html {
 }
 
 fn outcome_item(item: &BulkItem) -> Html {
-    let key = labels::bulk_outcome_key(item.outcome);
+    let key = item.outcome.as_str();
     html! {
         <li class={classes!("bulk-outcome", key)} data-user={item.user.clone()} data-outcome={key}>
             <span class="bulk-user">{ item.user.clone() }</span>
