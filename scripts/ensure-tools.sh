@@ -46,4 +46,10 @@ if [ "$what" = test ]; then
     python3 -m venv "$TOOLS_DIR/venv"
     "$TOOLS_DIR/venv/bin/pip" install -q openapi-spec-validator
   fi
+  # The independent verifier of our webhook signatures (scripts/verify_standard_webhook.py).
+  if ! "$TOOLS_DIR/venv/bin/python" -c 'import standardwebhooks' 2>/dev/null; then
+    log "installing standardwebhooks (PyPI) into .tools/venv"
+    [ -x "$TOOLS_DIR/venv/bin/python" ] || python3 -m venv "$TOOLS_DIR/venv"
+    "$TOOLS_DIR/venv/bin/pip" install -q standardwebhooks
+  fi
 fi

@@ -1,6 +1,6 @@
 //! Every setting of the server: a command-line flag and an environment variable each (12-factor).
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, ValueEnum};
 use secrecy::SecretString;
@@ -138,6 +138,29 @@ pub struct Config {
     #[arg(long, env = "SIM_OPERATION_DELAY_MS", default_value_t = 2000)]
     pub sim_operation_delay_ms: u64,
 
+    /// Webhook deliveries this process attempts at once; 0: it delivers none.
+    #[arg(long, env = "WEBHOOK_WORKERS", default_value_t = 4)]
+    pub webhook_workers: usize,
+
+    /// Delays before each retry of a failed webhook delivery, comma-separated, each a whole
+    /// number with its unit (ms, s, m, h). Attempts: one more than the delays.
+    #[arg(
+        long,
+        env = "WEBHOOK_RETRY_SCHEDULE",
+        value_delimiter = ',',
+        value_parser = crate::domain::webhooks::retry::parse_delay,
+        default_value = crate::domain::webhooks::retry::DEFAULT_SCHEDULE
+    )]
+    pub webhook_retry_schedule: Vec<Duration>,
+
+    /// How long one webhook delivery attempt may take, in seconds.
+    #[arg(long, env = "WEBHOOK_TIMEOUT_SECONDS", default_value_t = 15)]
+    pub webhook_timeout_seconds: u64,
+
+    /// How often the webhook outbox is looked at when nothing was due, in milliseconds.
+    #[arg(long, env = "WEBHOOK_POLL_MS", default_value_t = 1000)]
+    pub webhook_poll_ms: u64,
+
     /// Create the demo accounts and users at start-up (skipped when they exist).
     #[arg(long, env = "DEMO_SEED", default_value_t = false, action = clap::ArgAction::Set)]
     pub demo_seed: bool,
@@ -219,6 +242,30 @@ impl Config {
         }
     }
 
+    /// Where webhook deliveries may go: in live mode, https to public addresses only.
+    pub fn webhook_url_policy(&self) -> crate::domain::webhooks::url_policy::UrlPolicy {
+        use crate::domain::webhooks::url_policy::UrlPolicy;
+        match self.microsoft_mode {
+            MicrosoftMode::Simulated => UrlPolicy::Simulated,
+            MicrosoftMode::Live => UrlPolicy::Live,
+        }
+    }
+
+    /// The webhook dispatcher's settings.
+    pub fn webhook_delivery(&self) -> crate::jobs::webhook_delivery::DispatcherSettings {
+        let timeout = Duration::from_secs(self.webhook_timeout_seconds.clamp(1, 300));
+        crate::jobs::webhook_delivery::DispatcherSettings {
+            poll_interval: Duration::from_millis(self.webhook_poll_ms.clamp(10, 60_000)),
+            schedule: crate::domain::webhooks::retry::RetrySchedule::new(
+                self.webhook_retry_schedule.clone(),
+            ),
+            ..crate::jobs::webhook_delivery::DispatcherSettings::new(
+                self.webhook_workers.min(64),
+                timeout,
+            )
+        }
+    }
+
     /// Whether browsers reach the portal over https (HSTS is sent then).
     pub fn telephony(&self) -> crate::domain::telephony::TelephonySettings {
         crate::domain::telephony::TelephonySettings {
@@ -294,6 +341,20 @@ mod tests {
         Settings::try_parse_from(all)
             .map(|s| s.config)
             .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn the_webhook_retry_schedule_is_a_list_of_delays() {
+        let default = config(&[]).webhook_delivery();
+        assert_eq!(default.schedule.attempts(), 8);
+        assert_eq!(default.schedule.after(1), Some(Duration::from_secs(5)));
+        assert_eq!(default.lease, Duration::from_secs(45));
+        let quick = config(&["--webhook-retry-schedule", "50ms,100ms"]).webhook_delivery();
+        assert_eq!(quick.schedule.attempts(), 3);
+        assert_eq!(quick.schedule.after(2), Some(Duration::from_millis(100)));
+        let mut all = vec!["tenant-connect"];
+        all.extend_from_slice(&["--webhook-retry-schedule", "5 fortnights"]);
+        assert!(Settings::try_parse_from(all).is_err());
     }
 
     #[test]

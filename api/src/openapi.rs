@@ -22,7 +22,10 @@ pub mod problems;
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     paths(routes::health::healthz, routes::health::readyz),
-    nest((path = "/api/v1", api = V1)),
+    nest(
+        (path = "/api/v1", api = V1),
+        (path = "/api/v1", api = routes::webhooks::WebhooksApi)
+    ),
     components(
         schemas(shared::problem::Problem),
         responses(
@@ -46,6 +49,9 @@ pub mod problems;
         (name = "Users", description = "Your tenant's users, synced from Microsoft Graph."),
         (name = "Phone service", description = "Giving users a number in Teams and taking it away, one by one or in bulk."),
         (name = "Numbers", description = "Your number inventory: blocks, numbers, capacity and disagreements with Teams."),
+        (name = "Billing", description = "Billable users per month, derived from the ledger, with the discrepancies between the ledger and Teams."),
+        (name = "Audit", description = "The ledger: every change, sign-in and connection event, with who did it. Append-only."),
+        (name = "Webhooks", description = "Signed deliveries (Standard Webhooks) of events to your HTTPS endpoints, with their history."),
         (name = "Jobs", description = "Long work in the background: status, progress and outcome."),
         (name = "Operations", description = "Health and readiness for operators."),
     )
@@ -86,6 +92,10 @@ pub struct ApiDoc;
     routes::numbers::list_blocks,
     routes::numbers::list_numbers,
     routes::numbers::capacity,
+    routes::billing::usage,
+    routes::billing::get_settings,
+    routes::billing::put_settings,
+    routes::audit::list,
 ))]
 struct V1;
 

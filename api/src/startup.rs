@@ -23,11 +23,13 @@ use crate::{
         ids::{AccountId, TenantId},
         session::SessionKeys,
         tenant_connection::{self, checks::Requirements, Settings, TenantConnections},
+        webhooks::Webhooks,
     },
     error::{extractors, ApiError},
     jobs::{
         self,
         runner::{Runner, RunnerSettings},
+        webhook_delivery::Dispatcher,
     },
     metrics::{self, Metrics},
     microsoft::{
@@ -35,7 +37,8 @@ use crate::{
         MicrosoftSettings,
     },
     openapi::ApiDoc,
-    request_id, routes,
+    request_id,
+    routes::{self, webhooks::demo_receiver},
     security_headers::{self, SecurityHeaders},
     spa,
     state::AppState,
@@ -47,6 +50,8 @@ pub struct Application {
     /// `/metrics` on METRICS_ADDR, when set, with its port.
     metrics_server: Option<(u16, Server)>,
     state: AppState,
+    /// This process's webhook dispatcher; `None` when WEBHOOK_WORKERS is 0.
+    webhooks: Option<Dispatcher>,
 }
 
 impl Application {
@@ -90,6 +95,10 @@ impl Application {
         )?;
         let connections =
             TenantConnections::new(db.clone(), client, connection_settings(&config, &microsoft));
+        let webhooks = Webhooks::new(
+            secret.expose_secret().as_bytes(),
+            config.webhook_url_policy(),
+        );
         let state = AppState {
             db,
             sessions: SessionKeys::new(
@@ -103,6 +112,7 @@ impl Application {
             ),
             config: Arc::new(config),
             connections,
+            webhooks,
         };
         let simulator = match microsoft.mode {
             MicrosoftMode::Simulated => {
@@ -124,12 +134,21 @@ impl Application {
             }
             None => None,
         };
+        let dispatcher = match state.config.webhook_workers {
+            0 => None,
+            _ => Some(Dispatcher::new(
+                state.db.clone(),
+                state.webhooks.clone(),
+                state.config.webhook_delivery(),
+            )?),
+        };
         let server = serve(listener, state.clone(), metrics, simulator)?;
         Ok(Application {
             port: address.port(),
             server,
             metrics_server,
             state,
+            webhooks: dispatcher,
         })
     }
 
@@ -147,17 +166,27 @@ impl Application {
     }
 
     /// Serves until SIGTERM or SIGINT; in-flight requests are finished first (up to 30 s),
-    /// then running jobs (up to 30 s more; the rest go back to the queue).
+    /// then running jobs and webhook attempts (up to 30 s more; the rest go back to the
+    /// queue and the outbox).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let jobs = self.job_runner().map(Runner::start);
+        let webhooks = self.webhooks.map(Dispatcher::start);
         let metrics = self.metrics_server.map(|(_, server)| {
             let handle = server.handle();
             (handle, tokio::spawn(server))
         });
         let result = self.server.await;
-        if let Some(jobs) = jobs {
-            jobs.stop(Duration::from_secs(30)).await;
-        }
+        let webhooks_stopped = async {
+            if let Some(webhooks) = webhooks {
+                webhooks.stop(Duration::from_secs(30)).await;
+            }
+        };
+        let jobs_stopped = async {
+            if let Some(jobs) = jobs {
+                jobs.stop(Duration::from_secs(30)).await;
+            }
+        };
+        tokio::join!(jobs_stopped, webhooks_stopped);
         if let Some((handle, task)) = metrics {
             handle.stop(true).await;
             let _ = task.await;
@@ -194,11 +223,16 @@ fn serve(
     let web_dir = state.config.web_dir.clone();
     let metrics_here = state.config.metrics_addr.is_none();
     let headers = web::Data::new(SecurityHeaders::new(&web_dir, state.config.is_https()));
+    // The demo's webhook receiver comes with the simulator: simulated mode only.
+    let demo_inbox = simulator
+        .as_ref()
+        .map(|_| web::Data::new(demo_receiver::Inbox::default()));
     let state = web::Data::new(state);
     let metrics = web::Data::new(metrics);
     let server = HttpServer::new(move || {
         let web_dir = web_dir.clone();
         let simulator = simulator.clone();
+        let demo_inbox = demo_inbox.clone();
         App::new()
             // Innermost first: the request id is known to every layer above the handlers.
             .wrap(from_fn(request_id::middleware))
@@ -247,6 +281,11 @@ fn serve(
             .configure(|cfg| {
                 if let Some(simulator) = &simulator {
                     simulator.configure(cfg);
+                }
+            })
+            .configure(|cfg| {
+                if let Some(inbox) = demo_inbox {
+                    demo_receiver::configure(cfg, inbox);
                 }
             })
             .configure(routes::configure)

@@ -3,7 +3,10 @@ use std::sync::Arc;
 use crate::{
     config::Config,
     db::Db,
-    domain::{hashing::Hashing, session::SessionKeys, tenant_connection::TenantConnections},
+    domain::{
+        hashing::Hashing, session::SessionKeys, tenant_connection::TenantConnections,
+        webhooks::Webhooks,
+    },
 };
 
 /// What every handler may need. Cheap to clone.
@@ -15,4 +18,6 @@ pub struct AppState {
     pub hashing: Hashing,
     pub config: Arc<Config>,
     pub connections: TenantConnections,
+    /// The key sealing webhook endpoint secrets, and where deliveries may go.
+    pub webhooks: Webhooks,
 }

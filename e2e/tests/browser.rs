@@ -9,6 +9,8 @@ mod common;
 use browser_support::{browser, save_screenshot, sign_in, start_chromedriver, text_of, wait_text};
 use fantoccini::Locator;
 
+#[path = "browser/billing.rs"]
+mod billing;
 mod browser_support;
 #[path = "browser/security.rs"]
 mod security;

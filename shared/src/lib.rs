@@ -15,7 +15,9 @@ macro_rules! dto {
 }
 
 pub mod api_tokens;
+pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod directory;
 pub mod jobs;
 pub mod members;
@@ -25,3 +27,4 @@ pub mod phone_service;
 pub mod problem;
 pub mod role;
 pub mod tenant_connection;
+pub mod webhooks;

@@ -6,7 +6,8 @@
 //! followed as is with [`next_page`], or to the end with [`rest_of`].
 //!
 //! The users and phone-service endpoints are in `api/directory.rs`, the number inventory in
-//! `api/numbers.rs`; both are re-exported here.
+//! `api/numbers.rs`, billing in `api/billing.rs`, the audit log in `api/audit.rs` and webhooks
+//! in `api/webhooks.rs`; all are re-exported here.
 
 use gloo_net::http::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
@@ -19,11 +20,17 @@ use shared::problem::Problem;
 use shared::tenant_connection::{SetupResponse, TenantConnection, VerificationReport};
 use uuid::Uuid;
 
+mod audit;
+mod billing;
 mod directory;
 mod numbers;
+mod webhooks;
 
+pub use audit::*;
+pub use billing::*;
 pub use directory::*;
 pub use numbers::*;
+pub use webhooks::*;
 
 const BASE: &str = "/api/v1";
 
@@ -100,6 +107,8 @@ struct Outgoing<'a> {
     /// The full path, starting with [`BASE`].
     url: String,
     token: Option<&'a str>,
+    /// What the answer should be (`application/json` unless set).
+    accept: &'static str,
     idempotency_key: Option<Uuid>,
     /// Content type and body text.
     body: Option<(&'static str, String)>,
@@ -111,6 +120,7 @@ impl<'a> Outgoing<'a> {
             method,
             url: format!("{BASE}{path}"),
             token,
+            accept: "application/json",
             idempotency_key: None,
             body: None,
         }
@@ -136,7 +146,7 @@ async fn exchange(outgoing: Outgoing<'_>) -> Result<String, Refusal> {
     };
     let mut builder = RequestBuilder::new(&outgoing.url)
         .method(outgoing.method)
-        .header("Accept", "application/json");
+        .header("Accept", outgoing.accept);
     if let Some(token) = outgoing.token {
         builder = builder.header("Authorization", &format!("Bearer {token}"));
     }

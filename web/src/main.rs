@@ -2,7 +2,9 @@
 
 mod api;
 mod app;
+mod clock;
 mod components;
+mod download;
 mod format;
 mod hooks;
 mod labels;

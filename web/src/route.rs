@@ -23,6 +23,8 @@ pub enum Route {
     Members,
     #[at("/api-tokens")]
     ApiTokens,
+    #[at("/webhooks")]
+    Webhooks,
     #[at("/account")]
     Account,
     #[not_found]

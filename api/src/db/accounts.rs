@@ -40,3 +40,17 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<AccountRow>> {
         .select(AccountRow::as_select())
         .load(conn)
 }
+
+/// The account's billing rule, as stored (`any_day` or `pro_rata`).
+pub fn billing_rule(conn: &mut DbConn, id: &str) -> QueryResult<String> {
+    accounts::table
+        .find(id)
+        .select(accounts::billing_rule)
+        .first(conn)
+}
+
+pub fn set_billing_rule(conn: &mut DbConn, id: &str, rule: &str) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id))
+        .set(accounts::billing_rule.eq(rule))
+        .execute(conn)
+}

@@ -390,3 +390,28 @@ pub fn accounts_in_flight(conn: &mut DbConn) -> QueryResult<Vec<AccountId>> {
         .distinct()
         .load(conn)
 }
+
+/// The users billing names or compares: those Teams reports numbers for, and those `ids`.
+pub fn for_billing(
+    conn: &mut DbConn,
+    account: &AccountId,
+    ids: &[&str],
+) -> QueryResult<Vec<DirectoryUserRow>> {
+    let mut rows: Vec<DirectoryUserRow> = directory_users::table
+        .filter(directory_users::account_id.eq(account))
+        .filter(directory_users::teams_numbers.ne(""))
+        .select(DirectoryUserRow::as_select())
+        .load(conn)?;
+    // In chunks: SQLite bounds the values one statement may bind.
+    for chunk in ids.chunks(500) {
+        rows.extend(
+            directory_users::table
+                .filter(directory_users::account_id.eq(account))
+                .filter(directory_users::teams_numbers.eq(""))
+                .filter(directory_users::id.eq_any(chunk))
+                .select(DirectoryUserRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(rows)
+}

@@ -1,5 +1,5 @@
-//! The append-only ledger of phone-service and inventory changes. Only inserts and reads:
-//! nothing here updates or deletes an event.
+//! The append-only ledger (see `domain::ledger`). Only inserts and reads: nothing here updates
+//! or deletes an event, and the database refuses it anyway (a trigger).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -11,6 +11,8 @@ pub const PHONE_SERVICE_ENABLED: &str = "phone_service.enabled";
 pub const PHONE_SERVICE_DISABLED: &str = "phone_service.disabled";
 pub const PHONE_SERVICE_FAILED: &str = "phone_service.failed";
 pub const NUMBERS_LOADED: &str = "numbers.loaded";
+pub const NUMBERS_LOW_STOCK: &str = "numbers.low_stock";
+pub const BULK_JOB_FINISHED: &str = "bulk_job.finished";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ledger_events)]
@@ -25,6 +27,10 @@ pub struct LedgerEvent {
     pub number: Option<String>,
     pub operation_id: Option<String>,
     pub detail: Option<String>,
+    /// The actor's name when it happened (an email, a token's name, what the system did).
+    pub actor_name: String,
+    /// What happened, in a sentence.
+    pub summary: String,
 }
 
 pub fn append(conn: &mut DbConn, event: &LedgerEvent) -> QueryResult<()> {
@@ -54,4 +60,107 @@ pub fn count_of_kind(conn: &mut DbConn, account: &AccountId, kind: &str) -> Quer
         .filter(ledger_events::kind.eq(kind))
         .count()
         .get_result(conn)
+}
+
+/// The account's `limit` newest events whose type starts with `prefix`.
+pub fn latest_with_prefix(
+    conn: &mut DbConn,
+    account: &AccountId,
+    prefix: &str,
+    limit: i64,
+) -> QueryResult<Vec<LedgerEvent>> {
+    ledger_events::table
+        .filter(ledger_events::account_id.eq(account))
+        .filter(ledger_events::kind.like(format!("{prefix}%")))
+        .order((ledger_events::occurred_at.desc(), ledger_events::id.desc()))
+        .limit(limit)
+        .select(LedgerEvent::as_select())
+        .load(conn)
+}
+
+/// What the audit log is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub user_id: Option<String>,
+    pub number: Option<String>,
+    pub kind: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+}
+
+/// A page of the account's events, newest first, after the cursor `(occurred_at, id)`.
+pub fn page(
+    conn: &mut DbConn,
+    account: &AccountId,
+    filter: &AuditFilter,
+    after: Option<(NaiveDateTime, &str)>,
+    limit: i64,
+) -> QueryResult<Vec<LedgerEvent>> {
+    let mut query = ledger_events::table
+        .filter(ledger_events::account_id.eq(account))
+        .order((ledger_events::occurred_at.desc(), ledger_events::id.desc()))
+        .limit(limit)
+        .select(LedgerEvent::as_select())
+        .into_boxed();
+    if let Some(actor) = &filter.actor {
+        query = query.filter(ledger_events::actor.eq(actor));
+    }
+    if let Some(user) = &filter.user_id {
+        query = query.filter(ledger_events::user_id.eq(user));
+    }
+    if let Some(number) = &filter.number {
+        query = query.filter(ledger_events::number.eq(number));
+    }
+    if let Some(kind) = &filter.kind {
+        query = query.filter(ledger_events::kind.eq(kind));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(ledger_events::occurred_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(ledger_events::occurred_at.lt(to));
+    }
+    if let Some((at, id)) = after {
+        query = query.filter(
+            ledger_events::occurred_at
+                .lt(at)
+                .or(ledger_events::occurred_at
+                    .eq(at)
+                    .and(ledger_events::id.lt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+/// The account's phone-service enablements and removals before `before`, oldest first: all
+/// that billing reads.
+pub fn service_changes(
+    conn: &mut DbConn,
+    account: &AccountId,
+    before: NaiveDateTime,
+) -> QueryResult<Vec<LedgerEvent>> {
+    ledger_events::table
+        .filter(ledger_events::account_id.eq(account))
+        .filter(ledger_events::kind.eq_any([PHONE_SERVICE_ENABLED, PHONE_SERVICE_DISABLED]))
+        .filter(ledger_events::occurred_at.lt(before))
+        .order((ledger_events::occurred_at.asc(), ledger_events::id.asc()))
+        .select(LedgerEvent::as_select())
+        .load(conn)
+}
+
+/// Whether the account has an event of `kind` for Microsoft's (or our job's) `operation`.
+pub fn exists_for_operation(
+    conn: &mut DbConn,
+    account: &AccountId,
+    kind: &str,
+    operation: &str,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        ledger_events::table
+            .filter(ledger_events::account_id.eq(account))
+            .filter(ledger_events::kind.eq(kind))
+            .filter(ledger_events::operation_id.eq(operation)),
+    ))
+    .get_result(conn)
 }

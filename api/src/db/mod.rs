@@ -18,6 +18,7 @@ pub mod tenant_connections;
 mod text_column;
 pub(crate) use text_column::text_column;
 pub mod users;
+pub mod webhooks;
 
 pub(crate) use pool::on_each_backend;
 pub use pool::{is_unique_violation, lock_account, ping, transaction, Backend, Db, DbConn};

@@ -466,3 +466,21 @@ pub fn enabled_since(
         ))
         .load(conn)
 }
+
+/// Every number of the account's inventory, whatever its status.
+pub fn all_numbers(conn: &mut DbConn, account: &AccountId) -> QueryResult<Vec<String>> {
+    phone_numbers::table
+        .filter(phone_numbers::account_id.eq(account))
+        .select(phone_numbers::number)
+        .load(conn)
+}
+
+/// How many of the account's numbers in `country` are available.
+pub fn count_available(conn: &mut DbConn, account: &AccountId, country: &str) -> QueryResult<i64> {
+    phone_numbers::table
+        .filter(phone_numbers::account_id.eq(account))
+        .filter(phone_numbers::country.eq(country))
+        .filter(phone_numbers::status.eq(StoredNumberStatus(NumberStatus::Available)))
+        .count()
+        .get_result(conn)
+}

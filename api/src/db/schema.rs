@@ -6,6 +6,7 @@ diesel::table! {
         id -> Text,
         name -> Text,
         created_at -> Timestamp,
+        billing_rule -> Text,
     }
 }
 
@@ -69,8 +70,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     api_tokens,
     tenant_connections,
-    consent_states,
-    connection_events
+    consent_states
 );
 
 diesel::table! {
@@ -105,17 +105,6 @@ diesel::table! {
         signed_in_at -> Nullable<Timestamp>,
         signed_in_tenant_id -> Nullable<Text>,
         signed_in_user -> Nullable<Text>,
-    }
-}
-
-diesel::table! {
-    connection_events (id) {
-        id -> Text,
-        account_id -> Text,
-        at -> Timestamp,
-        actor -> Text,
-        kind -> Text,
-        message -> Text,
     }
 }
 
@@ -238,8 +227,66 @@ diesel::table! {
         number -> Nullable<Text>,
         operation_id -> Nullable<Text>,
         detail -> Nullable<Text>,
+        actor_name -> Text,
+        summary -> Text,
     }
 }
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        account_id -> Text,
+        url -> Text,
+        description -> Text,
+        event_types -> Text,
+        secret_sealed -> Text,
+        enabled -> Bool,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        account_id -> Text,
+        endpoint_id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        account_id -> Text,
+        attempted_at -> Timestamp,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        duration_ms -> Integer,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_attempts
+);
+diesel::allow_tables_to_appear_in_same_query!(ledger_events, users);
 
 diesel::joinable!(phone_numbers -> number_blocks (block_id));
 diesel::allow_tables_to_appear_in_same_query!(

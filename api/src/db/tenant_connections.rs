@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use shared::tenant_connection::ConnectionState;
 
 use super::{
-    schema::{connection_events, consent_states, tenant_connections},
+    schema::{consent_states, tenant_connections},
     text_column, DbConn,
 };
 use crate::domain::ids::{AccountId, TenantId, UserId};
@@ -302,33 +302,6 @@ pub fn latest_consent_state(
         .select(ConsentStateRow::as_select())
         .first(conn)
         .optional()
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = connection_events)]
-pub struct EventRow {
-    pub id: String,
-    pub account_id: AccountId,
-    pub at: NaiveDateTime,
-    pub actor: String,
-    pub kind: String,
-    pub message: String,
-}
-
-pub fn insert_event(conn: &mut DbConn, row: &EventRow) -> QueryResult<()> {
-    diesel::insert_into(connection_events::table)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
-}
-
-pub fn events(conn: &mut DbConn, account_id: &AccountId, limit: i64) -> QueryResult<Vec<EventRow>> {
-    connection_events::table
-        .filter(connection_events::account_id.eq(account_id))
-        .order((connection_events::at.desc(), connection_events::id.desc()))
-        .limit(limit)
-        .select(EventRow::as_select())
-        .load(conn)
 }
 
 /// The accounts whose tenant is connected (or connected and needing attention), with it.

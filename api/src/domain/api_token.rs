@@ -66,9 +66,26 @@ pub mod manage {
 
     use crate::{
         db::{self, api_tokens::ApiTokenRow, roles::StoredRole, DbConn},
-        domain::{bounds, principal::Principal, stored},
+        domain::{
+            bounds,
+            ledger::{self, Actor, Entry},
+            principal::Principal,
+            stored,
+        },
         error::ApiError,
     };
+
+    /// Records a token change, made by `caller`, in the ledger.
+    fn audit(
+        conn: &mut DbConn,
+        caller: &Principal,
+        kind: &str,
+        summary: String,
+    ) -> Result<(), ApiError> {
+        let actor = Actor::of(caller);
+        ledger::record(conn, Entry::new(&caller.account_id, kind, &actor, summary))?;
+        Ok(())
+    }
 
     fn to_dto(row: ApiTokenRow) -> Result<ApiToken, ApiError> {
         Ok(ApiToken {
@@ -128,7 +145,16 @@ pub mod manage {
             revoked_at: None,
             expires_at,
         };
-        db::api_tokens::insert(conn, &row)?;
+        db::transaction(conn, |conn| {
+            db::api_tokens::insert(conn, &row)?;
+            let summary = format!(
+                "Created the API token {} ({}, role {}).",
+                row.name,
+                row.prefix,
+                request.role.label()
+            );
+            audit(conn, caller, "api_tokens.created", summary)
+        })?;
         tracing::info!(token = %row.id, role = %request.role, "API token created");
         Ok(CreatedApiToken {
             token: to_dto(row)?,
@@ -140,11 +166,17 @@ pub mod manage {
         caller.require_admin_person()?;
         let account = caller.account_id.to_string();
         let id = id.to_string();
-        if db::api_tokens::find(conn, &account, &id)?.is_none() {
-            return Err(ApiError::not_found("API token"));
-        }
-        // Revoking twice is fine: the token stays revoked as of the first time.
-        db::api_tokens::revoke(conn, &account, &id, stored::now())?;
+        db::transaction(conn, |conn| {
+            let Some(token) = db::api_tokens::find(conn, &account, &id)? else {
+                return Err(ApiError::not_found("API token"));
+            };
+            // Revoking twice is fine: the token stays revoked as of the first time.
+            if db::api_tokens::revoke(conn, &account, &id, stored::now())? == 1 {
+                let summary = format!("Revoked the API token {} ({}).", token.name, token.prefix);
+                audit(conn, caller, "api_tokens.revoked", summary)?;
+            }
+            Ok(())
+        })?;
         tracing::info!(token = %id, "API token revoked");
         Ok(())
     }

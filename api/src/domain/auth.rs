@@ -12,8 +12,14 @@ use shared::auth::{LoginResponse, PrincipalKind};
 use uuid::Uuid;
 
 use super::{
-    api_token, bounds, hashing::Hashing, password::NewPassword, principal::Principal,
-    session::SessionKeys, stored, throttle::Attempt,
+    api_token, bounds,
+    hashing::Hashing,
+    ledger::{self, Actor, Entry},
+    password::NewPassword,
+    principal::Principal,
+    session::SessionKeys,
+    stored,
+    throttle::Attempt,
 };
 use crate::{
     db::{self, accounts::AccountRow, sessions::SessionRow, users::UserRow, Db, DbConn},
@@ -65,7 +71,28 @@ pub async fn login(
     };
     attempt.succeeded(db).await?;
     let keys = keys.clone();
-    db.run(move |conn| start_session(conn, &keys, user)).await
+    db.run(move |conn| {
+        db::transaction(conn, |conn| {
+            let started = start_session(conn, &keys, user)?;
+            audit(conn, &started, "auth.signed_in", "Signed in to the portal.")?;
+            Ok(started.0)
+        })
+    })
+    .await
+}
+
+/// Records what a person did to their own sign-in, as themselves.
+fn audit(
+    conn: &mut DbConn,
+    session: &(LoginResponse, Principal),
+    kind: &str,
+    summary: &str,
+) -> Result<(), ApiError> {
+    let principal = &session.1;
+    let actor = Actor::of(principal);
+    let entry = Entry::new(&principal.account_id, kind, &actor, summary.to_owned());
+    ledger::record(conn, entry)?;
+    Ok(())
 }
 
 /// Changes the caller's own password after checking the current one (a check the throttle
@@ -129,14 +156,17 @@ pub async fn change_password(
             }
             db::sessions::revoke_all(conn, &id, now)?;
             tracing::info!(user = %id, "password changed; every earlier session ended");
-            start_session(
+            let started = start_session(
                 conn,
                 &keys,
                 UserRow {
                     password_hash: hash,
                     ..user
                 },
-            )
+            )?;
+            let summary = "Changed their password; every other session ended.";
+            audit(conn, &started, "auth.password_changed", summary)?;
+            Ok(started.0)
         })
     })
     .await
@@ -171,7 +201,7 @@ fn start_session(
     conn: &mut DbConn,
     keys: &SessionKeys,
     user: UserRow,
-) -> Result<LoginResponse, ApiError> {
+) -> Result<(LoginResponse, Principal), ApiError> {
     let account = db::accounts::get(conn, &user.account_id)?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("user without account")))?;
     let now = Utc::now();
@@ -196,12 +226,13 @@ fn start_session(
         now,
     )?;
     tracing::info!(user = %principal.id, account = %principal.account_id, "signed in");
-    Ok(LoginResponse {
+    let response = LoginResponse {
         access_token,
         token_type: "Bearer".to_owned(),
         expires_in: keys.ttl_seconds(),
         me: principal.me(),
-    })
+    };
+    Ok((response, principal))
 }
 
 fn person(user: UserRow, account: AccountRow, session: Uuid) -> Result<Principal, ApiError> {

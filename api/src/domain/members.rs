@@ -9,7 +9,13 @@ use shared::{
 use uuid::Uuid;
 
 use super::{
-    bounds, email::Email, hashing::Hashing, password::NewPassword, principal::Principal, stored,
+    bounds,
+    email::Email,
+    hashing::Hashing,
+    ledger::{self, Actor, Entry},
+    password::NewPassword,
+    principal::Principal,
+    stored,
 };
 use crate::{
     db::{self, roles::StoredRole, users::UserRow, Db, DbConn},
@@ -55,7 +61,17 @@ pub async fn invite(
         password_changed_at: now,
     };
     let role = request.role;
-    let member = db.run(move |conn| insert(conn, row, &email)).await?;
+    let caller = caller.clone();
+    let member = db
+        .run(move |conn| {
+            db::transaction(conn, |conn| {
+                let member = insert(conn, row, &email)?;
+                let summary = format!("Invited {} as {}.", member.email, role.label());
+                audit(conn, &caller, "members.invited", summary)?;
+                Ok(member)
+            })
+        })
+        .await?;
     tracing::info!(member = %member.id, %role, "member invited");
     Ok(InvitedMember {
         member,
@@ -98,6 +114,13 @@ pub fn change_role(
             return Err(last_admin());
         }
         db::users::set_role(conn, &account, &id, role)?;
+        let summary = format!(
+            "Changed {}'s role from {} to {}.",
+            member.email,
+            member.role.0.label(),
+            role.label()
+        );
+        audit(conn, caller, "members.role_changed", summary)?;
         to_member(UserRow {
             role: StoredRole(role),
             ..member
@@ -118,8 +141,21 @@ pub fn remove(conn: &mut DbConn, caller: &Principal, member_id: Uuid) -> Result<
             return Err(last_admin());
         }
         db::users::delete(conn, &account, &id)?;
-        Ok(())
+        let summary = format!("Removed {} from the account.", member.email);
+        audit(conn, caller, "members.removed", summary)
     })
+}
+
+/// Records a membership change, made by `caller`, in the ledger.
+fn audit(
+    conn: &mut DbConn,
+    caller: &Principal,
+    kind: &str,
+    summary: String,
+) -> Result<(), ApiError> {
+    let actor = Actor::of(caller);
+    ledger::record(conn, Entry::new(&caller.account_id, kind, &actor, summary))?;
+    Ok(())
 }
 
 fn last_admin() -> ApiError {

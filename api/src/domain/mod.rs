@@ -3,13 +3,16 @@
 
 pub mod accounts;
 pub mod api_token;
+pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod bounds;
 pub mod bulk;
 pub mod directory;
 pub mod email;
 pub mod hashing;
 pub mod ids;
+pub mod ledger;
 pub mod members;
 pub mod numbers;
 pub mod paging;
@@ -21,3 +24,4 @@ pub mod stored;
 pub mod telephony;
 pub mod tenant_connection;
 pub mod throttle;
+pub mod webhooks;

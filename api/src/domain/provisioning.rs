@@ -9,15 +9,14 @@
 
 use chrono::NaiveDateTime;
 use shared::{
-    auth::PrincipalKind,
     directory::{DirectoryUser, ServiceState},
     numbers::Mismatch,
 };
-use uuid::Uuid;
 
 use super::{
     directory::to_user,
     ids::{AccountId, JobId},
+    ledger::{Actor, Entry},
     numbers::E164,
     principal::Principal,
     stored,
@@ -27,8 +26,7 @@ use crate::{
     db::{
         self,
         directory::{DirectoryUserRow, ServiceChange, StoredServiceState},
-        ledger::{self, LedgerEvent},
-        DbConn,
+        ledger, DbConn,
     },
     error::ApiError,
     jobs::{queue, Change, PhoneServiceChange},
@@ -36,13 +34,10 @@ use crate::{
 
 /// Who made a change, as the ledger records it.
 pub fn actor(caller: &Principal) -> String {
-    match caller.kind {
-        PrincipalKind::User => format!("user:{}", caller.id),
-        PrincipalKind::ApiToken => format!("token:{}", caller.id),
-    }
+    Actor::of(caller).key
 }
 
-pub const SYSTEM: &str = "system";
+pub use super::ledger::SYSTEM;
 
 /// What a provisioning request came to.
 #[derive(Debug)]
@@ -100,6 +95,7 @@ pub fn request_service(
     user_id: &str,
     number: Option<&str>,
     key: Option<&str>,
+    low_stock_threshold: u64,
 ) -> Result<Outcome, ApiError> {
     caller.require_staff()?;
     let key = check_key(key)?;
@@ -134,6 +130,7 @@ pub fn request_service(
             &target.id,
             number.as_ref(),
             Follow::OwnJob,
+            low_stock_threshold,
         )?;
         Ok(Outcome {
             user: super::directory::get(conn, &account, started.user_id())?,
@@ -183,6 +180,7 @@ pub fn begin_assignment(
     user_ref: &str,
     number: Option<&E164>,
     follow: Follow<'_>,
+    low_stock_threshold: u64,
 ) -> Result<Begun, ApiError> {
     let found = db::directory::find_by_ref(conn, account, user_ref)?
         .ok_or_else(|| ApiError::not_found("user"))?;
@@ -230,6 +228,7 @@ pub fn begin_assignment(
         Some(number) => reserve_named(conn, account, number, &row.id, now)?,
         None => reserve_auto(conn, account, row.usage_location.as_deref(), &row.id, now)?,
     };
+    warn_if_low_stock(conn, account, actor, &chosen, low_stock_threshold)?;
     let job = match follow {
         Follow::OwnJob => queue::enqueue(
             conn,
@@ -258,6 +257,38 @@ pub fn begin_assignment(
         user_id: row.id,
         number: chosen,
     })
+}
+
+/// Records `numbers.low_stock` when this reservation took the country's available numbers
+/// below the threshold (the webhook tells integrators to order more before they run out).
+fn warn_if_low_stock(
+    conn: &mut DbConn,
+    account: &AccountId,
+    actor: &str,
+    reserved: &str,
+    threshold: u64,
+) -> Result<(), ApiError> {
+    let Ok(number) = E164::parse(reserved) else {
+        return Ok(());
+    };
+    let country = number.country();
+    let left = u64::try_from(db::numbers::count_available(conn, account, country)?).unwrap_or(0);
+    if left + 1 != threshold {
+        return Ok(());
+    }
+    let actor = Actor::resolve(conn, account, actor)?;
+    let summary = format!(
+        "Only {left} numbers are left available in {country} (the low-stock threshold is          {threshold}). An admin can load more on the Numbers page."
+    );
+    let detail = format!("country={country} available={left} threshold={threshold}");
+    super::ledger::record(
+        conn,
+        Entry {
+            detail: Some(&detail),
+            ..Entry::new(account, ledger::NUMBERS_LOW_STOCK, &actor, summary)
+        },
+    )?;
+    Ok(())
 }
 
 fn reserve_named(
@@ -441,6 +472,7 @@ pub fn remove_service(
     })
 }
 
+/// Records a change of a user's phone service in the ledger, with a sentence naming them.
 #[allow(clippy::too_many_arguments)]
 fn event(
     conn: &mut DbConn,
@@ -452,18 +484,23 @@ fn event(
     operation: Option<&str>,
     detail: Option<&str>,
 ) -> Result<(), ApiError> {
-    ledger::append(
+    let who = db::directory::find(conn, account, user)?
+        .map(|u| u.user_principal_name)
+        .unwrap_or_else(|| user.to_owned());
+    let summary = match kind {
+        ledger::PHONE_SERVICE_ENABLED => format!("Gave {who} phone service with {number}."),
+        ledger::PHONE_SERVICE_DISABLED => format!("Removed phone service ({number}) from {who}."),
+        _ => format!("A phone service change for {who} ({number}) failed."),
+    };
+    let actor = Actor::resolve(conn, account, actor)?;
+    super::ledger::record(
         conn,
-        &LedgerEvent {
-            id: Uuid::new_v4().to_string(),
-            account_id: account.clone(),
-            occurred_at: stored::now(),
-            kind: kind.to_owned(),
-            actor: actor.to_owned(),
-            user_id: Some(user.to_owned()),
-            number: Some(number.to_owned()),
-            operation_id: operation.map(str::to_owned),
-            detail: detail.map(str::to_owned),
+        Entry {
+            user_id: Some(user),
+            number: Some(number),
+            operation_id: operation,
+            detail,
+            ..Entry::new(account, kind, &actor, summary)
         },
     )?;
     Ok(())
@@ -607,13 +644,17 @@ impl Settle<'_> {
     pub fn removal_refused(&self, conn: &mut DbConn, detail: &str) -> Result<bool, ApiError> {
         db::transaction(conn, |conn| {
             let active = ServiceState::Active;
-            self.claim(
+            let settled = self.claim(
                 conn,
                 ServiceState::Removing,
                 active,
                 Some(self.number),
                 Some(detail),
-            )
+            )?;
+            if settled {
+                self.record(conn, ledger::PHONE_SERVICE_FAILED, Some(detail))?;
+            }
+            Ok(settled)
         })
     }
 }

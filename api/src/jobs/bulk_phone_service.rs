@@ -28,6 +28,7 @@ use crate::{
     db::{self, bulk_items::BulkItemRow},
     domain::{
         ids::{AccountId, JobId},
+        ledger::{self, Actor, Entry},
         provisioning::{self, Begun, Follow},
     },
     error::ApiError,
@@ -140,8 +141,46 @@ impl Job for BulkPhoneService {
                 BulkItemOutcome::Failed | BulkItemOutcome::Queued => summary.failed += 1,
             }
         }
+        let (job, actor, done) = (ctx.job_id().clone(), self.actor.clone(), summary.clone());
+        ctx.db
+            .run(move |conn| record_finished(conn, &account, &job, &actor, &done))
+            .await?;
         Ok(summary)
     }
+}
+
+/// Records `bulk_job.finished` once per job (the job's id is the event's operation id): a run
+/// again after a crash between this and the job's end does not record it twice.
+fn record_finished(
+    conn: &mut crate::db::DbConn,
+    account: &AccountId,
+    job: &JobId,
+    actor: &str,
+    done: &BulkDone,
+) -> Result<(), ApiError> {
+    db::transaction(conn, |conn| {
+        db::lock_account(conn, account.as_str())?;
+        let job_id = job.to_string();
+        if db::ledger::exists_for_operation(conn, account, db::ledger::BULK_JOB_FINISHED, &job_id)?
+        {
+            return Ok(());
+        }
+        let actor = Actor::resolve(conn, account, actor)?;
+        let summary = format!(
+            "Bulk phone service finished: {} assigned, {} already had service, {} failed.",
+            done.assigned, done.already_active, done.failed
+        );
+        let detail = serde_json::to_string(done).unwrap_or_default();
+        ledger::record(
+            conn,
+            Entry {
+                operation_id: Some(&job_id),
+                detail: Some(&detail),
+                ..Entry::new(account, db::ledger::BULK_JOB_FINISHED, &actor, summary)
+            },
+        )?;
+        Ok(())
+    })
 }
 
 /// Why one user must be tried again later.
@@ -159,6 +198,7 @@ async fn one(
     taken: &std::sync::Mutex<HashSet<String>>,
 ) -> Result<(), Later> {
     let job = ctx.job_id().clone();
+    let threshold = ctx.telephony.low_stock_threshold;
     let begun = {
         let (account, actor, user_ref, job) = (
             account.clone(),
@@ -176,6 +216,7 @@ async fn one(
                         &user_ref,
                         None,
                         Follow::Bulk(&job),
+                        threshold,
                     )
                 }))
             })

@@ -5,6 +5,8 @@
 //!   retries failures with a growing delay, stops with the server
 //! - `periodic`: the jobs that run on a schedule (connection health), enqueued once per slot
 //! - the kinds: [`ConnectionHealth`], [`Echo`]
+//! - `webhook_delivery`: the dispatcher working the webhook outbox (its own table and loop:
+//!   one row per delivery, leased and retried the same way)
 //!
 //! Guarantees: a job runs at least once and, while its process keeps renewing the lease, in one
 //! process only; a process that stops or crashes loses its lease and another process claims the
@@ -20,6 +22,7 @@ pub mod queue;
 pub mod reconciliation;
 pub mod runner;
 mod user_sync;
+pub mod webhook_delivery;
 
 use std::{future::Future, sync::Arc};
 

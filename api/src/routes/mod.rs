@@ -2,7 +2,9 @@
 //! extract, call the domain, map the result.
 
 pub mod api_tokens;
+pub mod audit;
 pub mod auth;
+pub mod billing;
 mod extract;
 pub mod health;
 pub mod jobs;
@@ -12,6 +14,7 @@ pub mod numbers;
 pub mod phone_service;
 pub mod tenant_connection;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::web;
 
@@ -53,6 +56,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(numbers::list_blocks)
             .service(numbers::capacity)
             .service(numbers::list_numbers)
+            .service(billing::usage)
+            .service(billing::get_settings)
+            .service(billing::put_settings)
+            .service(audit::list)
+            .configure(webhooks::configure)
             .default_service(web::to(unknown_endpoint)),
     );
 }

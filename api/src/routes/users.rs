@@ -188,6 +188,7 @@ pub async fn add_service(
     body: web::Json<PhoneServiceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let key = listing::idempotency_key(&req)?;
+    let threshold = state.config.low_stock_threshold;
     let outcome = state
         .db
         .run(move |conn| {
@@ -197,6 +198,7 @@ pub async fn add_service(
                 &id,
                 body.number.as_deref(),
                 key.as_deref(),
+                threshold,
             )
         })
         .await?;

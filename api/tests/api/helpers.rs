@@ -90,6 +90,48 @@ impl TestApp {
         self._postgres.as_ref().map(|pg| pg.url.clone())
     }
 
+    /// Another server on this app's database and DATA_DIR (so with its kept JWT secret, unless
+    /// `extra` sets one), as the process would be after a restart; this one keeps running.
+    pub async fn restarted(&self, extra: &[&str]) -> TestApp {
+        let data = self.data_dir.path().display().to_string();
+        let database_url = self.postgres_url().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data_dir.path().join("test.db").display()
+            )
+        });
+        let missing_web = self.data_dir.path().join("no-web").display().to_string();
+        let mut args = vec![
+            "tenant-connect",
+            "--bind-addr",
+            "127.0.0.1:0",
+            "--data-dir",
+            &data,
+            "--database-url",
+            &database_url,
+            "--ms-client-secret",
+            TEST_CLIENT_SECRET,
+            "--database-pool-size",
+            "4",
+            "--web-dir",
+            &missing_web,
+        ];
+        args.extend_from_slice(extra);
+        let cli = <Cli as clap::Parser>::try_parse_from(args).unwrap();
+        let app = Application::build(cli.config).await.unwrap();
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            client: self.client.clone(),
+            state,
+            // Unused: the data is the first app's, and so is the database, dropped with it.
+            data_dir: tempfile::tempdir().unwrap(),
+            _postgres: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

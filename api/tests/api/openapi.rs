@@ -150,10 +150,21 @@ async fn routed(app: &crate::helpers::TestApp, method: &str, path: &str) -> bool
 /// What the handlers declare: `#[get("/path")]` and its kin in `api/src/routes/`, read from the
 /// source rather than from the list the document is generated from.
 fn declared_routes() -> Vec<(String, String)> {
-    let dir = crate::helpers::workspace_root().join("api/src/routes");
+    let mut dirs = vec![crate::helpers::workspace_root().join("api/src/routes")];
+    let mut files = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+    for file in files {
+        let source = std::fs::read_to_string(file).unwrap();
         for line in source.lines().map(str::trim) {
             for method in ["get", "post", "put", "patch", "delete"] {
                 if let Some(rest) = line.strip_prefix(&format!("#[{method}(\"")) {

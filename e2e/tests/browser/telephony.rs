@@ -44,7 +44,7 @@ async fn fill(client: &Client, css: &str, text: &str) {
 
 /// Connects Contoso through the Tenant Connection page (consent in the browser; the role
 /// assigned through the simulator, as tested in full elsewhere).
-async fn connect(client: &Client, server: &Server) {
+pub(crate) async fn connect(client: &Client, server: &Server) {
     open_page(client, server).await;
     consent(client, CONTOSO_ADMIN, "#accept").await;
     wait_text(client, "#notice", "Admin consent granted").await;
@@ -54,7 +54,7 @@ async fn connect(client: &Client, server: &Server) {
 }
 
 /// Adds licensed US users to the simulated tenant; their UPNs.
-async fn add_phone_users(server: &Server, prefix: &str, count: usize) -> Vec<String> {
+pub(crate) async fn add_phone_users(server: &Server, prefix: &str, count: usize) -> Vec<String> {
     let tenant = contoso_tenant_id(server).await;
     let tenants = control(server, reqwest::Method::GET, "tenants", Value::Null).await;
     let domain = tenants

@@ -3,6 +3,7 @@
 
 use std::{
     net::TcpListener,
+    path::Path,
     process::{Child, Command, Stdio},
     time::Duration,
 };
@@ -51,29 +52,76 @@ pub async fn start_chromedriver() -> Driver {
 }
 
 pub async fn browser(driver: &Driver) -> Client {
+    connect(driver, capabilities(None)).await
+}
+
+/// A browser that saves downloads into `dir` without asking.
+pub async fn browser_with_downloads(driver: &Driver, dir: &Path) -> Client {
+    connect(driver, capabilities(Some(dir))).await
+}
+
+fn capabilities(downloads: Option<&Path>) -> serde_json::Map<String, serde_json::Value> {
+    let mut options = serde_json::json!({
+        "binary": "/usr/bin/chromium",
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage", "--window-size=1366,768"
+        ]
+    });
+    if let Some(dir) = downloads {
+        options["prefs"] = serde_json::json!({
+            "download.default_directory": dir.display().to_string(),
+            "download.prompt_for_download": false,
+            "download.directory_upgrade": true,
+            "safebrowsing.enabled": false,
+        });
+    }
     let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1366,768"
-            ]
-        }),
-    );
+    caps.insert("goog:chromeOptions".to_owned(), options);
     // The browser's console, for the checks of the Content-Security-Policy.
     caps.insert(
         "goog:loggingPrefs".to_owned(),
         serde_json::json!({ "browser": "ALL" }),
     );
+    caps
+}
+
+async fn connect(driver: &Driver, caps: serde_json::Map<String, serde_json::Value>) -> Client {
     ClientBuilder::rustls()
         .unwrap()
         .capabilities(caps)
         .connect(&driver.url)
         .await
         .unwrap()
+}
+
+/// Waits for a finished download named `name` in `dir` (Chromium writes `*.crdownload` until
+/// it is complete); its text.
+pub async fn wait_download(dir: &Path, name: &str) -> String {
+    let path = dir.join(name);
+    for _ in 0..100 {
+        if path.is_file() {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                if !text.is_empty() {
+                    return text;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let found: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    panic!(
+        "{name} was never downloaded into {}; found {found:?}",
+        dir.display()
+    );
 }
 
 pub async fn save_screenshot(client: &Client, name: &str) {
@@ -164,4 +212,40 @@ pub async fn assert_no_csp_violations(driver: &Driver, client: &Client) {
         })
         .collect();
     assert!(violations.is_empty(), "CSP violations: {violations:#?}");
+}
+
+/// Waits until the element's attribute has `expected`.
+pub async fn wait_attr(client: &Client, css: &str, attr: &str, expected: &str) {
+    let mut last = None;
+    for _ in 0..300 {
+        if let Ok(element) = client.find(Locator::Css(css)).await {
+            last = element.attr(attr).await.unwrap_or_default();
+            if last.as_deref() == Some(expected) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css}[{attr}] never became {expected:?}; last {last:?}");
+}
+
+/// Replaces the text of an input.
+pub async fn fill(client: &Client, css: &str, text: &str) {
+    let field = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// The value of `attr` on every element `css` matches, in document order.
+pub async fn attrs_of(client: &Client, css: &str, attr: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    for element in client.find_all(Locator::Css(css)).await.unwrap() {
+        values.push(element.attr(attr).await.unwrap().unwrap_or_default());
+    }
+    values
 }

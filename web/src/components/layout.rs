@@ -68,6 +68,7 @@ pub fn Layout(props: &LayoutProps) -> Html {
                 if props.session.is_admin() {
                     <NavLink to={Route::Members} id="nav-members" label="Members" />
                     <NavLink to={Route::ApiTokens} id="nav-api-tokens" label="API tokens" />
+                    <NavLink to={Route::Webhooks} id="nav-webhooks" label="Webhooks" />
                 }
                 <NavLink to={Route::Account} id="nav-account" label="My account" />
             </nav>

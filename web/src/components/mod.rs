@@ -5,7 +5,6 @@ pub mod form;
 pub mod layout;
 pub mod list_card;
 pub mod nav_link;
-pub mod not_yet_available;
 pub mod pager;
 pub mod problem_banner;
 pub mod progress;

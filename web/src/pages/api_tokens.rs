@@ -10,6 +10,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError};
+use crate::clock::now;
 use crate::components::form::input_value;
 use crate::components::problem_banner::{ErrorBanner, ProblemBanner};
 use crate::components::role_select::RoleSelect;
@@ -423,11 +424,6 @@ fn TokenRow(props: &TokenRowProps) -> Html {
             </td>
         </tr>
     }
-}
-
-/// Now, from the browser's clock (chrono has no clock of its own in wasm).
-fn now() -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
 }
 
 /// The expiry of a token that should work through `day` (`YYYY-MM-DD`): the end of that day,

@@ -18,12 +18,12 @@ use super::{
 use crate::{
     db::{
         self,
-        ledger::{self, LedgerEvent},
         numbers::{BlockRow, NumberFilter, NumberRow, StoredNumberStatus},
         DbConn,
     },
     domain::{
         ids::AccountId,
+        ledger::{self, Actor, Entry},
         paging::{self, ListAddress, PageQuery, PageRequest},
         principal::Principal,
         provisioning, stored,
@@ -143,21 +143,23 @@ pub fn load(
             })
             .collect();
         db::numbers::insert_block(conn, &block, &rows)?;
-        ledger::append(
+        let actor = Actor::resolve(conn, &account, &actor)?;
+        ledger::record(
             conn,
-            &LedgerEvent {
-                id: Uuid::new_v4().to_string(),
-                account_id: account.clone(),
-                occurred_at: now,
-                kind: ledger::NUMBERS_LOADED.to_owned(),
-                actor: actor.clone(),
-                user_id: None,
-                number: None,
-                operation_id: None,
-                detail: Some(format!(
+            Entry {
+                detail: Some(&format!(
                     "{} numbers, {} to {}",
                     block.count, block.first_number, block.last_number
                 )),
+                ..Entry::new(
+                    &account,
+                    db::ledger::NUMBERS_LOADED,
+                    &actor,
+                    match &block.label {
+                        Some(label) => format!("Loaded {} numbers ({label}).", block.count),
+                        None => format!("Loaded {} numbers.", block.count),
+                    },
+                )
             },
         )?;
         let loaded = u32::try_from(rows.len()).unwrap_or(u32::MAX);

@@ -21,7 +21,7 @@ use crate::{
         tenant_connections::{ConnectionRow, ConsentStateRow, StoredState},
         DbConn,
     },
-    domain::{api_token, ids::TenantId, principal::Principal, stored},
+    domain::{api_token, ids::TenantId, ledger::Actor, principal::Principal, stored},
     error::ApiError,
     microsoft::client::{
         parse_consent_callback, parse_sign_in_callback, ConsentOutcome, SignInOutcome,
@@ -106,7 +106,7 @@ impl TenantConnections {
         let nonce = api_token::random_secret(SECRET_CHARS);
         let now = stored::now();
         let expires_at = now + self.settings.consent_ttl;
-        let (account, actor) = (caller.account_id.clone(), caller.name.clone());
+        let (account, actor) = (caller.account_id.clone(), Actor::of(caller));
         let attempt = ConsentStateRow {
             state_hash: api_token::hash(&state),
             account_id: account.clone(),
@@ -630,11 +630,11 @@ fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static 
 }
 
 /// The portal user who started an attempt, for the history.
-fn actor_of(conn: &mut DbConn, attempt: &ConsentStateRow) -> Result<String, ApiError> {
-    Ok(
-        db::users::find(conn, attempt.account_id.as_str(), attempt.user_id.as_str())?
-            .map(|u| u.email)
-            .unwrap_or_else(|| "A former member".to_owned()),
+fn actor_of(conn: &mut DbConn, attempt: &ConsentStateRow) -> Result<Actor, ApiError> {
+    Actor::resolve(
+        conn,
+        &attempt.account_id,
+        &format!("user:{}", attempt.user_id),
     )
 }
 
@@ -676,7 +676,7 @@ pub(super) fn close_expired(
     event(
         conn,
         &row.account_id,
-        PORTAL_ACTOR,
+        &Actor::system(PORTAL_ACTOR),
         "consent_expired",
         "The Microsoft sign-in was not completed in time.",
     )?;

@@ -5,7 +5,11 @@
 use shared::tenant_connection::VerificationTrigger;
 
 use super::{consent, TenantConnections};
-use crate::{db, domain::stored, error::ApiError};
+use crate::{
+    db,
+    domain::{ledger::Actor, stored},
+    error::ApiError,
+};
 
 const HEALTH_ACTOR: &str = "Connection health check";
 
@@ -48,7 +52,7 @@ impl TenantConnections {
             if let Err(e) = self
                 .verify_account(
                     row.account_id.clone(),
-                    HEALTH_ACTOR.to_owned(),
+                    Actor::system(HEALTH_ACTOR),
                     VerificationTrigger::Health,
                 )
                 .await

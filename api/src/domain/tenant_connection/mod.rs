@@ -21,7 +21,6 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::Utc;
 use shared::tenant_connection::{ConnectionState, Notice, NoticeKind, TenantConnection};
-use uuid::Uuid;
 
 pub use self::consent::{Landing, StartedSetup, CALLBACK_REJECTED};
 use self::{
@@ -30,13 +29,14 @@ use self::{
 };
 use super::{
     ids::{AccountId, TenantId},
+    ledger::{self, Actor, Entry},
     principal::Principal,
     stored,
 };
 use crate::{
     db::{
         self,
-        tenant_connections::{ConnectionRow, EventRow, StoredState},
+        tenant_connections::{ConnectionRow, StoredState},
         Db, DbConn,
     },
     error::ApiError,
@@ -68,6 +68,9 @@ pub struct TenantConnections {
 
 const PORTAL_ACTOR: &str = "Tenant Connect";
 
+/// The ledger types of connection events start so; the history shows exactly these.
+pub const CONNECTION_EVENTS: &str = "tenant_connection.";
+
 impl TenantConnections {
     pub fn new(db: Db, client: MicrosoftClient, settings: Settings) -> TenantConnections {
         TenantConnections {
@@ -89,7 +92,7 @@ impl TenantConnections {
     /// Admins only: the portal stops using the tenant; the history stays.
     pub async fn disconnect(&self, caller: &Principal) -> Result<TenantConnection, ApiError> {
         caller.require_admin()?;
-        let (account, actor) = (caller.account_id.clone(), caller.name.clone());
+        let (account, actor) = (caller.account_id.clone(), Actor::of(caller));
         let settings = self.settings.clone();
         self.db
             .run(move |conn| {
@@ -142,7 +145,7 @@ pub fn mark_legacy(
     event(
         conn,
         account_id,
-        PORTAL_ACTOR,
+        &Actor::system(PORTAL_ACTOR),
         "legacy",
         &format!("Connected the old way, through the user account {service_account}."),
     )
@@ -166,24 +169,16 @@ fn load(conn: &mut DbConn, account: &AccountId) -> Result<ConnectionRow, ApiErro
         .unwrap_or_else(|| ConnectionRow::new(account, stored::now())))
 }
 
+/// Records a connection change in the ledger, as `tenant_connection.<kind>`.
 fn event(
     conn: &mut DbConn,
     account: &AccountId,
-    actor: &str,
+    actor: &Actor,
     kind: &str,
     message: &str,
 ) -> Result<(), ApiError> {
-    db::tenant_connections::insert_event(
-        conn,
-        &EventRow {
-            id: Uuid::new_v4().to_string(),
-            account_id: account.clone(),
-            at: stored::now(),
-            actor: actor.to_owned(),
-            kind: kind.to_owned(),
-            message: message.to_owned(),
-        },
-    )?;
+    let kind = format!("{CONNECTION_EVENTS}{kind}");
+    ledger::record(conn, Entry::new(account, &kind, actor, message.to_owned()))?;
     Ok(())
 }
 

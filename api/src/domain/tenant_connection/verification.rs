@@ -21,6 +21,7 @@ use crate::{
     db::{self, DbConn},
     domain::{
         ids::{AccountId, TenantId},
+        ledger::Actor,
         principal::Principal,
         stored,
     },
@@ -46,7 +47,7 @@ impl TenantConnections {
     pub async fn verify(&self, caller: &Principal) -> Result<VerificationReport, ApiError> {
         self.verify_account(
             caller.account_id.clone(),
-            caller.name.clone(),
+            Actor::of(caller),
             VerificationTrigger::Manual,
         )
         .await
@@ -57,7 +58,7 @@ impl TenantConnections {
     pub async fn verify_account(
         &self,
         account: AccountId,
-        actor: String,
+        actor: Actor,
         trigger: VerificationTrigger,
     ) -> Result<VerificationReport, ApiError> {
         let now = stored::now();
@@ -255,7 +256,7 @@ impl TenantConnections {
 fn record(
     conn: &mut DbConn,
     account: &AccountId,
-    actor: &str,
+    actor: &Actor,
     report: &VerificationReport,
     checked: Checked,
     settings: &Settings,
@@ -307,19 +308,26 @@ fn record(
                 if let Some(legacy) = row.legacy_service_account.take() {
                     event(conn, account, actor, "legacy_removed", &format!("Removed the legacy connection through {legacy}: the app connection replaces it."))?;
                 }
-                let message = match before {
-                    ConnectionState::Connected => {
-                        "Verified the connection: all checks passed.".to_owned()
-                    }
-                    ConnectionState::NeedsAttention => {
-                        "The connection recovered: all checks pass again.".to_owned()
-                    }
-                    _ => format!(
-                        "Connected tenant {}.",
-                        row.tenant_name.clone().unwrap_or_default()
+                // `connected` whenever the connection becomes usable (webhooks announce it);
+                // `verified` when it already was.
+                let (kind, message) = match before {
+                    ConnectionState::Connected => (
+                        "verified",
+                        "Verified the connection: all checks passed.".to_owned(),
+                    ),
+                    ConnectionState::NeedsAttention => (
+                        "connected",
+                        "The connection recovered: all checks pass again.".to_owned(),
+                    ),
+                    _ => (
+                        "connected",
+                        format!(
+                            "Connected tenant {}.",
+                            row.tenant_name.clone().unwrap_or_default()
+                        ),
                     ),
                 };
-                event(conn, account, actor, "verified", &message)?;
+                event(conn, account, actor, kind, &message)?;
             }
             VerificationOutcome::Failed => {
                 let failed: Vec<&CheckResult> =
@@ -347,11 +355,18 @@ fn record(
                     row.notice = None;
                 }
                 if before != ConnectionState::NeedsAttention {
+                    // `needs_attention` when a working connection broke (webhooks announce
+                    // it); `verify_failed` when it was never working.
+                    let kind = if next == ConnectionState::NeedsAttention {
+                        "needs_attention"
+                    } else {
+                        "verify_failed"
+                    };
                     event(
                         conn,
                         account,
                         actor,
-                        "verify_failed",
+                        kind,
                         &format!("Verification failed: {what}."),
                     )?;
                 }

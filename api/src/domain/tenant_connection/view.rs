@@ -3,7 +3,9 @@
 
 use shared::tenant_connection::{AppRegistration, ConnectionEvent, Notice, TenantConnection};
 
-use super::{consent, copy, load, permissions, steps, Settings, TenantConnections};
+use super::{
+    consent, copy, load, permissions, steps, Settings, TenantConnections, CONNECTION_EVENTS,
+};
 use crate::{
     db::{self, tenant_connections::ConnectionRow, DbConn},
     domain::{principal::Principal, stored},
@@ -56,14 +58,16 @@ pub(super) fn render(
         notice: notice.as_ref(),
         report: report.as_ref(),
     });
-    let history = db::tenant_connections::events(conn, &row.account_id, HISTORY)?
-        .into_iter()
-        .map(|e| ConnectionEvent {
-            at: stored::time(e.at),
-            actor: e.actor,
-            message: e.message,
-        })
-        .collect();
+    // A view of the ledger: its connection events, newest first.
+    let history =
+        db::ledger::latest_with_prefix(conn, &row.account_id, CONNECTION_EVENTS, HISTORY)?
+            .into_iter()
+            .map(|e| ConnectionEvent {
+                at: stored::time(e.occurred_at),
+                actor: e.actor_name,
+                message: e.summary,
+            })
+            .collect();
     let tenant_for_links = row
         .tenant_id
         .clone()

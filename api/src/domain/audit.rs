@@ -1,0 +1,165 @@
+//! The audit log: the account's ledger, newest first, narrowed by actor, user, number, type and
+//! time. Every role reads it (viewers read everything); nothing changes it.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use shared::{
+    audit::{Actor, ActorKind, AuditEvent, EVENT_TYPES},
+    paging::Page,
+};
+
+use super::{
+    bounds,
+    numbers::E164,
+    paging::{self, ListAddress, PageRequest},
+    principal::Principal,
+    stored,
+};
+use crate::{
+    db::{
+        self,
+        ledger::{AuditFilter, LedgerEvent},
+        DbConn,
+    },
+    error::ApiError,
+};
+
+/// `GET /audit-events` query parameters.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// `user:<id>`, `token:<id>` or `system`.
+    pub actor: Option<String>,
+    /// A Microsoft user (Entra object id).
+    pub user: Option<String>,
+    /// A phone number, in any form the inventory accepts.
+    pub number: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+
+pub fn list(
+    conn: &mut DbConn,
+    caller: &Principal,
+    query: &AuditQuery,
+    address: &ListAddress,
+) -> Result<Page<AuditEvent>, ApiError> {
+    let request = PageRequest::parse(query.limit, query.cursor.as_deref(), 2)?;
+    let filter = filter(query)?;
+    let after = match (request.after_part(0), request.after_part(1)) {
+        (Some(at), Some(id)) => Some((
+            NaiveDateTime::parse_from_str(at, TIME_FORMAT).map_err(|_| {
+                ApiError::OutOfBounds("cursor is not one this list gave out.".into())
+            })?,
+            id,
+        )),
+        _ => None,
+    };
+    let rows = db::ledger::page(conn, &caller.account_id, &filter, after, request.fetch())?;
+    let page = paging::page(rows, &request, address, |e| {
+        vec![e.occurred_at.format(TIME_FORMAT).to_string(), e.id.clone()]
+    });
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(to_event)
+            .collect::<Result<_, _>>()?,
+        next: page.next,
+    })
+}
+
+fn filter(query: &AuditQuery) -> Result<AuditFilter, ApiError> {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let actor = given(&query.actor)
+        .map(|a| {
+            let valid = a == "system"
+                || ["user:", "token:"].iter().any(|p| {
+                    a.strip_prefix(p)
+                        .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
+                });
+            if valid {
+                Ok(a)
+            } else {
+                Err(ApiError::InvalidInput(
+                    "actor is `user:<id>`, `token:<id>` or `system`.".into(),
+                ))
+            }
+        })
+        .transpose()?;
+    let user_id = given(&query.user)
+        .map(|u| bounds::line("user", &u, 256).map(|()| u))
+        .transpose()?;
+    let number = given(&query.number)
+        .map(|n| {
+            bounds::line("number", &n, 64)?;
+            E164::parse(&n)
+                .map(|e| e.to_string())
+                .map_err(|why| ApiError::InvalidInput(why.0))
+        })
+        .transpose()?;
+    let kind = given(&query.kind)
+        .map(|k| {
+            if EVENT_TYPES.contains(&k.as_str()) {
+                Ok(k)
+            } else {
+                Err(ApiError::InvalidInput(format!(
+                    "type must be one of: {}.",
+                    EVENT_TYPES.join(", ")
+                )))
+            }
+        })
+        .transpose()?;
+    let (from, to) = (
+        query.from.map(|t| t.naive_utc()),
+        query.to.map(|t| t.naive_utc()),
+    );
+    if let (Some(from), Some(to)) = (from, to) {
+        if from > to {
+            return Err(ApiError::InvalidInput("from must not be after to.".into()));
+        }
+    }
+    Ok(AuditFilter {
+        actor,
+        user_id,
+        number,
+        kind,
+        from,
+        to,
+    })
+}
+
+pub fn to_event(row: LedgerEvent) -> Result<AuditEvent, ApiError> {
+    let (kind, id) = if let Some(id) = row.actor.strip_prefix("user:") {
+        (ActorKind::User, Some(stored::uuid(id)?))
+    } else if let Some(id) = row.actor.strip_prefix("token:") {
+        (ActorKind::ApiToken, Some(stored::uuid(id)?))
+    } else {
+        (ActorKind::System, None)
+    };
+    Ok(AuditEvent {
+        id: stored::uuid(&row.id)?,
+        occurred_at: stored::time(row.occurred_at),
+        kind: row.kind,
+        actor: Actor {
+            kind,
+            id,
+            name: row.actor_name,
+        },
+        user_id: row.user_id,
+        number: row.number,
+        operation_id: row.operation_id,
+        summary: row.summary,
+        detail: row.detail,
+    })
+}

@@ -1,0 +1,71 @@
+//! The usage report as CSV: a header row, then one row per user with service in the month.
+//! Each row carries the user's share of the bill, so the rows add up to the total.
+
+use shared::billing::{BillingRule, UsageReport};
+
+use crate::error::ApiError;
+
+pub const HEADER: [&str; 10] = [
+    "month",
+    "user_id",
+    "user_principal_name",
+    "display_name",
+    "billable_days",
+    "days_in_month",
+    "rule",
+    "billable_share",
+    "numbers",
+    "intervals",
+];
+
+pub fn to_csv(report: &UsageReport) -> Result<String, ApiError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| ApiError::internal(anyhow::anyhow!("writing CSV: {e}"));
+    out.write_record(HEADER).map_err(fail)?;
+    for user in &report.users {
+        let share = match report.rule {
+            BillingRule::AnyDay => "1".to_owned(),
+            BillingRule::ProRata => format!(
+                "{:.4}",
+                f64::from(user.billable_days) / f64::from(report.days_in_month.max(1))
+            ),
+        };
+        let mut numbers: Vec<&str> = user.intervals.iter().map(|i| i.number.as_str()).collect();
+        numbers.dedup();
+        let intervals: Vec<String> = user
+            .intervals
+            .iter()
+            .map(|i| {
+                let to = i.to.map(|t| t.to_rfc3339()).unwrap_or_default();
+                format!("{}/{} {}", i.from.to_rfc3339(), to, i.number)
+            })
+            .collect();
+        out.write_record([
+            report.month.as_str(),
+            user.user_id.as_str(),
+            &cell(user.user_principal_name.as_deref().unwrap_or("")),
+            &cell(user.display_name.as_deref().unwrap_or("")),
+            &user.billable_days.to_string(),
+            &report.days_in_month.to_string(),
+            report.rule.as_str(),
+            &share,
+            &numbers.join(" "),
+            &intervals.join("; "),
+        ])
+        .map_err(fail)?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("writing CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| ApiError::internal(anyhow::anyhow!("CSV: {e}")))
+}
+
+/// Text from the tenant (names) that a spreadsheet would run as a formula is quoted so it
+/// stays text (OWASP: CSV injection).
+fn cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
