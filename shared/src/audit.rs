@@ -39,6 +39,8 @@ dto! {
         pub actor: Actor,
         /// The Microsoft user (Entra object id) the event is about.
         pub user_id: Option<String>,
+        /// That user's principal name, from the last user sync, while they are in the tenant.
+        pub user_principal_name: Option<String>,
         /// The phone number (E.164) the event is about.
         pub number: Option<String>,
         /// Microsoft's operation id, where Teams ran one.

@@ -135,6 +135,8 @@ dto! {
         pub daily: Vec<DailyCount>,
         /// Users with service in the month, by user id.
         pub users: Vec<UserUsage>,
+        /// Where Teams and the ledger disagree now (as of `teams_checked_at`), whatever the
+        /// month asked.
         pub discrepancies: Vec<Discrepancy>,
         /// When Teams was read for the discrepancies (the last successful user sync); absent
         /// before one, and then there are no discrepancies to show.

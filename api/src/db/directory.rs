@@ -402,12 +402,28 @@ pub fn for_billing(
         .filter(directory_users::teams_numbers.ne(""))
         .select(DirectoryUserRow::as_select())
         .load(conn)?;
+    let known: std::collections::HashSet<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let rest: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| !known.contains(*id))
+        .collect();
+    rows.extend(by_ids(conn, account, &rest)?);
+    Ok(rows)
+}
+
+/// The account's users among `ids`.
+pub fn by_ids(
+    conn: &mut DbConn,
+    account: &AccountId,
+    ids: &[&str],
+) -> QueryResult<Vec<DirectoryUserRow>> {
+    let mut rows = Vec::new();
     // In chunks: SQLite bounds the values one statement may bind.
     for chunk in ids.chunks(500) {
         rows.extend(
             directory_users::table
                 .filter(directory_users::account_id.eq(account))
-                .filter(directory_users::teams_numbers.eq(""))
                 .filter(directory_users::id.eq_any(chunk))
                 .select(DirectoryUserRow::as_select())
                 .load(conn)?,

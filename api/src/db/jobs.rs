@@ -143,7 +143,6 @@ pub fn find(conn: &mut DbConn, id: &JobId) -> QueryResult<Option<JobRow>> {
         .optional()
 }
 
-/// The account's job; a system job or another account's is `None`, as an unknown id is.
 /// Whether the job exists and is still queued or running.
 pub fn is_unfinished(conn: &mut DbConn, id: &JobId) -> QueryResult<bool> {
     let open = [QUEUED, RUNNING];
@@ -155,6 +154,21 @@ pub fn is_unfinished(conn: &mut DbConn, id: &JobId) -> QueryResult<bool> {
     .get_result(conn)
 }
 
+/// When the account's latest job of `kind` that succeeded was created.
+pub fn latest_success(
+    conn: &mut DbConn,
+    account: &AccountId,
+    kind: JobKind,
+) -> QueryResult<Option<NaiveDateTime>> {
+    jobs::table
+        .filter(jobs::account_id.eq(account))
+        .filter(jobs::kind.eq(StoredKind(kind)))
+        .filter(jobs::status.eq(StoredStatus(JobStatus::Succeeded)))
+        .select(diesel::dsl::max(jobs::created_at))
+        .first(conn)
+}
+
+/// The account's job; a system job or another account's is `None`, as an unknown id is.
 pub fn find_for_account(
     conn: &mut DbConn,
     id: &JobId,

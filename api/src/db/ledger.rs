@@ -164,3 +164,37 @@ pub fn exists_for_operation(
     ))
     .get_result(conn)
 }
+
+/// When the account last had an event of `kind`.
+pub fn latest_of_kind(
+    conn: &mut DbConn,
+    account: &AccountId,
+    kind: &str,
+) -> QueryResult<Option<NaiveDateTime>> {
+    ledger_events::table
+        .filter(ledger_events::account_id.eq(account))
+        .filter(ledger_events::kind.eq(kind))
+        .select(diesel::dsl::max(ledger_events::occurred_at))
+        .first(conn)
+}
+
+/// Whether the account has an event of `kind` whose detail starts with `prefix`, after `since`
+/// (ever, when `None`).
+pub fn warned_since(
+    conn: &mut DbConn,
+    account: &AccountId,
+    kind: &str,
+    prefix: &str,
+    since: Option<NaiveDateTime>,
+) -> QueryResult<bool> {
+    // The epoch stands for "ever": no event is older.
+    let since = since.unwrap_or(chrono::DateTime::UNIX_EPOCH.naive_utc());
+    diesel::select(diesel::dsl::exists(
+        ledger_events::table
+            .filter(ledger_events::account_id.eq(account))
+            .filter(ledger_events::kind.eq(kind))
+            .filter(ledger_events::detail.like(format!("{prefix}%")))
+            .filter(ledger_events::occurred_at.gt(since)),
+    ))
+    .get_result(conn)
+}

@@ -1,6 +1,8 @@
 //! The audit log: the account's ledger, newest first, narrowed by actor, user, number, type and
 //! time. Every role reads it (viewers read everything); nothing changes it.
 
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use shared::{
     audit::{Actor, ActorKind, AuditEvent, EVENT_TYPES},
@@ -64,12 +66,29 @@ pub fn list(
     let page = paging::page(rows, &request, address, |e| {
         vec![e.occurred_at.format(TIME_FORMAT).to_string(), e.id.clone()]
     });
+    let ids: BTreeSet<&str> = page
+        .items
+        .iter()
+        .filter_map(|e| e.user_id.as_deref())
+        .collect();
+    let ids: Vec<&str> = ids.into_iter().collect();
+    let names: HashMap<String, String> = db::directory::by_ids(conn, &caller.account_id, &ids)?
+        .into_iter()
+        .map(|u| (u.id, u.user_principal_name))
+        .collect();
+    let items = page
+        .items
+        .into_iter()
+        .map(|row| {
+            let upn = row.user_id.as_ref().and_then(|id| names.get(id).cloned());
+            to_event(row).map(|event| AuditEvent {
+                user_principal_name: upn,
+                ..event
+            })
+        })
+        .collect::<Result<_, _>>()?;
     Ok(Page {
-        items: page
-            .items
-            .into_iter()
-            .map(to_event)
-            .collect::<Result<_, _>>()?,
+        items,
         next: page.next,
     })
 }
@@ -157,6 +176,7 @@ pub fn to_event(row: LedgerEvent) -> Result<AuditEvent, ApiError> {
             name: row.actor_name,
         },
         user_id: row.user_id,
+        user_principal_name: None,
         number: row.number,
         operation_id: row.operation_id,
         summary: row.summary,

@@ -113,14 +113,16 @@ pub fn change_role(
         {
             return Err(last_admin());
         }
-        db::users::set_role(conn, &account, &id, role)?;
-        let summary = format!(
-            "Changed {}'s role from {} to {}.",
-            member.email,
-            member.role.0.label(),
-            role.label()
-        );
-        audit(conn, caller, "members.role_changed", summary)?;
+        if member.role.0 != role {
+            db::users::set_role(conn, &account, &id, role)?;
+            let summary = format!(
+                "Changed {}'s role from {} to {}.",
+                member.email,
+                member.role.0.label(),
+                role.label()
+            );
+            audit(conn, caller, "members.role_changed", summary)?;
+        }
         to_member(UserRow {
             role: StoredRole(role),
             ..member

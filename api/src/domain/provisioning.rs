@@ -259,8 +259,10 @@ pub fn begin_assignment(
     })
 }
 
-/// Records `numbers.low_stock` when this reservation took the country's available numbers
-/// below the threshold (the webhook tells integrators to order more before they run out).
+/// Records `numbers.low_stock` when this reservation left the country fewer available numbers
+/// than the threshold, once per country until numbers are loaded again (the webhook tells
+/// integrators to order more before they run out). Two reservations at the same moment may
+/// both record it: deliveries are at least once anyway.
 fn warn_if_low_stock(
     conn: &mut DbConn,
     account: &AccountId,
@@ -273,14 +275,20 @@ fn warn_if_low_stock(
     };
     let country = number.country();
     let left = u64::try_from(db::numbers::count_available(conn, account, country)?).unwrap_or(0);
-    if left + 1 != threshold {
+    if left >= threshold {
+        return Ok(());
+    }
+    let marker = format!("country={country} ");
+    let loaded = db::ledger::latest_of_kind(conn, account, ledger::NUMBERS_LOADED)?;
+    if db::ledger::warned_since(conn, account, ledger::NUMBERS_LOW_STOCK, &marker, loaded)? {
         return Ok(());
     }
     let actor = Actor::resolve(conn, account, actor)?;
     let summary = format!(
-        "Only {left} numbers are left available in {country} (the low-stock threshold is          {threshold}). An admin can load more on the Numbers page."
+        "Only {left} numbers are left available in {country} (the low-stock threshold is \
+         {threshold}). An admin can load more on the Numbers page."
     );
-    let detail = format!("country={country} available={left} threshold={threshold}");
+    let detail = format!("{marker}available={left} threshold={threshold}");
     super::ledger::record(
         conn,
         Entry {

@@ -267,8 +267,9 @@ impl Dispatcher {
             ..finished(None, Some(error), Duration::ZERO)
         };
         if !endpoint.enabled {
+            // In the history too, so the admin sees why the count of attempts went up.
             return Outcome {
-                in_history: false,
+                in_history: true,
                 ..give_up(
                     "The endpoint is disabled; enable it, then re-send this delivery.".to_owned(),
                 )

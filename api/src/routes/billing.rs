@@ -61,9 +61,12 @@ pub async fn usage(
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .insert_header((header::CONTENT_DISPOSITION, name))
+            .insert_header((header::VARY, "Accept"))
             .body(body));
     }
-    Ok(HttpResponse::Ok().json(report))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::VARY, "Accept"))
+        .json(report))
 }
 
 /// Whether the caller asked for CSV rather than JSON.

@@ -265,6 +265,11 @@ async fn phone_service_events_carry_the_user_number_operation_and_actor() {
     assert!(enabled.operation_id.is_some(), "Teams' operation id");
     assert_eq!(enabled.actor.kind, ActorKind::ApiToken);
     assert!(enabled.summary.contains(&user.user_principal_name));
+    assert_eq!(
+        enabled.user_principal_name.as_deref(),
+        Some(user.user_principal_name.as_str()),
+        "named from the directory"
+    );
     assert_eq!(theirs[0].actor.kind, ActorKind::User);
     // The number filter takes the number as people write it.
     let spaced = format!("{} {}", &number[..5], &number[5..]).replace('+', "%2B");
@@ -368,4 +373,56 @@ async fn another_account_sees_none_of_the_audit_log() {
     // Not even by naming Contoso's admin.
     let named = audit(&app, &northwind.token, &format!("actor=user:{contoso_id}")).await;
     assert!(named.is_empty());
+}
+
+#[tokio::test]
+async fn low_stock_is_recorded_once_per_country_until_numbers_are_loaded_and_bulk_jobs_finishing_once(
+) {
+    let t = Connected::new(&["--low-stock-threshold", "3"]).await;
+    let (app, token) = (&t.app, t.token());
+    app.load_range(token, "+14255550100", 5).await;
+    let users = licensed_users(app, token, Some("US"), 5).await;
+    let low_stock = || async { audit(app, token, "type=numbers.low_stock").await };
+    let mut seen = Vec::new();
+    for user in &users[..4] {
+        assert!(app
+            .put_service(token, &user.id, None, None)
+            .await
+            .status()
+            .is_success());
+        app.settled_user(token, &user.id).await;
+        seen.push(low_stock().await.len());
+    }
+    // 4, 3 left: fine; 2 left: below 3, recorded; 1 left: already said.
+    assert_eq!(seen, [0, 0, 1, 1]);
+    let warning = &low_stock().await[0];
+    assert!(
+        warning.summary.contains("Only 2 numbers") && warning.summary.contains("US"),
+        "{}",
+        warning.summary
+    );
+    // Loading more starts over: the next time stock runs below the threshold it is said again.
+    app.load_range(token, "+14255550200", 1).await;
+    let bulk = app
+        .post(
+            "/api/v1/phone-service/bulk",
+            Some(token),
+            &json!({"users": [users[4].id]}),
+        )
+        .await;
+    assert_eq!(bulk.status(), StatusCode::ACCEPTED);
+    let accepted: shared::phone_service::BulkAccepted = bulk.json().await.unwrap();
+    app.finished_job(token, accepted.job_id).await;
+    assert_eq!(low_stock().await.len(), 2);
+    let finished = audit(app, token, "type=bulk_job.finished").await;
+    assert_eq!(finished.len(), 1);
+    assert_eq!(
+        finished[0].operation_id.as_deref(),
+        Some(accepted.job_id.to_string().as_str())
+    );
+    assert!(
+        finished[0].summary.contains("1 assigned"),
+        "{}",
+        finished[0].summary
+    );
 }

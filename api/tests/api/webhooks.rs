@@ -397,7 +397,8 @@ async fn an_admin_registers_an_endpoint_and_receives_phone_service_enabled() {
         !sealed.contains(&raw_key) && !sealed.contains("whsec_"),
         "{sealed}"
     );
-    // The audit log names the change, without the secret or the receiver's own token.
+    // The audit log (every role reads it) names the change and the host, without the secret or
+    // the path and query, which may carry the receiver's own token.
     let audit = app
         .get(
             "/api/v1/audit-events?type=webhooks.endpoint_created",
@@ -405,9 +406,11 @@ async fn an_admin_registers_an_endpoint_and_receives_phone_service_enabled() {
         )
         .await;
     let audit = audit.text().await.unwrap();
-    assert!(audit.contains("/hooks/tenant-connect"), "{audit}");
+    assert!(audit.contains("http://127.0.0.1:"), "{audit}");
     assert!(
-        !audit.contains(&raw_key) && !audit.contains("receiver-own"),
+        !audit.contains(&raw_key)
+            && !audit.contains("receiver-own")
+            && !audit.contains("/hooks/tenant-connect"),
         "{audit}"
     );
 
@@ -1016,6 +1019,13 @@ async fn the_demo_receiver_shows_what_arrived_escaped() {
         .await
         .unwrap()
         .contains("Nothing has arrived yet"));
+    // The web app tells the receiver from its own page (every other path) by the marker.
+    let head = |path: &str| app.client.head(app.url(path)).send();
+    let marked = head("/_demo/webhook-receiver").await.unwrap();
+    assert_eq!(marked.status(), StatusCode::OK);
+    assert_eq!(marked.headers()["x-demo-webhook-receiver"], "1");
+    let other = head("/_demo/elsewhere").await.unwrap();
+    assert!(other.headers().get("x-demo-webhook-receiver").is_none());
 
     // An event whose text would be markup if it were not escaped.
     app.db()

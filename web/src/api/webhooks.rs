@@ -96,22 +96,17 @@ pub async fn resend_webhook_delivery(token: &str, id: &str) -> Result<(), ApiErr
         .map(|_| ())
 }
 
-/// Whether this server offers the demo receiver. Any other path answers the app's own
-/// `index.html`, so a 2xx alone does not tell: the receiver's page is not the app's.
+/// Whether this server offers the demo receiver: it answers `HEAD` with its marker header (any
+/// other path answers the app's own `index.html`, so a 2xx alone does not tell).
 pub async fn demo_receiver_available() -> bool {
     let Ok(response) = RequestBuilder::new(DEMO_RECEIVER_PATH)
-        .method(Method::GET)
-        .header("Accept", "text/html")
+        .method(Method::HEAD)
         .send()
         .await
     else {
         return false;
     };
-    if !response.ok() {
-        return false;
-    }
-    let text = response.text().await.unwrap_or_default();
-    !text.contains("Tenant Connect needs JavaScript to run.")
+    response.ok() && response.headers().get("x-demo-webhook-receiver").is_some()
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 mod actors;
 mod filters;
 mod table;
-mod user_names;
 
 use shared::audit::AuditEvent;
 use shared::paging::Page;
@@ -19,7 +18,6 @@ use crate::pages::SignedInPageProps;
 use actors::use_actor_choices;
 use filters::AuditFilters;
 use table::AuditTable;
-use user_names::use_user_names;
 
 impl ListQuery for AuditFilter {
     type Item = AuditEvent;
@@ -48,7 +46,6 @@ pub fn AuditPage(props: &SignedInPageProps) -> Html {
     let api = use_api(&props.session);
     let list = use_paged_list(&api, AuditFilter::default());
     let actors = use_actor_choices(&api, props.session.is_admin());
-    let names = use_user_names(&api, list.items.as_deref().unwrap_or_default());
     let ListControls {
         on_edit,
         on_apply,
@@ -98,7 +95,6 @@ pub fn AuditPage(props: &SignedInPageProps) -> Html {
             >
                 <AuditTable
                     events={list.items.clone().unwrap_or_default()}
-                    names={names}
                     {on_narrow}
                 />
             </ListCard>

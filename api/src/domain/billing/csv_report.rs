@@ -1,5 +1,7 @@
 //! The usage report as CSV: a header row, then one row per user with service in the month.
-//! Each row carries the user's share of the bill, so the rows add up to the total.
+//! Each row carries the user's share of the bill: 1 under `any_day`; under `pro_rata` their
+//! billable days over the days in the month, to four decimals (the report's total rounds the
+//! exact sum to two).
 
 use shared::billing::{BillingRule, UsageReport};
 

@@ -165,22 +165,17 @@ fn to_change(event: &LedgerEvent) -> Option<Change> {
     })
 }
 
-/// When the Teams numbers the directory holds were read: not before the last sync's job was
-/// created, if that sync succeeded (a failed one may not have refreshed them).
+/// When the Teams numbers the directory holds were read: not before the last successful user
+/// sync's job was created (a failed one may not have refreshed them; one running has not yet).
 fn teams_read_at(
     conn: &mut DbConn,
     account: &crate::domain::ids::AccountId,
 ) -> Result<Option<NaiveDateTime>, ApiError> {
-    let Some(job) = db::directory::sync_state(conn, account)?
-        .filter(|s| s.last_synced_at.is_some())
-        .and_then(|s| s.job_id)
-        .and_then(|id| crate::domain::ids::JobId::parse(&id))
-    else {
-        return Ok(None);
-    };
-    Ok(db::jobs::find(conn, &job)?
-        .filter(|j| j.status.0 == shared::jobs::JobStatus::Succeeded)
-        .map(|j| j.created_at))
+    Ok(db::jobs::latest_success(
+        conn,
+        account,
+        shared::jobs::JobKind::UserSync,
+    )?)
 }
 
 /// Where Teams (as read at `teams_read`) and the ledger disagree. A user whose ledger changed
@@ -206,6 +201,10 @@ fn discrepancies(
     let mut users: Vec<&DirectoryUserRow> = directory.values().collect();
     users.sort_by(|a, b| a.id.cmp(&b.id));
     for user in users {
+        // A change under way: Teams and the ledger may each be ahead of the other.
+        if user.service_state.0.is_in_flight() {
+            continue;
+        }
         let (held, changed) = ledger
             .get(user.id.as_str())
             .copied()

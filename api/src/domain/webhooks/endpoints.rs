@@ -130,7 +130,7 @@ pub async fn create(
                 db::webhooks::insert_endpoint(conn, &row)?;
                 let summary = format!(
                     "Added the webhook endpoint {} for {}.",
-                    url.without_query(),
+                    url.shown(),
                     subscriptions.shown()
                 );
                 audit(conn, &caller, CREATED, summary)?;
@@ -209,7 +209,7 @@ pub async fn update(
                     .ok_or_else(not_found)?;
                 let mut changes = Vec::new();
                 if let Some(url) = url.filter(|u| u.as_str() != row.url) {
-                    changes.push(format!("the URL to {}", url.without_query()));
+                    changes.push(format!("the URL to {}", url.shown()));
                     row.url = url.as_str().to_owned();
                 }
                 if let Some(subscriptions) = subscriptions.filter(|s| s.stored() != row.event_types)
@@ -285,14 +285,10 @@ pub fn rotate_secret(
     })
 }
 
-/// A stored URL as the ledger shows it: without its query string.
+/// A stored URL as the ledger shows it (see `url_policy::shown`).
 fn shown_url(stored: &str) -> String {
     match url::Url::parse(stored) {
-        Ok(mut url) => {
-            url.set_query(None);
-            url.set_fragment(None);
-            url.to_string()
-        }
+        Ok(url) => super::url_policy::shown(&url),
         Err(_) => "(an unreadable URL)".to_owned(),
     }
 }
@@ -342,10 +338,10 @@ mod tests {
     }
 
     #[test]
-    fn the_ledger_never_shows_a_query_string() {
+    fn the_ledger_shows_neither_path_nor_query() {
         assert_eq!(
-            shown_url("https://hooks.example.com/in?token=s3cret"),
-            "https://hooks.example.com/in"
+            shown_url("https://hooks.example.com/in/T123?token=s3cret"),
+            "https://hooks.example.com/…"
         );
     }
 }

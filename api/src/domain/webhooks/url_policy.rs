@@ -117,13 +117,20 @@ impl EndpointUrl {
         self.0.as_str()
     }
 
-    /// The URL without its query string (which may carry a token of the receiver's): what the
-    /// audit log shows.
-    pub fn without_query(&self) -> String {
-        let mut shown = self.0.clone();
-        shown.set_query(None);
-        shown.set_fragment(None);
-        shown.to_string()
+    /// What the audit log shows of the URL (see [`shown`]).
+    pub fn shown(&self) -> String {
+        shown(&self.0)
+    }
+}
+
+/// A URL as the audit log shows it (every role reads it): the scheme, host and port only. The
+/// path and query often carry the receiver's own token (`/services/T.../B.../XXXX`).
+pub fn shown(url: &url::Url) -> String {
+    let origin = url.origin().ascii_serialization();
+    if url.path() == "/" || url.path().is_empty() {
+        format!("{origin}/")
+    } else {
+        format!("{origin}/…")
     }
 }
 
@@ -377,13 +384,15 @@ mod tests {
     }
 
     #[test]
-    fn the_audit_log_shows_no_query_string() {
+    fn the_audit_log_shows_only_the_scheme_host_and_port() {
         let url = EndpointUrl::parse(
-            "https://hooks.example.com/x?token=secret#f",
+            "https://hooks.example.com:8443/services/T1/B2/xoxo?token=secret#f",
             UrlPolicy::Live,
         )
         .unwrap();
-        assert_eq!(url.without_query(), "https://hooks.example.com/x");
+        assert_eq!(url.shown(), "https://hooks.example.com:8443/…");
+        let root = EndpointUrl::parse("https://hooks.example.com", UrlPolicy::Live).unwrap();
+        assert_eq!(root.shown(), "https://hooks.example.com/");
     }
 
     #[tokio::test]

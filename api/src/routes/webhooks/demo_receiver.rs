@@ -44,8 +44,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, inbox: web::Data<Inbox>) {
         web::resource(PATH)
             .app_data(inbox)
             .route(web::post().to(receive))
-            .route(web::get().to(page)),
+            .route(web::get().to(page))
+            .route(web::head().to(present)),
     );
+}
+
+/// The header that tells the web app the receiver is here (any other path answers the app's
+/// own page, so a 2xx alone does not tell).
+pub const MARKER: &str = "x-demo-webhook-receiver";
+
+async fn present() -> HttpResponse {
+    HttpResponse::Ok().insert_header((MARKER, "1")).finish()
 }
 
 async fn receive(inbox: web::Data<Inbox>, req: HttpRequest, body: web::Bytes) -> HttpResponse {

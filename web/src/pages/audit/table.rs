@@ -4,7 +4,6 @@
 use shared::audit::{ActorKind, AuditEvent};
 use yew::prelude::*;
 
-use super::user_names::UserNames;
 use crate::{format, labels};
 
 /// What a click in the table narrows the log to.
@@ -19,7 +18,6 @@ pub enum Narrow {
 #[derive(Properties, PartialEq)]
 pub struct AuditTableProps {
     pub events: Vec<AuditEvent>,
-    pub names: UserNames,
     pub on_narrow: Callback<Narrow>,
 }
 
@@ -39,7 +37,7 @@ pub fn AuditTable(props: &AuditTableProps) -> Html {
                 </tr>
             </thead>
             <tbody>
-                { for props.events.iter().map(|event| row(event, &props.names, &props.on_narrow)) }
+                { for props.events.iter().map(|event| row(event, &props.on_narrow)) }
             </tbody>
         </table>
     }
@@ -70,7 +68,7 @@ fn narrow_button(
     }
 }
 
-fn row(event: &AuditEvent, names: &UserNames, on_narrow: &Callback<Narrow>) -> Html {
+fn row(event: &AuditEvent, on_narrow: &Callback<Narrow>) -> Html {
     let actor = match actor_value(event) {
         Some(value) => narrow_button(
             on_narrow,
@@ -82,10 +80,9 @@ fn row(event: &AuditEvent, names: &UserNames, on_narrow: &Callback<Narrow>) -> H
         None => html! { <span class="actor-name">{ event.actor.name.clone() }</span> },
     };
     let user = event.user_id.as_ref().map(|id| {
-        let shown = names
-            .get(id)
-            .cloned()
-            .flatten()
+        let shown = event
+            .user_principal_name
+            .clone()
             .unwrap_or_else(|| id.clone());
         narrow_button(on_narrow, Narrow::User, id.clone(), shown, "event-user")
     });
