@@ -40,28 +40,6 @@ pub fn append(conn: &mut DbConn, event: &LedgerEvent) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// An account's events of `kind` for `user`, oldest first.
-pub fn of_user(
-    conn: &mut DbConn,
-    account: &AccountId,
-    user: &str,
-) -> QueryResult<Vec<LedgerEvent>> {
-    ledger_events::table
-        .filter(ledger_events::account_id.eq(account))
-        .filter(ledger_events::user_id.eq(user))
-        .order((ledger_events::occurred_at.asc(), ledger_events::id.asc()))
-        .select(LedgerEvent::as_select())
-        .load(conn)
-}
-
-pub fn count_of_kind(conn: &mut DbConn, account: &AccountId, kind: &str) -> QueryResult<i64> {
-    ledger_events::table
-        .filter(ledger_events::account_id.eq(account))
-        .filter(ledger_events::kind.eq(kind))
-        .count()
-        .get_result(conn)
-}
-
 /// The account's `limit` newest events whose type starts with `prefix`.
 pub fn latest_with_prefix(
     conn: &mut DbConn,
@@ -197,4 +175,17 @@ pub fn warned_since(
             .filter(ledger_events::occurred_at.gt(since)),
     ))
     .get_result(conn)
+}
+
+/// When the account's latest event about `user` happened.
+pub fn latest_of_user(
+    conn: &mut DbConn,
+    account: &AccountId,
+    user: &str,
+) -> QueryResult<Option<NaiveDateTime>> {
+    ledger_events::table
+        .filter(ledger_events::account_id.eq(account))
+        .filter(ledger_events::user_id.eq(user))
+        .select(diesel::dsl::max(ledger_events::occurred_at))
+        .first(conn)
 }

@@ -105,10 +105,19 @@ impl<'a> Entry<'a> {
 /// transaction that makes the change.
 pub fn record(conn: &mut DbConn, entry: Entry<'_>) -> Result<Uuid, ApiError> {
     let id = Uuid::new_v4();
+    let mut occurred_at = stored::now();
+    if let Some(user) = entry.user_id {
+        // A user's changes are made one at a time (their row is locked), but possibly by
+        // processes whose clocks differ: an event is never dated before the user's previous
+        // one, so billing replays them in the order they happened.
+        if let Some(last) = rows::latest_of_user(conn, entry.account, user)? {
+            occurred_at = occurred_at.max(last + chrono::Duration::microseconds(1));
+        }
+    }
     let event = LedgerEvent {
         id: id.to_string(),
         account_id: entry.account.clone(),
-        occurred_at: stored::now(),
+        occurred_at,
         kind: entry.kind.to_owned(),
         actor: entry.actor.key.clone(),
         actor_name: entry.actor.name.clone(),

@@ -426,3 +426,58 @@ async fn low_stock_is_recorded_once_per_country_until_numbers_are_loaded_and_bul
         finished[0].summary
     );
 }
+
+#[tokio::test]
+async fn a_users_event_is_never_dated_before_their_previous_one_whatever_the_clock() {
+    use tenant_connect::domain::{
+        ids::AccountId,
+        ledger::{record, Actor, Entry},
+    };
+    let app = spawn_app().await;
+    let admin = app.account("Contoso", "admin@contoso.example").await;
+    let account = AccountId::from(admin.account_id);
+    // Another process, its clock a minute ahead, enabled the user.
+    let ahead = chrono::Utc::now().naive_utc() + chrono::Duration::minutes(1);
+    let enabled = tenant_connect::db::ledger::LedgerEvent {
+        id: uuid::Uuid::new_v4().to_string(),
+        account_id: account.clone(),
+        occurred_at: ahead,
+        kind: "phone_service.enabled".to_owned(),
+        actor: "system".to_owned(),
+        user_id: Some("u1".to_owned()),
+        number: Some("+14255550100".to_owned()),
+        operation_id: None,
+        detail: None,
+        actor_name: "Another process".to_owned(),
+        summary: "enabled".to_owned(),
+    };
+    let first = enabled;
+    app.db()
+        .run(move |conn| Ok(tenant_connect::db::ledger::append(conn, &first)?))
+        .await
+        .unwrap();
+    // This process, on time, removes the service: recorded after, not a minute before.
+    app.db()
+        .run(move |conn| {
+            let actor = Actor::system("Test");
+            let entry = Entry {
+                user_id: Some("u1"),
+                number: Some("+14255550100"),
+                ..Entry::new(
+                    &account,
+                    "phone_service.disabled",
+                    &actor,
+                    "disabled".to_owned(),
+                )
+            };
+            record(conn, entry).map(|_| ())
+        })
+        .await
+        .unwrap();
+    let events = audit(&app, &admin.token, "user=u1").await;
+    assert_eq!(
+        kinds(&events),
+        ["phone_service.disabled", "phone_service.enabled"]
+    );
+    assert!(events[0].occurred_at.naive_utc() > ahead);
+}
