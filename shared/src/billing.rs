@@ -125,6 +125,7 @@ dto! {
     pub struct UsageReport {
         /// `YYYY-MM`.
         pub month: String,
+        /// The rule in force at the month's end (or now, in a running month).
         pub rule: BillingRule,
         pub days_in_month: u32,
         /// False while the month is still running: its figures are so far.

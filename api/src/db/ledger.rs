@@ -189,3 +189,17 @@ pub fn latest_of_user(
         .select(diesel::dsl::max(ledger_events::occurred_at))
         .first(conn)
 }
+
+/// The account's events of `kind`, oldest first.
+pub fn of_kind(
+    conn: &mut DbConn,
+    account: &AccountId,
+    kind: &str,
+) -> QueryResult<Vec<LedgerEvent>> {
+    ledger_events::table
+        .filter(ledger_events::account_id.eq(account))
+        .filter(ledger_events::kind.eq(kind))
+        .order((ledger_events::occurred_at.asc(), ledger_events::id.asc()))
+        .select(LedgerEvent::as_select())
+        .load(conn)
+}

@@ -102,7 +102,8 @@ pub async fn get_settings(
     Ok(web::Json(settings))
 }
 
-/// Sets the account's billing rule (admins). Every report, past months too, follows it.
+/// Sets the account's billing rule (admins), from the running month on: a month is billed
+/// under the rule in force at its end, so past months keep their answer.
 ///
 /// Problems: 403: Not an admin; 422: Not a rule.
 #[utoipa::path(

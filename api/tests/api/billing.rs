@@ -214,7 +214,8 @@ async fn a_past_month_recomputes_to_the_same_report_whatever_happens_later() {
         "clipped to the month"
     );
 
-    // Later changes, and a change of rule and back, do not alter September.
+    // Later changes do not alter September: more service, and a change of rule, which applies
+    // from the running month on.
     enable(&t, 1).await;
     let put = |rule: BillingRule| async move {
         let response = app
@@ -230,10 +231,6 @@ async fn a_past_month_recomputes_to_the_same_report_whatever_happens_later() {
         assert_eq!(response.status(), StatusCode::OK);
     };
     put(BillingRule::ProRata).await;
-    let pro_rata = report(app, token, "2026-09").await;
-    // 22 user-days / 30 days = 0.7333…
-    assert_eq!(pro_rata.totals.billable_users, 0.73);
-    put(BillingRule::AnyDay).await;
     let again = report(app, token, "2026-09").await;
     assert_eq!(
         UsageReport {
@@ -244,12 +241,34 @@ async fn a_past_month_recomputes_to_the_same_report_whatever_happens_later() {
         },
         september
     );
+    assert_eq!(
+        report(app, token, &this_month()).await.rule,
+        BillingRule::ProRata
+    );
+    put(BillingRule::AnyDay).await;
+
+    // A rule in force since August bills September pro rata: 22 user-days / 30 = 0.7333…
+    let changed = LedgerEvent {
+        kind: "billing.rule_changed".to_owned(),
+        user_id: None,
+        number: None,
+        detail: Some("from=any_day to=pro_rata".to_owned()),
+        ..event(&account, day(8, 20, 12), "billing.rule_changed", "", "")
+    };
+    app.db()
+        .run(move |conn| Ok(tenant_connect::db::ledger::append(conn, &changed)?))
+        .await
+        .unwrap();
+    let pro_rata = report(app, token, "2026-09").await;
+    assert_eq!(pro_rata.rule, BillingRule::ProRata);
+    assert_eq!(pro_rata.totals.billable_users, 0.73);
+    assert_eq!(pro_rata.totals.user_days, 22);
 
     // The rule changes are in the audit log, as the admin.
     let changes: Vec<AuditEvent> = app
         .all_pages("/api/v1/audit-events?type=billing.rule_changed", token)
         .await;
-    assert_eq!(changes.len(), 2);
+    assert_eq!(changes.len(), 3);
     assert_eq!(changes[0].actor.name, t.admin.admin_email);
 }
 

@@ -33,7 +33,9 @@ pub fn settings(conn: &mut DbConn, caller: &Principal) -> Result<BillingSettings
     })
 }
 
-/// Changes the account's billing rule (admins); the change is in the ledger.
+/// Changes the account's billing rule (admins) from the running month on: the change is a
+/// ledger event, and a month is billed under the rule in force at its end, so a past month
+/// keeps its answer.
 pub fn set_settings(
     conn: &mut DbConn,
     caller: &Principal,
@@ -52,7 +54,11 @@ pub fn set_settings(
                 wanted.rule.label()
             );
             let actor = Actor::of(caller);
-            let entry = Entry::new(&caller.account_id, "billing.rule_changed", &actor, summary);
+            let detail = format!("from={} to={}", before.rule.as_str(), wanted.rule.as_str());
+            let entry = Entry {
+                detail: Some(&detail),
+                ..Entry::new(&caller.account_id, RULE_CHANGED, &actor, summary)
+            };
             ledger::record(conn, entry)?;
         }
         Ok(wanted.clone())
@@ -67,8 +73,8 @@ pub fn usage_report(
 ) -> Result<UsageReport, ApiError> {
     let month = Month::parse(month)?;
     let now = stored::now();
-    let rule = settings(conn, caller)?.rule;
     let account = &caller.account_id;
+    let rule = rule_at(conn, caller, month.end().min(now))?;
     // Every change to now: billing stops at the month's end, the discrepancies want today.
     let all = db::ledger::service_changes(conn, account, now)?;
     let changes: Vec<Change> = all.iter().filter_map(to_change).collect();
@@ -150,6 +156,35 @@ pub fn usage_report(
         discrepancies,
         teams_checked_at,
     })
+}
+
+const RULE_CHANGED: &str = "billing.rule_changed";
+
+/// The rule in force at `at`, from the ledger's rule changes: the last one before `at`, else
+/// the one the first change replaced, else (never changed) the account's rule.
+fn rule_at(
+    conn: &mut DbConn,
+    caller: &Principal,
+    at: NaiveDateTime,
+) -> Result<BillingRule, ApiError> {
+    let changes = db::ledger::of_kind(conn, &caller.account_id, RULE_CHANGED)?;
+    let side = |event: &LedgerEvent, which: &str| {
+        event.detail.as_deref().and_then(|d| {
+            d.split(' ')
+                .find_map(|part| part.strip_prefix(which))
+                .and_then(BillingRule::parse)
+        })
+    };
+    let before = changes.iter().rev().find(|c| c.occurred_at < at);
+    let rule = match (before, changes.first()) {
+        (Some(last), _) => side(last, "to="),
+        (None, Some(first)) => side(first, "from="),
+        (None, None) => None,
+    };
+    match rule {
+        Some(rule) => Ok(rule),
+        None => Ok(settings(conn, caller)?.rule),
+    }
 }
 
 fn to_change(event: &LedgerEvent) -> Option<Change> {
