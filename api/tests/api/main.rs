@@ -14,6 +14,7 @@ mod billing;
 mod cli;
 mod health;
 mod isolation;
+mod isolation_matrix;
 mod jobs;
 mod ledger;
 mod members;

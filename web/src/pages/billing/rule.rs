@@ -83,7 +83,7 @@ pub fn RuleSetting(props: &RuleSettingProps) -> Html {
                 </div>
                 <p class="hint">
                     { "Any day: a user with service on any day of the month counts as one. \
-                       Pro rata: user-days divided by the days in the month. Every month's report follows the rule." }
+                       Pro rata: user-days divided by the days in the month. A change applies from this month on: past months keep the rule they were billed under." }
                 </p>
                 if *saving {
                     <p class="muted" id="billing-rule-status">{ "Saving…" }</p>
