@@ -481,3 +481,39 @@ async fn a_users_event_is_never_dated_before_their_previous_one_whatever_the_clo
     );
     assert!(events[0].occurred_at.naive_utc() > ahead);
 }
+
+#[tokio::test]
+async fn a_health_check_that_finds_nothing_changed_records_nothing_and_one_that_does_records_it() {
+    let t = Connected::new(&[]).await;
+    let (app, token) = (&t.app, t.token());
+    let connection_events = || async {
+        audit(app, token, "")
+            .await
+            .into_iter()
+            .filter(|e| e.kind.starts_with("tenant_connection."))
+            .count()
+    };
+    let before = connection_events().await;
+    assert_eq!(app.run_health_checks().await, 1);
+    assert_eq!(app.run_health_checks().await, 1);
+    assert_eq!(
+        connection_events().await,
+        before,
+        "two passing checks changed nothing"
+    );
+    // A manual verification is recorded: a person asked.
+    let response = app
+        .post("/api/v1/tenant-connection/verify", Some(token), &json!({}))
+        .await;
+    assert!(response.status().is_success());
+    let verified = audit(app, token, "type=tenant_connection.verified").await;
+    assert_eq!(verified.len(), 1);
+    assert_eq!(verified[0].actor.name, "admin@contoso.example");
+    // A broken connection is: the check moves it to needs attention.
+    app.sim_revoke_consent(&t.tenant).await;
+    app.run_health_checks().await;
+    let attention = audit(app, token, "type=tenant_connection.needs_attention").await;
+    assert_eq!(attention.len(), 1);
+    assert_eq!(attention[0].actor.name, "Connection health check");
+    assert_eq!(attention[0].actor.kind, ActorKind::System);
+}

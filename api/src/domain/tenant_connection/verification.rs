@@ -327,7 +327,13 @@ fn record(
                         ),
                     ),
                 };
-                event(conn, account, actor, kind, &message)?;
+                // A health check that finds a working connection working changed nothing:
+                // recorded, it would fill the ledger with one event every interval.
+                let unchanged = before == ConnectionState::Connected
+                    && report.trigger == VerificationTrigger::Health;
+                if !unchanged {
+                    event(conn, account, actor, kind, &message)?;
+                }
             }
             VerificationOutcome::Failed => {
                 let failed: Vec<&CheckResult> =
