@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 RELEASE_BIN := target/release/tenant-connect
 BASE_URL ?= http://127.0.0.1:8080
 
-.PHONY: run build web api test clear-test-log lint check-shared unit test-postgres validate-openapi e2e smoke bench openapi tools test-tools
+.PHONY: run build web api test clear-test-log check-test-logs lint check-shared unit test-postgres validate-openapi e2e smoke bench openapi tools test-tools
 
 ## run: build everything and serve the portal on http://127.0.0.1:8080 with demo data
 run: build
@@ -29,11 +29,15 @@ test-tools:
 
 ## test: formatting, lints, unit and integration tests on SQLite (and PostgreSQL when
 ## TEST_POSTGRES_URL is set), the OpenAPI checks, the wasm check and the browser tests
-test: test-tools clear-test-log lint check-shared web unit test-postgres validate-openapi e2e
+test: test-tools clear-test-log lint check-shared web unit test-postgres check-test-logs validate-openapi e2e
 	@scripts/test-summary.sh
 
 clear-test-log:
-	@mkdir -p target && : > target/test-results.log
+	@mkdir -p target && : > target/test-results.log && rm -rf target/test-logs
+
+# The API servers' logs of this run (written by the integration tests) hold no secret.
+check-test-logs:
+	scripts/check-test-logs.sh
 
 lint:
 	cargo fmt --all -- --check

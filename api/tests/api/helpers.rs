@@ -11,6 +11,30 @@ pub const PASSWORD: &str = "a long test password";
 /// The app's client secret, as registered with the built-in simulator.
 pub const TEST_CLIENT_SECRET: &str = "test-client-secret-0123456789";
 
+/// Every server of this test run logs (at debug for our crates) to
+/// `target/test-logs/api-<backend>-<pid>.log`, which `make test` then searches for secrets
+/// (`scripts/check-test-logs.sh`): what the servers did in every test, not a sample.
+fn keep_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use tracing_subscriber::{fmt, prelude::*, EnvFilter};
+        let dir = workspace_root().join("target/test-logs");
+        std::fs::create_dir_all(&dir).unwrap();
+        let backend = std::env::var("TEST_BACKEND").unwrap_or_else(|_| "sqlite".to_owned());
+        let file = dir.join(format!("api-{backend}-{}.log", std::process::id()));
+        let file = std::fs::File::create(file).unwrap();
+        let filter =
+            EnvFilter::new("info,tenant_connect=debug,ms_simulator=debug,actix_server=warn");
+        let layer = fmt::layer()
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file));
+        let _ = tracing_subscriber::registry()
+            .with(filter)
+            .with(layer)
+            .try_init();
+    });
+}
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
@@ -33,6 +57,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// The same, with extra command-line settings.
 pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
+    keep_logs();
     let data_dir = tempfile::tempdir().unwrap();
     let postgres = match std::env::var("TEST_BACKEND").as_deref() {
         Ok("postgres") => Some(PostgresDatabase::create()),

@@ -89,7 +89,8 @@ async fn a_licensed_user_gets_an_auto_selected_number_in_their_country_and_loses
     assert_eq!(active.service.number.as_deref(), Some(number.as_str()));
     assert_eq!(active.service.detail, None);
     assert_eq!(active.service.job_id, None);
-    let job = app.job(token, job_id).await;
+    // The job settles the user, then the runner records the job's end: wait for that too.
+    let job = app.finished_job(token, job_id).await;
     assert_eq!(
         (job.kind, job.status),
         (JobKind::PhoneServiceChange, JobStatus::Succeeded)
