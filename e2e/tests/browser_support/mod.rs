@@ -131,16 +131,21 @@ pub async fn save_screenshot(client: &Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
+/// The element's text, once it appears. Found and read again if the page re-rendered it in
+/// between (a stale reference).
 pub async fn text_of(client: &Client, css: &str) -> String {
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
-        .text()
-        .await
-        .unwrap()
+    let mut last = None;
+    for _ in 0..100 {
+        match client.find(Locator::Css(css)).await {
+            Ok(element) => match element.text().await {
+                Ok(text) => return text,
+                Err(e) => last = Some(e.to_string()),
+            },
+            Err(e) => last = Some(e.to_string()),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never appeared: {last:?}");
 }
 
 pub async fn sign_in(client: &Client, base_url: &str, email: &str, password: &str) {
@@ -241,11 +246,16 @@ pub async fn fill(client: &Client, css: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
-/// The value of `attr` on every element `css` matches, in document order.
+/// The value of `attr` on every element `css` matches, in document order. Read in one script
+/// in the page: element by element, a re-render in between would leave stale references.
 pub async fn attrs_of(client: &Client, css: &str, attr: &str) -> Vec<String> {
-    let mut values = Vec::new();
-    for element in client.find_all(Locator::Css(css)).await.unwrap() {
-        values.push(element.attr(attr).await.unwrap().unwrap_or_default());
-    }
-    values
+    let found = client
+        .execute(
+            "return Array.from(document.querySelectorAll(arguments[0]))
+                .map(e => e.getAttribute(arguments[1]) || '');",
+            vec![serde_json::json!(css), serde_json::json!(attr)],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(found).unwrap()
 }
