@@ -38,6 +38,9 @@ pub enum ApiError {
     Throttled { detail: String, retry_after: u64 },
     #[error("{0}")]
     NotFound(String),
+    /// The path is served, but not with this method; `allow` lists the methods it takes.
+    #[error("This endpoint does not take {method}; it takes {allow}.")]
+    MethodNotAllowed { method: String, allow: String },
     /// Input rows that are not acceptable, each with its line: nothing was changed.
     #[error("{detail}")]
     RejectedRows {
@@ -86,6 +89,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Throttled { .. } => "too_many_requests",
             ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::RejectedRows { .. } => "rejected_rows",
             ApiError::Conflict { code, .. } => code,
             ApiError::Unavailable(_) => "unavailable",
@@ -105,6 +109,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "Not allowed",
             ApiError::Throttled { .. } => "Too many requests",
             ApiError::NotFound(_) => "Not found",
+            ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::RejectedRows { .. } => "Rows rejected",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::Unavailable(_) => "Service unavailable",
@@ -163,6 +168,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -182,6 +188,9 @@ impl ResponseError for ApiError {
         }
         if let ApiError::Throttled { retry_after, .. } = self {
             response.insert_header(("Retry-After", retry_after.max(&1).to_string()));
+        }
+        if let ApiError::MethodNotAllowed { allow, .. } = self {
+            response.insert_header(("Allow", allow.as_str()));
         }
         response
             .content_type("application/problem+json")

@@ -1,4 +1,10 @@
-use std::time::Duration;
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
 
 use diesel::{
     connection::SimpleConnection,
@@ -42,6 +48,8 @@ impl Backend {
 struct Manager {
     backend: Backend,
     url: String,
+    /// Whether the latest attempt to open a connection failed (the database is unreachable).
+    unreachable: Arc<AtomicBool>,
 }
 
 impl ManageConnection for Manager {
@@ -49,6 +57,22 @@ impl ManageConnection for Manager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        let opened = self.open();
+        self.unreachable.store(opened.is_err(), Ordering::Relaxed);
+        opened
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+impl Manager {
+    fn open(&self) -> Result<DbConn, r2d2::Error> {
         match self.backend {
             Backend::Postgres => PgConnection::establish(&self.url)
                 .map(DbConn::Postgres)
@@ -68,21 +92,23 @@ impl ManageConnection for Manager {
             }
         }
     }
-
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.ping().map_err(r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        conn.is_broken()
-    }
 }
+
+/// How long a request waits for a connection while the database answers but every
+/// connection is busy.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(10);
+/// While waiting, how often it looks whether the database became unreachable: then it answers
+/// 503 at once instead of after [`CHECKOUT_TIMEOUT`].
+const CHECKOUT_SLICE: Duration = Duration::from_millis(250);
 
 /// The pool. Cheap to clone; queries run on actix's blocking threads through [`Db::run`].
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    unreachable: Arc<AtomicBool>,
+    /// One per pooled connection, taken by [`Db::run`] before it hands work to a thread.
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Db {
@@ -95,15 +121,28 @@ impl Db {
             SqliteConnection::establish(url)?
                 .batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")?;
         }
+        let unreachable = Arc::new(AtomicBool::new(false));
         let manager = Manager {
             backend,
             url: url.to_owned(),
+            unreachable: unreachable.clone(),
         };
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
-            .connection_timeout(Duration::from_secs(10))
+            // Also caps the pause between the pool's attempts to reconnect (half of it), so a
+            // database back after an outage is used again within two seconds.
+            .connection_timeout(Duration::from_secs(4))
+            // No round trip to test each connection as it is taken: a connection that broke
+            // says so (`has_broken`) and is dropped when it comes back, and a query on it fails
+            // as `Unavailable` (see `run_now`).
+            .test_on_check_out(false)
             .build(manager)?;
-        let db = Db { pool, backend };
+        let db = Db {
+            pool,
+            backend,
+            unreachable,
+            permits: Arc::new(tokio::sync::Semaphore::new(max_size as usize)),
+        };
         db.migrate()?;
         Ok(db)
     }
@@ -131,25 +170,54 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(|e| ApiError::unavailable(e.into()))?;
-            work(&mut conn)
-        })
-        .await
-        .map_err(|e| ApiError::internal(e.into()))?
+        // At most one blocking task per pooled connection: the others wait here, on the async
+        // side, instead of as blocked threads all contending for the pool's lock (under load
+        // that contention was most of a read's cost; bench/RESULTS.md).
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| ApiError::internal(e.into()))?;
+        let db = self.clone();
+        actix_web::web::block(move || db.run_now(work))
+            .await
+            .map_err(|e| ApiError::internal(e.into()))?
     }
 
     /// The same, outside a request (start-up, the command line).
+    ///
+    /// A database that cannot be reached is `Unavailable` (503), whether no connection could
+    /// be had or the one in use broke mid-way (the server restarting under us): the caller
+    /// may try again, and the transaction it ran was rolled back whole.
     pub fn run_now<T>(
         &self,
         work: impl FnOnce(&mut DbConn) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let mut conn = self
-            .pool
-            .get()
-            .map_err(|e| ApiError::unavailable(e.into()))?;
-        work(&mut conn)
+        let mut conn = self.checkout()?;
+        match work(&mut conn) {
+            Err(ApiError::Internal(cause)) if conn.ping().is_err() => {
+                Err(ApiError::Unavailable(cause))
+            }
+            done => done,
+        }
+    }
+
+    /// A connection from the pool, waiting up to [`CHECKOUT_TIMEOUT`] while all are busy, but
+    /// not while the database is unreachable.
+    fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>, ApiError> {
+        let deadline = Instant::now() + CHECKOUT_TIMEOUT;
+        loop {
+            let slice = CHECKOUT_SLICE.min(deadline.saturating_duration_since(Instant::now()));
+            match self.pool.get_timeout(slice) {
+                Ok(conn) => return Ok(conn),
+                Err(e)
+                    if self.unreachable.load(Ordering::Relaxed) || Instant::now() >= deadline =>
+                {
+                    return Err(ApiError::unavailable(e.into()))
+                }
+                Err(_) => {}
+            }
+        }
     }
 }
 

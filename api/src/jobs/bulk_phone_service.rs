@@ -7,10 +7,10 @@
 //! users still queued; one caught mid-way is followed, never assigned twice.
 
 use std::{
-    collections::HashSet,
+    collections::HashMap,
     sync::{
         atomic::{AtomicU64, AtomicUsize, Ordering},
-        Arc,
+        Arc, OnceLock,
     },
     time::Duration,
 };
@@ -21,7 +21,7 @@ use shared::{directory::ServiceState, jobs::JobKind, phone_service::BulkItemOutc
 use tokio::sync::Semaphore;
 
 use super::{
-    phone_service_change::{carry_out, Change, PhoneServiceChange},
+    phone_service_change::{carry_out, BulkLine, Change, PhoneServiceChange},
     Job, JobContext, JobError,
 };
 use crate::{
@@ -76,14 +76,20 @@ impl Job for BulkPhoneService {
         let gate = Arc::new(Semaphore::new(width));
         // Slots still in use: each throttled call gives one up, down to one.
         let slots = Arc::new(AtomicUsize::new(width));
-        // The users this run has taken up, so a user listed twice (by id and by UPN) is
-        // followed once.
-        let taken = Arc::new(std::sync::Mutex::new(HashSet::new()));
+        // The users this run has taken up (and on which line), so a user listed twice (by id
+        // and by UPN) is followed once.
+        let taken = Arc::new(std::sync::Mutex::new(HashMap::new()));
+        // Set when Microsoft refused the app access to the tenant: the users not started yet
+        // are not sent (each would be refused the same way); they fail with this reason.
+        let lost = Arc::new(OnceLock::new());
+        // Users done in a row since Microsoft last throttled: every `CALM` of them gives a
+        // slot back, so one storm does not leave the rest of a large job working one by one.
+        let calm = Arc::new(AtomicUsize::new(0));
         // Progress is counted and written under one lock, so it never goes back.
         let reporting = Arc::new(tokio::sync::Mutex::new(()));
         let results = futures_util::stream::iter(left)
             .map(|item| {
-                let (ctx, account, actor, gate, done, reporting, slots, taken) = (
+                let (ctx, account, actor, gate, done, reporting, slots, taken, lost, calm) = (
                     ctx.clone(),
                     account.clone(),
                     self.actor.clone(),
@@ -92,40 +98,79 @@ impl Job for BulkPhoneService {
                     reporting.clone(),
                     slots.clone(),
                     taken.clone(),
+                    lost.clone(),
+                    calm.clone(),
                 );
                 async move {
-                    let permit = gate.acquire_owned().await;
-                    let outcome = one(&ctx, &account, &actor, &item, &taken).await;
-                    match &outcome {
-                        Ok(()) => {
-                            let _turn = reporting.lock().await;
-                            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                            let _ = ctx.progress(n, Some(total)).await;
-                        }
-                        Err(e) if e.retry_after.is_some() => {
-                            // Throttled: hold this slot back for good (fewer at once) and wait.
-                            let fewer =
-                                slots.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                                    (n > 1).then(|| n - 1)
-                                });
-                            if let (Ok(permit), Ok(_)) = (permit, fewer) {
-                                permit.forget();
+                    let mut permit = gate.clone().acquire_owned().await.ok();
+                    let mut waits = 0;
+                    loop {
+                        let outcome = one(&ctx, &account, &actor, &item, &taken, &lost).await;
+                        match outcome {
+                            Ok(()) => {
+                                if calm.fetch_add(1, Ordering::Relaxed) + 1 >= CALM {
+                                    calm.store(0, Ordering::Relaxed);
+                                    let more = slots.fetch_update(
+                                        Ordering::Relaxed,
+                                        Ordering::Relaxed,
+                                        |n| (n < width).then_some(n + 1),
+                                    );
+                                    if more.is_ok() {
+                                        gate.add_permits(1);
+                                    }
+                                }
+                                let _turn = reporting.lock().await;
+                                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                                let _ = ctx.progress(n, Some(total)).await;
+                                return Ok(());
                             }
-                            tokio::time::sleep(e.retry_after.unwrap_or(Duration::from_secs(1)))
-                                .await;
+                            Err(Later {
+                                retry_after: Some(pause),
+                                ..
+                            }) if waits < THROTTLED_WAITS => {
+                                // Throttled: hold this slot back for good (fewer at once), wait
+                                // as asked, and take the same user up again in this run (a
+                                // throttling storm must not use up the job's attempts).
+                                waits += 1;
+                                calm.store(0, Ordering::Relaxed);
+                                if let Some(held) = permit.take() {
+                                    let fewer = slots.fetch_update(
+                                        Ordering::Relaxed,
+                                        Ordering::Relaxed,
+                                        |n| (n > 1).then(|| n - 1),
+                                    );
+                                    match fewer {
+                                        Ok(_) => held.forget(),
+                                        Err(_) => permit = Some(held),
+                                    }
+                                }
+                                tokio::time::sleep(pause).await;
+                            }
+                            // Still queued: the next attempt takes the user up again.
+                            Err(later) => return Err((item.position, later.error)),
                         }
-                        // Still queued: the next attempt takes the user up again.
-                        Err(_) => {}
                     }
-                    outcome.map_err(|e| e.error)
                 }
             })
             .buffer_unordered(width)
             .collect::<Vec<_>>()
             .await;
-        if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
-            // Some users are still queued: the job runs again later and takes them up.
-            return Err(e);
+        let failures: HashMap<i32, JobError> =
+            results.into_iter().filter_map(Result::err).collect();
+        if !failures.is_empty() {
+            let last_attempt =
+                ctx.attempt() >= i32::try_from(Self::MAX_ATTEMPTS).unwrap_or(i32::MAX);
+            let refused = lost.get().cloned();
+            if refused.is_none() && !last_attempt {
+                // Some users are still queued: the job runs again later and takes them up.
+                if let Some(e) = failures.into_values().next() {
+                    return Err(e);
+                }
+            } else {
+                // No attempt left, or Microsoft no longer lets the app in: every user still
+                // queued gets a clear outcome now, and the job ends.
+                give_up(&ctx, &account, &failures, refused.as_deref()).await?;
+            }
         }
         let job = ctx.job_id().clone();
         let items = ctx
@@ -195,9 +240,33 @@ async fn one(
     account: &AccountId,
     actor: &str,
     item: &BulkItemRow,
-    taken: &std::sync::Mutex<HashSet<String>>,
+    taken: &Taken,
+    lost: &OnceLock<String>,
 ) -> Result<(), Later> {
     let job = ctx.job_id().clone();
+    if let Some(refused) = lost.get() {
+        // Not sent: Microsoft refused the app access to the tenant while this job ran.
+        let (position, detail) = (item.position, format!("Not started: {refused}"));
+        return ctx
+            .db
+            .run(move |conn| {
+                Ok(db::bulk_items::record(
+                    conn,
+                    &job,
+                    position,
+                    None,
+                    BulkItemOutcome::Failed,
+                    None,
+                    Some(&detail),
+                )?)
+            })
+            .await
+            .map(|_| ())
+            .map_err(|e| Later {
+                error: e.into(),
+                retry_after: None,
+            });
+    }
     let threshold = ctx.telephony.low_stock_threshold;
     let begun = {
         let (account, actor, user_ref, job) = (
@@ -245,7 +314,7 @@ async fn one(
             Some(number),
             None,
         ),
-        Ok(begun) if !first_in_run(taken, begun.user_id()) => (
+        Ok(begun) if !first_in_run(taken, begun.user_id(), item.position) => (
             BulkItemOutcome::Failed,
             Some(begun.user_id().to_owned()),
             None,
@@ -265,7 +334,11 @@ async fn one(
                 change: Change::Assign,
                 actor: actor.to_owned(),
             };
-            match carry_out(ctx, &change).await {
+            let line = BulkLine {
+                job: job.clone(),
+                position: item.position,
+            };
+            match carry_out(ctx, &change, Some(line)).await {
                 Ok(result) if result.outcome == "assigned" => {
                     (BulkItemOutcome::Assigned, Some(user_id), Some(number), None)
                 }
@@ -273,13 +346,21 @@ async fn one(
                     // Settled by an earlier attempt: read what it came to.
                     settled_outcome(ctx, account, user_id, number).await?
                 }
-                Ok(result) => (
-                    BulkItemOutcome::Failed,
-                    Some(user_id),
-                    Some(number),
-                    result.detail,
-                ),
+                Ok(result) => {
+                    if result.access_refused {
+                        let _ = lost.set(result.detail.clone().unwrap_or_default());
+                    }
+                    (
+                        BulkItemOutcome::Failed,
+                        Some(user_id),
+                        Some(number),
+                        result.detail,
+                    )
+                }
                 Err(error) => {
+                    if error.is_access_refused() {
+                        let _ = lost.set(error.message().to_owned());
+                    }
                     let retry_after = error.retry_after();
                     return Err(Later { error, retry_after });
                 }
@@ -307,12 +388,90 @@ async fn one(
     Ok(())
 }
 
-/// True the first time this run meets `user` (a user listed twice is followed once).
-fn first_in_run(taken: &std::sync::Mutex<HashSet<String>>, user: &str) -> bool {
-    taken
+/// The users a run has taken up, each with the line that named it first.
+type Taken = std::sync::Mutex<HashMap<String, i32>>;
+
+/// True unless an earlier line of this run named `user` (a user listed twice is followed
+/// once; the same line taken up again after a throttled wait is still the first).
+fn first_in_run(taken: &Taken, user: &str, position: i32) -> bool {
+    *taken
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .insert(user.to_owned())
+        .entry(user.to_owned())
+        .or_insert(position)
+        == position
+}
+
+/// A user taken up again after Microsoft throttled is waited for this many times in one run;
+/// past that it is left for the job's next attempt.
+const THROTTLED_WAITS: u32 = 20;
+
+/// After Microsoft throttled, each run of this many users done in a row gives one slot back.
+const CALM: usize = 10;
+
+/// Ends the job with every user still queued given a clear outcome: a user whose number this
+/// job reserved keeps it (Teams may have been asked already) until reconciliation settles it
+/// with Teams' own record, once Microsoft answers and lets the app in again; the others were
+/// not started.
+async fn give_up(
+    ctx: &JobContext,
+    account: &AccountId,
+    failures: &HashMap<i32, JobError>,
+    refused: Option<&str>,
+) -> Result<(), JobError> {
+    let reasons: HashMap<i32, String> = failures
+        .iter()
+        .map(|(position, e)| (*position, e.message().to_owned()))
+        .collect();
+    let general = refused.map_or_else(
+        || "The job ran out of attempts before this user could be started.".to_owned(),
+        str::to_owned,
+    );
+    let (job, account) = (ctx.job_id().clone(), account.clone());
+    ctx.db
+        .run(move |conn| {
+            let job_text = job.to_string();
+            for item in db::bulk_items::of_job(conn, &job)? {
+                if item.outcome.0 != BulkItemOutcome::Queued {
+                    continue;
+                }
+                let why = reasons.get(&item.position).unwrap_or(&general);
+                let user = db::directory::find_by_ref(conn, &account, &item.user_ref)?;
+                let held = user.as_ref().filter(|u| {
+                    u.service_state.0 == ServiceState::Pending
+                        && u.service_job_id.as_deref() == Some(job_text.as_str())
+                });
+                let (user_id, number, detail) = match held {
+                    Some(u) => (
+                        Some(u.id.as_str()),
+                        u.service_number.as_deref(),
+                        format!(
+                            "{why} The number {} stays reserved for this user until the portal \
+                             can confirm with Teams (reconciliation), which then assigns or \
+                             releases it.",
+                            u.service_number.as_deref().unwrap_or("")
+                        ),
+                    ),
+                    None => (
+                        user.as_ref().map(|u| u.id.as_str()),
+                        None,
+                        format!("Not started: {why}"),
+                    ),
+                };
+                db::bulk_items::record(
+                    conn,
+                    &job,
+                    item.position,
+                    user_id,
+                    BulkItemOutcome::Failed,
+                    number,
+                    Some(&detail),
+                )?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(())
 }
 
 /// Whether this bulk job is the one following the user's change.

@@ -73,6 +73,11 @@ impl JobContext {
         &self.claim.id
     }
 
+    /// This attempt's number (1 for the first run).
+    pub fn attempt(&self) -> i32 {
+        self.claim.attempt
+    }
+
     /// Records how far the job has come: `done` units of `total` (`None`: not known yet).
     pub async fn progress(&self, done: u64, total: Option<u64>) -> Result<(), JobError> {
         let claim = self.claim.clone();
@@ -102,6 +107,9 @@ pub struct JobError {
     retry: bool,
     /// Microsoft asked us to wait this long (throttling).
     retry_after: Option<std::time::Duration>,
+    /// Microsoft refused the app access to the tenant (consent revoked, permission removed):
+    /// another attempt cannot help until an admin acts.
+    access_refused: bool,
 }
 
 const INTERNAL_FAILURE: &str = "Something went wrong on our side.";
@@ -114,7 +122,21 @@ impl JobError {
             cause: None,
             retry: true,
             retry_after: None,
+            access_refused: false,
         }
+    }
+
+    /// Microsoft refused the app access to the tenant; still retryable (an admin may grant
+    /// consent again), but a job working through many users stops sending them.
+    pub fn access_refused(message: impl Into<String>) -> JobError {
+        JobError {
+            access_refused: true,
+            ..JobError::new(message)
+        }
+    }
+
+    pub fn is_access_refused(&self) -> bool {
+        self.access_refused
     }
 
     /// A failure because Microsoft throttled us: worth another attempt after `retry_after`.
@@ -139,6 +161,7 @@ impl JobError {
             cause: None,
             retry: false,
             retry_after: None,
+            access_refused: false,
         }
     }
 
@@ -149,6 +172,7 @@ impl JobError {
             cause: Some(cause),
             retry: true,
             retry_after: None,
+            access_refused: false,
         }
     }
 

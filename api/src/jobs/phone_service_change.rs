@@ -8,13 +8,19 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use shared::{directory::ServiceState, jobs::JobKind};
+use shared::{
+    directory::ServiceState,
+    jobs::JobKind,
+    phone_service::BulkItemOutcome,
+    tenant_connection::{ConnectionState, VerificationTrigger},
+};
 
 use super::{Job, JobContext, JobError};
 use crate::{
     db,
     domain::{
-        ids::AccountId,
+        ids::{AccountId, JobId},
+        ledger::Actor,
         provisioning::Settle,
         telephony::{self, Need},
     },
@@ -48,6 +54,10 @@ pub struct ChangeOutcome {
     /// `assigned`, `refused`, `removed`, `removal_refused`, or `already_settled`.
     pub outcome: String,
     pub detail: Option<String>,
+    /// Refused because Microsoft no longer lets the app into the tenant (consent revoked,
+    /// permission removed): every further change would be refused the same way.
+    #[serde(skip)]
+    pub access_refused: bool,
 }
 
 impl Job for PhoneServiceChange {
@@ -57,7 +67,7 @@ impl Job for PhoneServiceChange {
     type Output = ChangeOutcome;
 
     async fn run(self, ctx: JobContext) -> Result<ChangeOutcome, JobError> {
-        let outcome = carry_out(&ctx, &self).await?;
+        let outcome = carry_out(&ctx, &self, None).await?;
         ctx.progress(1, Some(1)).await?;
         Ok(outcome)
     }
@@ -74,10 +84,20 @@ enum Ended {
     },
 }
 
+/// The line of a bulk job that a change belongs to: its outcome is written in the same
+/// transaction as the settlement, so the job never lists as left a user it already settled
+/// (a crash between the two would; run again, the job would then call them "already active").
+#[derive(Debug, Clone)]
+pub(super) struct BulkLine {
+    pub job: JobId,
+    pub position: i32,
+}
+
 /// Carries the change through and settles it (shared with the bulk job).
 pub(super) async fn carry_out(
     ctx: &JobContext,
     change: &PhoneServiceChange,
+    line: Option<BulkLine>,
 ) -> Result<ChangeOutcome, JobError> {
     let account = AccountId::parse(&change.account_id)
         .ok_or_else(|| JobError::permanent("The job names no valid account."))?;
@@ -113,11 +133,13 @@ pub(super) async fn carry_out(
         return Ok(ChangeOutcome {
             outcome: "already_settled".into(),
             detail: None,
+            access_refused: false,
         });
     }
     // Once Teams accepted the change, only Teams' answer settles it: until then a failure is
     // retried (and, past the last attempt, left to reconciliation), never taken as a refusal.
     let started = operation.is_some();
+    let mut access_refused = false;
     let ended = match tenant {
         Err(refusal) if started => {
             return Err(JobError::new(format!(
@@ -129,6 +151,23 @@ pub(super) async fn carry_out(
             let tenant = tenant.to_string();
             match talk_to_teams(ctx, &account, change, &tenant, operation).await {
                 Ok(ended) => ended,
+                Err(e) if refuses_access(&e) => {
+                    // Consent revoked or the permission removed: verify the connection now,
+                    // so that it shows `needs_attention` with what to fix, rather than at the
+                    // next scheduled health check.
+                    notice_lost_access(ctx, &account).await;
+                    let detail = access_detail(&e);
+                    if operation_recorded(ctx, &account, &change.user_id).await? {
+                        // Teams may have done it: only Teams' answer (or reconciliation, once
+                        // the portal is let in again) settles it.
+                        return Err(JobError::access_refused(format!(
+                            "Teams was asked already, but the portal can no longer follow its \
+                             answer: {detail}"
+                        )));
+                    }
+                    access_refused = true;
+                    Ended::Refused(detail)
+                }
                 Err(e)
                     if !matches!(e, MsError::Throttled { .. })
                         && operation_recorded(ctx, &account, &change.user_id).await? =>
@@ -137,11 +176,6 @@ pub(super) async fn carry_out(
                         "Teams was asked already; following its operation failed: {e}"
                     )))
                 }
-                Err(e) if e.is_permission_denied() => Ended::Refused(format!(
-                    "Microsoft refused: the app lacks the permission to manage phone numbers \
-                     (TeamsTelephoneNumber.ReadWrite.All). An admin can grant admin consent \
-                     again on the Tenant Connection page. ({e})"
-                )),
                 Err(
                     e @ MsError::Graph {
                         status: 400..=499, ..
@@ -157,8 +191,72 @@ pub(super) async fn carry_out(
             }
         }
     };
-    settle(ctx, &account, change, ended).await
+    let mut outcome = settle(ctx, &account, change, ended, line).await?;
+    outcome.access_refused = access_refused;
+    Ok(outcome)
 }
+
+/// Microsoft no longer lets the app into the tenant: the identity platform refuses it a token
+/// (consent revoked, AADSTS700016; the app removed), or Graph refuses the token or the
+/// permission (401, 403). Not a passing fault: retrying cannot help until an admin acts.
+fn refuses_access(e: &MsError) -> bool {
+    matches!(
+        e,
+        MsError::Identity { .. }
+            | MsError::Graph {
+                status: 401 | 403,
+                ..
+            }
+    )
+}
+
+/// What a user shows when Microsoft refused the app access to the tenant.
+fn access_detail(e: &MsError) -> String {
+    if e.is_permission_denied() {
+        format!(
+            "Microsoft refused: the app lacks the permission to manage phone numbers \
+             (TeamsTelephoneNumber.ReadWrite.All). An admin can grant admin consent again on \
+             the Tenant Connection page. ({e})"
+        )
+    } else {
+        format!(
+            "Microsoft refused the app access to your tenant: admin consent was revoked or the \
+             app was removed. An admin can grant admin consent again on the Tenant Connection \
+             page. ({e})"
+        )
+    }
+}
+
+/// Verifies the account's connection (as the health check would) unless it already shows
+/// `needs_attention`: a lost consent or permission moves it there, with what to fix.
+async fn notice_lost_access(ctx: &JobContext, account: &AccountId) {
+    let acc = account.clone();
+    let state = ctx
+        .db
+        .run(move |conn| Ok(db::tenant_connections::find(conn, &acc)?.map(|r| r.state.0)))
+        .await;
+    if matches!(state, Ok(Some(ConnectionState::NeedsAttention))) {
+        return;
+    }
+    let verified = ctx
+        .connections
+        .verify_account(
+            account.clone(),
+            Actor::system(ACCESS_ACTOR),
+            VerificationTrigger::Health,
+        )
+        .await;
+    match verified {
+        Ok(report) => tracing::warn!(
+            account = %account,
+            outcome = ?report.outcome,
+            "Microsoft refused the app access; the connection was verified again"
+        ),
+        Err(e) => tracing::warn!(account = %account, error = %e, "could not verify the connection"),
+    }
+}
+
+const ACCESS_ACTOR: &str = "Phone service (Microsoft refused access)";
 
 /// Whether the change was sent to Teams (its operation is recorded on the user).
 async fn operation_recorded(
@@ -181,6 +279,7 @@ async fn settle(
     account: &AccountId,
     change: &PhoneServiceChange,
     ended: Ended,
+    line: Option<BulkLine>,
 ) -> Result<ChangeOutcome, JobError> {
     let (account, change_kind, user, number, actor) = (
         account.clone(),
@@ -192,41 +291,60 @@ async fn settle(
     let aging_days = ctx.telephony.aging_days;
     ctx.db
         .run(move |conn| {
-            let operation = db::directory::find(conn, &account, &user)?
-                .and_then(|r| r.service_operation)
-                .map(|url| operation_id(&url));
-            let settle = Settle {
-                account: &account,
-                user: &user,
-                number: &number,
-                actor: &actor,
-                operation: operation.as_deref(),
-            };
-            let (outcome, detail) = match (change_kind, ended) {
-                (Change::Assign, Ended::Done) => {
-                    settle.assigned(conn)?;
-                    ("assigned", None)
+            db::transaction(conn, |conn| {
+                let operation = db::directory::find(conn, &account, &user)?
+                    .and_then(|r| r.service_operation)
+                    .map(|url| operation_id(&url));
+                let settle = Settle {
+                    account: &account,
+                    user: &user,
+                    number: &number,
+                    actor: &actor,
+                    operation: operation.as_deref(),
+                };
+                let (outcome, detail) = match (change_kind, ended) {
+                    (Change::Assign, Ended::Done) => {
+                        settle.assigned(conn)?;
+                        ("assigned", None)
+                    }
+                    (Change::Assign, Ended::Refused(detail)) => {
+                        settle.refused(conn, &detail, None)?;
+                        ("refused", Some(detail))
+                    }
+                    (Change::Assign, Ended::Disputed { detail, holder }) => {
+                        settle.refused(conn, &detail, Some(&holder))?;
+                        ("refused", Some(detail))
+                    }
+                    (Change::Unassign, Ended::Done) => {
+                        settle.removed(conn, aging_days)?;
+                        ("removed", None)
+                    }
+                    (Change::Unassign, Ended::Refused(detail) | Ended::Disputed { detail, .. }) => {
+                        settle.removal_refused(conn, &detail)?;
+                        ("removal_refused", Some(detail))
+                    }
+                };
+                let item = match outcome {
+                    "assigned" => Some(BulkItemOutcome::Assigned),
+                    "refused" => Some(BulkItemOutcome::Failed),
+                    _ => None,
+                };
+                if let (Some(line), Some(item)) = (&line, item) {
+                    db::bulk_items::record(
+                        conn,
+                        &line.job,
+                        line.position,
+                        Some(&user),
+                        item,
+                        Some(&number),
+                        detail.as_deref(),
+                    )?;
                 }
-                (Change::Assign, Ended::Refused(detail)) => {
-                    settle.refused(conn, &detail, None)?;
-                    ("refused", Some(detail))
-                }
-                (Change::Assign, Ended::Disputed { detail, holder }) => {
-                    settle.refused(conn, &detail, Some(&holder))?;
-                    ("refused", Some(detail))
-                }
-                (Change::Unassign, Ended::Done) => {
-                    settle.removed(conn, aging_days)?;
-                    ("removed", None)
-                }
-                (Change::Unassign, Ended::Refused(detail) | Ended::Disputed { detail, .. }) => {
-                    settle.removal_refused(conn, &detail)?;
-                    ("removal_refused", Some(detail))
-                }
-            };
-            Ok(ChangeOutcome {
-                outcome: outcome.into(),
-                detail,
+                Ok(ChangeOutcome {
+                    outcome: outcome.into(),
+                    detail,
+                    access_refused: false,
+                })
             })
         })
         .await

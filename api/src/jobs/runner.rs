@@ -92,7 +92,10 @@ impl RunnerSettings {
             process_id: process_id(),
             concurrency,
             poll_interval: Duration::from_secs(1),
-            lease: Duration::from_secs(60),
+            // After a crash (kill -9, a lost machine) the job waits this long before another
+            // process takes it up: short enough that a restart resumes the work promptly,
+            // long enough (renewed every third of it) that a slow database does not lose it.
+            lease: Duration::from_secs(20),
             backoff: Backoff::default(),
             health_slot,
             telephony: Arc::new(TelephonySettings::default()),

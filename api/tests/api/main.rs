@@ -12,6 +12,7 @@ mod auth;
 mod bad_input;
 mod billing;
 mod cli;
+mod faults;
 mod health;
 mod isolation;
 mod isolation_matrix;
