@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 RELEASE_BIN := target/release/tenant-connect
 BASE_URL ?= http://127.0.0.1:8080
 
-.PHONY: run build web api test clear-test-log check-test-logs lint check-shared unit test-postgres validate-openapi e2e smoke bench openapi tools test-tools
+.PHONY: run build web api test clear-test-log check-test-logs lint check-shared unit test-postgres fuzz validate-openapi e2e smoke bench openapi tools test-tools
 
 ## run: build everything and serve the portal on http://127.0.0.1:8080 with demo data
 run: build
@@ -29,13 +29,13 @@ test-tools:
 
 ## test: formatting, lints, unit and integration tests on SQLite (and PostgreSQL when
 ## TEST_POSTGRES_URL is set), the OpenAPI checks, the wasm check and the browser tests
-test: test-tools clear-test-log lint check-shared web unit test-postgres check-test-logs validate-openapi e2e
+test: test-tools clear-test-log lint check-shared web unit test-postgres fuzz validate-openapi e2e check-test-logs
 	@scripts/test-summary.sh
 
 clear-test-log:
 	@mkdir -p target && : > target/test-results.log && rm -rf target/test-logs
 
-# The API servers' logs of this run (written by the integration tests) hold no secret.
+# The API servers' logs of this run (written by the integration and browser tests) hold no secret.
 check-test-logs:
 	scripts/check-test-logs.sh
 
@@ -64,6 +64,11 @@ test-postgres:
 	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; echo; \
 	fi
 
+## fuzz: schemathesis against a local debug server, as each role and an API token
+## (scripts/fuzz-api.sh; FUZZ_EXAMPLES=N examples per operation, output in target/fuzz/)
+fuzz:
+	scripts/fuzz-api.sh
+
 # An independent validator of the committed document (the drift test is in the API tests).
 validate-openapi:
 	.tools/venv/bin/openapi-spec-validator openapi/openapi.json
@@ -82,4 +87,5 @@ openapi:
 
 ## bench: measure sizes, memory and latency; writes bench/RESULTS.md
 bench: build
+	scripts/ensure-tools.sh bench
 	scripts/bench.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Measures what a buyer asks about: the web app's size, the server's memory idle and under
-# load, and request latency. Writes bench/RESULTS.md. Run by `make bench` after `make build`.
+# Measures what a buyer asks about: the web app's size and time to first render, the server's
+# memory idle and under load, request latency and throughput, and the telephony work. Writes bench/RESULTS.md. Run by `make bench` after `make build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench
@@ -30,6 +30,11 @@ rss_load=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 kill $pid 2>/dev/null || true
 wait $pid 2>/dev/null || true
 
+# REST reads at 64 connections with wrk, on SQLite and PostgreSQL, beside /healthz; two
+# processes on one PostgreSQL. Then the web app's time to first render in headless Chromium.
+reads=$(python3 scripts/bench_reads.py target/release/tenant-connect)
+first_render=$(python3 scripts/bench_first_render.py target/release/tenant-connect)
+
 # Telephony: each part starts servers of its own (SQLite, PostgreSQL when reachable) and runs
 # the simulator as a process of its own for the 100,000-user sync. About 10 minutes.
 cargo build --release -q -p ms-simulator
@@ -48,6 +53,10 @@ telephony=$(python3 scripts/bench_telephony.py target/release/tenant-connect tar
   echo "| server memory after the runs below, incl. a 100,000-user simulated tenant (RSS) | $((rss_load / 1024)) MiB |"
   echo
   echo "$latency"
+  echo
+  echo "$first_render"
+  echo
+  echo "$reads"
   echo
   echo "$telephony"
 } >"$out"

@@ -17,6 +17,7 @@ import http.client
 import json
 import os
 import queue
+import glob
 import re
 import shutil
 import socket
@@ -410,18 +411,101 @@ def throughput(api, token, path, threads, per_thread):
 
 # --- 1. auto-assign under contention ----------------------------------------------------------
 
-def contention(label, database_url):
+def raw_update_rate(database_url, threads):
+    """The database's own ceiling for what a reservation is, a one-row update in its own
+    transaction: updates/s from `threads` clients on one row of a scratch table, measured with
+    nothing of ours in between (sqlite3's C library from Python; pgbench on PostgreSQL)."""
+    if database_url is None:
+        import sqlite3
+        path = os.path.join(tempfile.mkdtemp(prefix="bench-raw-"), "raw.db")
+        setup = sqlite3.connect(path)
+        setup.executescript("PRAGMA journal_mode=WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER);"
+                            "INSERT INTO t VALUES (1, 0);")
+        setup.close()
+        per_thread = 2000
+
+        def work(_):
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+            conn.executescript("PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;")
+            for _ in range(per_thread):
+                conn.execute("UPDATE t SET v = v + 1 WHERE id = 1")
+            conn.close()
+        started = time.perf_counter()
+        in_parallel(threads, range(threads), work)
+        rate = threads * per_thread / (time.perf_counter() - started)
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+        return rate, "sqlite3 (Python), WAL, synchronous=NORMAL, as the server"
+    pgbench = shutil.which("pgbench") or next(iter(sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/pgbench"), reverse=True)), None)
+    if not pgbench:
+        return None, "pgbench not found"
+    subprocess.run(["psql", database_url, "-qc", "CREATE TABLE bench_row (id int PRIMARY KEY, v int);"
+                    "INSERT INTO bench_row VALUES (1, 0);"], check=True, capture_output=True)
+    script = os.path.join(tempfile.mkdtemp(prefix="bench-pgbench-"), "update.sql")
+    with open(script, "w") as f:
+        f.write("UPDATE bench_row SET v = v + 1 WHERE id = 1;\n")
+    run = subprocess.run([pgbench, "-n", "-c", str(threads), "-j", "2", "-T", "5", "-f", script, database_url],
+                         capture_output=True, text=True)
+    subprocess.run(["psql", database_url, "-qc", "DROP TABLE bench_row"], capture_output=True)
+    shutil.rmtree(os.path.dirname(script), ignore_errors=True)
+    found = re.search(r"tps = ([\d.]+)", run.stdout)
+    if not found:
+        return None, f"pgbench failed: {run.stderr.strip()[:200]}"
+    return float(found.group(1)), "pgbench, one UPDATE per transaction"
+
+
+def start_simulator(api_port):
+    """ms-simulator as a process of its own, redirecting to the portal on `api_port`: (process,
+    the portal's environment to talk to it as it would to Microsoft)."""
+    sim_port = free_port()
+    callbacks = ",".join(f"http://127.0.0.1:{api_port}/api/v1/tenant-connection/{leg}-callback"
+                         for leg in ("sign-in", "consent"))
+    simulator = Process("simulator", [SIMULATOR], {
+        "SIM_BIND": f"127.0.0.1:{sim_port}",
+        "SIM_CLIENT_ID": CLIENT_ID,
+        "SIM_CLIENT_SECRET": CLIENT_SECRET,
+        "SIM_REDIRECT_URIS": callbacks,
+        "SIM_OPERATION_DELAY_MS": "0",
+    }, f"http://127.0.0.1:{sim_port}/_microsoft/control/tenants")
+    simulator.base = f"http://127.0.0.1:{sim_port}"
+    return simulator, {
+        "MICROSOFT_MODE": "live",
+        "MS_LOGIN_URL": f"{simulator.base}/_microsoft/login",
+        "MS_GRAPH_URL": f"{simulator.base}/_microsoft/graph",
+    }
+
+
+def contention(label, database_url, processes=1):
+    """Auto-assign under contention. With two processes (PostgreSQL): both API processes share
+    the database and the session secret and talk to one ms-simulator process; the PUTs
+    alternate between them."""
     env = {"SIM_OPERATION_DELAY_MS": "0"}
     if database_url:
         env["DATABASE_URL"] = database_url
-    log(f"contention on {label}: starting the server")
-    server = start_api(env)
+    log(f"contention on {label}: the database's raw single-row update rate")
+    raw_rate, raw_how = raw_update_rate(database_url, THREADS)
+    log(f"contention on {label}: starting {processes} server(s)")
+    simulator, second = None, None
+    api_port = free_port()
+    if processes > 1:
+        simulator, live = start_simulator(api_port)
+        env.update(live)
+    try:
+        server = start_api(env, api_port)
+    except BaseException:
+        if simulator:
+            simulator.stop()
+        raise
     try:
         api = Http(server.base)
+        sim = Http(simulator.base) if simulator else api
+        if processes > 1:
+            second = start_api(dict(env, DATA_DIR=server.data))
+        apis = [api] + ([Http(second.base)] if second else [])
         token = login(api)
-        tenant, domain = create_tenant(api, "contention", 3)
-        upns = add_licensed_users(api, tenant, domain, "caller", CONTENTION_USERS)
-        connect(api, api, token, tenant, domain)
+        tenant, domain = create_tenant(sim, "contention", 3)
+        upns = add_licensed_users(sim, tenant, domain, "caller", CONTENTION_USERS)
+        connect(api, sim, token, tenant, domain)
         sync(api, token)
         prefix = "+1425555"
         status, _, data = api.call("POST", "/api/v1/number-blocks", token=token,
@@ -438,14 +522,17 @@ def contention(label, database_url):
         log(f"contention on {label}: {CONTENTION_USERS} concurrent PUTs from {THREADS} threads")
         answers = {}
 
+        target = {upn: apis[i % len(apis)] for i, upn in enumerate(upns)}
+
         def put(upn):
             sent = time.perf_counter()
-            status, _, data = api.call("PUT", f"/api/v1/users/{upn}/phone-service", body={}, token=token,
+            status, _, data = target[upn].call("PUT", f"/api/v1/users/{upn}/phone-service", body={}, token=token,
                                        headers={"Idempotency-Key": str(uuid.uuid4())})
             return status, json.loads(data) if data else None, time.perf_counter() - sent
 
         # Connections opened before the clock starts, so that the run measures the requests.
-        in_parallel(THREADS, range(THREADS), lambda _: api.call("GET", "/healthz"))
+        for each in apis:
+            in_parallel(THREADS, range(THREADS), lambda _, each=each: each.call("GET", "/healthz"))
         started = time.perf_counter()
         results = in_parallel(THREADS, upns, put)
         reserved_s = time.perf_counter() - started
@@ -477,12 +564,23 @@ def contention(label, database_url):
         assigned = all_pages(api, token, "/api/v1/numbers?status=assigned&limit=500")
         reserved_left = all_pages(api, token, "/api/v1/numbers?status=reserved&limit=500")
         holders = [n["user"]["id"] for n in assigned if n.get("user")]
-        teams = teams_assignments(api, tenant, prefix)
+        teams = teams_assignments(sim, tenant, prefix)
         portal = {n["number"]: (n.get("user") or {}).get("id") for n in assigned}
         agree = sum(1 for number, user in portal.items() if teams.get(number) == user)
-        errors = server.log_lines()
+        # Each change ran once: one `phone_service.enabled` event per user in the ledger.
+        enabled = all_pages(api, token, "/api/v1/audit-events?type=phone_service.enabled&limit=500")
+        per_user = {}
+        for event in enabled:
+            per_user[event.get("user_id")] = per_user.get(event.get("user_id"), 0) + 1
+        errors = server.log_lines() + (second.log_lines() if second else [])
         return {
             "label": label,
+            "processes": processes,
+            "raw_rate": raw_rate,
+            "raw_how": raw_how,
+            "enabled_events": len(enabled),
+            "enabled_users": len(per_user),
+            "enabled_twice": sum(1 for n in per_user.values() if n > 1),
             "healthz_rps": healthz_rps,
             "me_rps": me_rps,
             "statuses": statuses,
@@ -505,7 +603,11 @@ def contention(label, database_url):
             "problems": problems,
         }
     finally:
+        if second:
+            stop_api(second)
         stop_api(server)
+        if simulator:
+            simulator.stop()
 
 
 def contention_markdown(runs):
@@ -519,7 +621,13 @@ def contention_markdown(runs):
                "pending any more (polled every 0.1 s; the server's own job runner, JOB_WORKERS=4, "
                "OPERATION_POLL_MS=500, calls Teams and follows each operation). The baseline is measured by the "
                "same client, same threads, same server, just before; a Python client on the same 2 cores is "
-               "as much the limit there as the server, so read the baselines as this client's ceiling. SQLite: "
+               "as much the limit there as the server, so read the baselines as this client's ceiling. The raw "
+               "update rate is the database's own ceiling for one-row updates, each its own transaction, all on "
+               "one row, from as many clients, with nothing of ours in between; a reservation is one transaction "
+               "of several statements (the number, the idempotency key, the job, the ledger event and its "
+               "webhook outbox rows). *Two processes*: two API processes on one database and one ms-simulator "
+               "process (the portal in live mode against it); the PUTs alternate between them, and both "
+               "processes' job runners and schedules run. SQLite: "
                "a file in a fresh DATA_DIR" + (f"; PostgreSQL {PG_VERSION}: a fresh database on the same machine."
                                                if PG_VERSION else "."))
     out.append("")
@@ -529,11 +637,16 @@ def contention_markdown(runs):
     def row(name, f):
         out.append(f"| {name} | " + " | ".join(f(r) for r in runs) + " |")
 
+    row("API processes", lambda r: str(r["processes"]) + (" (one ms-simulator process)" if r["processes"] > 1 else ""))
+    row(f"baseline: the database's raw single-row update rate, {THREADS} clients",
+        lambda r: f"{r['raw_rate']:.0f} updates/s ({r['raw_how']})" if r["raw_rate"] else r["raw_how"])
     row(f"baseline: GET /healthz, {THREADS} threads", lambda r: f"{r['healthz_rps']:.0f} req/s")
     row(f"baseline: GET /api/v1/me (JWT + database), {THREADS} threads", lambda r: f"{r['me_rps']:.0f} req/s")
     row("PUT answers", lambda r: ", ".join(f"{n}× {s}" for s, n in sorted(r["statuses"].items(), key=str)))
     row("all reserved (every 202 received)",
         lambda r: f"{r['reserved_s']:.2f} s = **{r['accepted'] / r['reserved_s']:.0f} reservations/s**")
+    row("reservations/s as a share of the raw update rate",
+        lambda r: f"{r['accepted'] / r['reserved_s'] / r['raw_rate']:.1%}" if r["raw_rate"] else "—")
     row("PUT latency p50 / p95", lambda r: f"{r['latency_p50']:.0f} / {r['latency_p95']:.0f} ms")
     row("all active in Teams",
         lambda r: (f"{r['active_s']:.2f} s = {r['accepted'] / r['active_s']:.0f} users/s" if r["active_s"]
@@ -545,15 +658,19 @@ def contention_markdown(runs):
                   f"{r['holders_distinct']} distinct users; {r['reserved_left']} still reserved")
     row("Teams' numberAssignments (Graph, as the app)",
         lambda r: f"{r['teams_assigned']} assigned; {r['teams_agree']} agree with the portal's holder")
+    row("ledger: `phone_service.enabled` events",
+        lambda r: f"{r['enabled_events']} for {r['enabled_users']} users; {r['enabled_twice']} users enabled twice")
     row("server WARN/ERROR log lines", lambda r: str(len(r["log_errors"])))
     for r in runs:
         ok = (r["accepted"] == CONTENTION_USERS and r["distinct_reserved"] == r["accepted"]
               and r["assigned"] == r["assigned_distinct"] == r["holders_distinct"] == CONTENTION_USERS
-              and r["teams_agree"] == CONTENTION_USERS and r["reserved_left"] == 0)
+              and r["teams_agree"] == CONTENTION_USERS and r["reserved_left"] == 0
+              and r["enabled_events"] == r["enabled_users"] == CONTENTION_USERS and r["enabled_twice"] == 0)
         r["ok"] = ok
     out.append("")
-    verdicts = [f"{r['label']}: " + ("every user got a number of their own; none was assigned twice" if r["ok"]
-                                      else "**CHECK FAILED** (see the rows above)") for r in runs]
+    verdicts = [f"{r['label']}: " + ("every user got a number of their own; none was assigned twice; each "
+                                      "change ran once" if r["ok"] else "**CHECK FAILED** (see the rows above)")
+                for r in runs]
     out.append("Distinctness: " + "; ".join(verdicts) + ".")
     for r in runs:
         for status, body in sorted(r["problems"].items()):
@@ -683,24 +800,10 @@ def big_sync():
     api_port = free_port()
     simulator = None
     if SIMULATOR:
-        sim_port = free_port()
-        callbacks = ",".join(f"http://127.0.0.1:{api_port}/api/v1/tenant-connection/{leg}-callback"
-                             for leg in ("sign-in", "consent"))
         log("sync: starting ms-simulator")
-        simulator = Process("simulator", [SIMULATOR], {
-            "SIM_BIND": f"127.0.0.1:{sim_port}",
-            "SIM_CLIENT_ID": CLIENT_ID,
-            "SIM_CLIENT_SECRET": CLIENT_SECRET,
-            "SIM_REDIRECT_URIS": callbacks,
-            "SIM_OPERATION_DELAY_MS": "0",
-        }, f"http://127.0.0.1:{sim_port}/_microsoft/control/tenants")
-        sim_base = f"http://127.0.0.1:{sim_port}"
-        env = {
-            # The portal talks to the separate simulator as it would to Microsoft.
-            "MICROSOFT_MODE": "live",
-            "MS_LOGIN_URL": f"{sim_base}/_microsoft/login",
-            "MS_GRAPH_URL": f"{sim_base}/_microsoft/graph",
-        }
+        # The portal talks to the separate simulator as it would to Microsoft.
+        simulator, env = start_simulator(api_port)
+        sim_base = simulator.base
     else:
         env = {}
     log("sync: starting the server")
@@ -834,6 +937,9 @@ def main():
         pg, why = recreate_postgres()
         if pg:
             runs.append(contention("PostgreSQL", pg))
+            if SIMULATOR:
+                pg, why = recreate_postgres()
+                runs.append(contention("PostgreSQL, two processes", pg, processes=2))
         sections.append(contention_markdown(runs))
         if not pg:
             sections.append("")

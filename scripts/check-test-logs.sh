@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Searches the logs of this `make test` run's API servers (target/test-logs, written by the
-# integration tests at debug level) for secrets: whole API tokens, webhook signing secrets,
+# Searches the logs of this `make test` run's API servers (target/test-logs, written at debug
+# level by the integration tests, the child servers of the fault tests and the browser tests)
+# for secrets: whole API tokens, webhook signing secrets,
 # JWTs (ours and the simulator's), the test client secret and passwords. The logs must exist
 # and show the work that handled such secrets, or the search proves nothing.
 set -euo pipefail

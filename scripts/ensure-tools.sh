@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the tools the build and the tests need, skipping each one already present.
 # Only the package registries are reached (crates.io, npm, PyPI, Debian): nothing downloads
-# a prebuilt binary of its own. Usage: scripts/ensure-tools.sh [build|test]
+# a prebuilt binary of its own. Usage: scripts/ensure-tools.sh [build|test|bench]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-build}"
 TOOLS_DIR="$PWD/.tools"
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=123
+SCHEMATHESIS_VERSION=4.32.5
 # wasm-bindgen-cli must equal the wasm-bindgen library in Cargo.lock.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
 
@@ -46,10 +47,30 @@ if [ "$what" = test ]; then
     python3 -m venv "$TOOLS_DIR/venv"
     "$TOOLS_DIR/venv/bin/pip" install -q openapi-spec-validator
   fi
+  # The API fuzzer of `make fuzz` (scripts/fuzz-api.sh), at a pinned version.
+  if [ "$("$TOOLS_DIR/venv/bin/schemathesis" --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
+    log "installing schemathesis $SCHEMATHESIS_VERSION (PyPI) into .tools/venv"
+    [ -x "$TOOLS_DIR/venv/bin/python" ] || python3 -m venv "$TOOLS_DIR/venv"
+    "$TOOLS_DIR/venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
   # The independent verifier of our webhook signatures (scripts/verify_standard_webhook.py).
   if ! "$TOOLS_DIR/venv/bin/python" -c 'import standardwebhooks' 2>/dev/null; then
     log "installing standardwebhooks (PyPI) into .tools/venv"
     [ -x "$TOOLS_DIR/venv/bin/python" ] || python3 -m venv "$TOOLS_DIR/venv"
     "$TOOLS_DIR/venv/bin/pip" install -q standardwebhooks
+  fi
+fi
+
+# `make bench`: Debian's wrk (the load generator of the REST reads) and chromium with its
+# driver (the time to first render).
+if [ "$what" = bench ]; then
+  missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian's ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 fi

@@ -106,6 +106,12 @@ pub struct Config {
     #[arg(long, env = "JOB_WORKERS", default_value_t = 4)]
     pub job_workers: usize,
 
+    /// Seconds a running job's lease lasts (renewed every third of it). After a crash the job
+    /// waits this long before a process takes it up again; too short, and a slow database can
+    /// make a live run lose its job to another.
+    #[arg(long, env = "JOB_LEASE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(6..=3600))]
+    pub job_lease_seconds: u64,
+
     /// Days a released number rests (`aging`) before it can be assigned again.
     #[arg(long, env = "NUMBER_AGING_DAYS", default_value_t = 30)]
     pub number_aging_days: u32,

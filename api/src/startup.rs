@@ -205,6 +205,7 @@ impl Application {
                 self.state.connections.clone(),
                 RunnerSettings {
                     telephony: std::sync::Arc::new(config.telephony()),
+                    lease: std::time::Duration::from_secs(config.job_lease_seconds),
                     ..RunnerSettings::new(config.job_workers, Some(slot))
                 },
             )
@@ -219,6 +220,15 @@ fn serve(
     simulator: Option<Simulator>,
 ) -> anyhow::Result<Server> {
     let openapi = ApiDoc::openapi();
+    // What each documented path takes, for the 405 of a method it does not.
+    let allowed_methods = web::Data::new(routes::methods::AllowedMethods::from_document(&openapi));
+    let root_paths: Vec<String> = openapi
+        .paths
+        .paths
+        .keys()
+        .filter(|path| !path.starts_with("/api/"))
+        .cloned()
+        .collect();
     let body_limit = state.config.max_body_bytes;
     let web_dir = state.config.web_dir.clone();
     let metrics_here = state.config.metrics_addr.is_none();
@@ -243,6 +253,7 @@ fn serve(
             .app_data(headers.clone())
             .app_data(state.clone())
             .app_data(metrics.clone())
+            .app_data(allowed_methods.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(body_limit)
@@ -253,6 +264,7 @@ fn serve(
             .app_data(web::PayloadConfig::default().limit(body_limit))
             .service(routes::health::healthz)
             .service(routes::health::readyz)
+            .configure(|cfg| routes::other_methods(cfg, root_paths.clone()))
             .configure(|cfg| {
                 // On METRICS_ADDR instead, when set: not on the public listener.
                 if metrics_here {

@@ -26,7 +26,9 @@ dto! {
     /// Create an API token.
     #[serde(deny_unknown_fields)]
     pub struct CreateApiTokenRequest {
-        /// What it is for, e.g. "Billing export": 1 to 100 characters.
+        /// What it is for, e.g. "Billing export": 1 to 100 characters, not all of them
+        /// spaces, none of them a control character.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"))]
         pub name: String,
         pub role: Role,
         /// When the token stops working (in the future); omitted or `null`: never.

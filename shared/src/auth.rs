@@ -7,7 +7,11 @@ dto! {
     /// Sign in with the portal's email and password.
     #[serde(deny_unknown_fields)]
     pub struct LoginRequest {
+        /// At most 254 characters, none of them a control character.
+        #[cfg_attr(feature = "openapi", schema(max_length = 254, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"))]
         pub email: String,
+        /// At most 256 characters.
+        #[cfg_attr(feature = "openapi", schema(max_length = 256))]
         pub password: String,
     }
 }
@@ -59,8 +63,11 @@ dto! {
     /// Change your own password.
     #[serde(deny_unknown_fields)]
     pub struct ChangePasswordRequest {
+        /// At most 256 characters.
+        #[cfg_attr(feature = "openapi", schema(max_length = 256))]
         pub current_password: String,
-        /// At least 12 characters.
+        /// 12 to 256 characters.
+        #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 256))]
         pub new_password: String,
     }
 }

@@ -26,5 +26,7 @@ pub mod paging;
 pub mod phone_service;
 pub mod problem;
 pub mod role;
+#[cfg(feature = "openapi")]
+mod schemas;
 pub mod tenant_connection;
 pub mod webhooks;

@@ -17,6 +17,8 @@ dto! {
     /// Add a person to the account.
     #[serde(deny_unknown_fields)]
     pub struct InviteMemberRequest {
+        /// An email address of at most 254 characters.
+        #[cfg_attr(feature = "openapi", schema(format = Email, max_length = 254, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"))]
         pub email: String,
         pub role: Role,
     }

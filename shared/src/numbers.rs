@@ -133,18 +133,28 @@ dto! {
     /// Load numbers: a contiguous range (`start` and `count`) or a list (`numbers`).
     #[serde(deny_unknown_fields)]
     pub struct NewNumberBlock {
-        /// First number of a contiguous range, in E.164 (`+14255550100`).
+        /// First number of a contiguous range, in E.164 (`+14255550100`), valid in its
+        /// country's numbering plan.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 40, pattern = "^[ \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*\\+[1-9][0-9]{1,14}[ \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
         pub start: Option<String>,
         /// How many numbers the range holds, from `start` upwards (1 to 10,000).
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10000))]
         pub count: Option<u32>,
-        /// Individual numbers, in E.164.
+        /// 1 to 10,000 individual numbers, in E.164.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 10000))]
         pub numbers: Option<Vec<String>>,
+        /// At most 100 characters once the spaces around it are trimmed, none of them a control
+        /// character.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\u0000-\\u001f\\u007f-\\u009f]{0,100}[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
         pub label: Option<String>,
+        /// At most 100 characters once the spaces around it are trimmed, none of them a control
+        /// character.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\u0000-\\u001f\\u007f-\\u009f]{0,100}[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
         pub location: Option<String>,
     }
 }

@@ -10,7 +10,10 @@ dto! {
     /// user's usage-location country first, then the account's default country.
     #[serde(deny_unknown_fields)]
     pub struct PhoneServiceRequest {
+        /// A number of your inventory, in E.164 (`+14255550100`), valid in its country's
+        /// numbering plan.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*(\\+[1-9][0-9]{1,14})?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
         pub number: Option<String>,
     }
 }
@@ -29,6 +32,8 @@ dto! {
     /// Give phone service to many users: by Entra object id or user principal name.
     #[serde(deny_unknown_fields)]
     pub struct BulkRequest {
+        /// 1 to 5,000 users, each an object id or UPN of at most 256 characters.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::bulk_users))]
         pub users: Vec<String>,
     }
 }

@@ -57,9 +57,16 @@ dto! {
     /// Register an endpoint. The URL must be HTTPS.
     #[serde(deny_unknown_fields)]
     pub struct CreateWebhookEndpoint {
+        /// An `https://` URL of at most 2048 characters, without a user name or password.
+        #[cfg_attr(feature = "openapi", schema(max_length = 2048, pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*https://([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?#][^\\u0000-\\u001f\\u007f-\\u009f ]*)?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
         pub url: String,
+        /// At least one.
+        #[cfg_attr(feature = "openapi", schema(min_items = 1))]
         pub event_types: Vec<WebhookEventType>,
+        /// At most 200 characters once the spaces around it are trimmed, none of them a control
+        /// character.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\u0000-\\u001f\\u007f-\\u009f]{0,200}[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
         pub description: String,
     }
 }
@@ -68,11 +75,18 @@ dto! {
     /// Change an endpoint; absent fields stay as they are.
     #[serde(deny_unknown_fields)]
     pub struct UpdateWebhookEndpoint {
+        /// As at registration.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 2048, pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*https://([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?#][^\\u0000-\\u001f\\u007f-\\u009f ]*)?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
         pub url: Option<String>,
+        /// At least one.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(min_items = 1))]
         pub event_types: Option<Vec<WebhookEventType>>,
+        /// At most 200 characters once the spaces around it are trimmed, none of them a control
+        /// character.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\u0000-\\u001f\\u007f-\\u009f]{0,200}[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
         pub description: Option<String>,
         #[serde(default)]
         pub enabled: Option<bool>,

@@ -380,9 +380,25 @@ pub fn release(conn: &mut DbConn, claim: &Claim, now: NaiveDateTime) -> QueryRes
 
 /// Fails the running jobs whose lease ended with no attempt left: their process stopped
 /// (or crashed) on the last attempt, so nobody would ever claim them again.
-pub fn fail_abandoned(conn: &mut DbConn, error: &str, now: NaiveDateTime) -> QueryResult<usize> {
+/// Answers the ids of the jobs it failed.
+pub fn fail_abandoned(
+    conn: &mut DbConn,
+    error: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    let abandoned: Vec<String> = jobs::table
+        .filter(jobs::status.eq(RUNNING))
+        .filter(jobs::lease_until.lt(now))
+        .filter(jobs::attempts.ge(jobs::max_attempts))
+        .select(jobs::id)
+        .load(conn)?;
+    if abandoned.is_empty() {
+        return Ok(abandoned);
+    }
+    // The same conditions again: a job renewed or finished since the read is left alone.
     diesel::update(
         jobs::table
+            .filter(jobs::id.eq_any(&abandoned))
             .filter(jobs::status.eq(RUNNING))
             .filter(jobs::lease_until.lt(now))
             .filter(jobs::attempts.ge(jobs::max_attempts)),
@@ -394,7 +410,8 @@ pub fn fail_abandoned(conn: &mut DbConn, error: &str, now: NaiveDateTime) -> Que
         jobs::updated_at.eq(now),
         jobs::finished_at.eq(Some(now)),
     ))
-    .execute(conn)
+    .execute(conn)?;
+    Ok(abandoned)
 }
 
 /// Deletes the periodic jobs (those with a `dedupe_key`) that finished before `before`.

@@ -173,15 +173,24 @@ impl Db {
         // At most one blocking task per pooled connection: the others wait here, on the async
         // side, instead of as blocked threads all contending for the pool's lock (under load
         // that contention was most of a read's cost; bench/RESULTS.md).
-        let _permit = self
-            .permits
-            .acquire()
+        // The wait is bounded like a checkout (a database that hangs must still answer 503),
+        // and the permit goes with the work: a caller that stops waiting does not free it
+        // while the thread still holds a connection.
+        let permit = tokio::time::timeout(CHECKOUT_TIMEOUT, self.permits.clone().acquire_owned())
             .await
+            .map_err(|_| {
+                ApiError::unavailable(anyhow::anyhow!(
+                    "no database connection free within {CHECKOUT_TIMEOUT:?}"
+                ))
+            })?
             .map_err(|e| ApiError::internal(e.into()))?;
         let db = self.clone();
-        actix_web::web::block(move || db.run_now(work))
-            .await
-            .map_err(|e| ApiError::internal(e.into()))?
+        actix_web::web::block(move || {
+            let _permit = permit;
+            db.run_now(work)
+        })
+        .await
+        .map_err(|e| ApiError::internal(e.into()))?
     }
 
     /// The same, outside a request (start-up, the command line).

@@ -127,7 +127,7 @@ impl Job for BulkPhoneService {
                             Err(Later {
                                 retry_after: Some(pause),
                                 ..
-                            }) if waits < THROTTLED_WAITS => {
+                            }) if waits < THROTTLED_WAITS && pause <= LONGEST_WAIT_IN_RUN => {
                                 // Throttled: hold this slot back for good (fewer at once), wait
                                 // as asked, and take the same user up again in this run (a
                                 // throttling storm must not use up the job's attempts).
@@ -145,6 +145,10 @@ impl Job for BulkPhoneService {
                                     }
                                 }
                                 tokio::time::sleep(pause).await;
+                                if permit.is_none() {
+                                    // Back in line: at most as many users at once as slots.
+                                    permit = gate.clone().acquire_owned().await.ok();
+                                }
                             }
                             // Still queued: the next attempt takes the user up again.
                             Err(later) => return Err((item.position, later.error)),
@@ -162,8 +166,9 @@ impl Job for BulkPhoneService {
                 ctx.attempt() >= i32::try_from(Self::MAX_ATTEMPTS).unwrap_or(i32::MAX);
             let refused = lost.get().cloned();
             if refused.is_none() && !last_attempt {
-                // Some users are still queued: the job runs again later and takes them up.
-                if let Some(e) = failures.into_values().next() {
+                // Some users are still queued: the job runs again later and takes them up,
+                // no sooner than the longest `Retry-After` Microsoft asked for.
+                if let Some(e) = failures.into_values().max_by_key(JobError::retry_after) {
                     return Err(e);
                 }
             } else {
@@ -245,27 +250,13 @@ async fn one(
 ) -> Result<(), Later> {
     let job = ctx.job_id().clone();
     if let Some(refused) = lost.get() {
-        // Not sent: Microsoft refused the app access to the tenant while this job ran.
-        let (position, detail) = (item.position, format!("Not started: {refused}"));
-        return ctx
-            .db
-            .run(move |conn| {
-                Ok(db::bulk_items::record(
-                    conn,
-                    &job,
-                    position,
-                    None,
-                    BulkItemOutcome::Failed,
-                    None,
-                    Some(&detail),
-                )?)
-            })
-            .await
-            .map(|_| ())
-            .map_err(|e| Later {
-                error: e.into(),
-                retry_after: None,
-            });
+        // Not sent: Microsoft refused the app access to the tenant while this job ran. The user
+        // stays queued for `give_up`, which tells a user this job already holds a number for
+        // (it stays reserved until reconciliation) from one never started.
+        return Err(Later {
+            error: JobError::access_refused(refused.clone()),
+            retry_after: None,
+        });
     }
     let threshold = ctx.telephony.low_stock_threshold;
     let begun = {
@@ -405,6 +396,10 @@ fn first_in_run(taken: &Taken, user: &str, position: i32) -> bool {
 /// A user taken up again after Microsoft throttled is waited for this many times in one run;
 /// past that it is left for the job's next attempt.
 const THROTTLED_WAITS: u32 = 20;
+
+/// A longer `Retry-After` is not waited out inside the run (holding the job's lease): the user
+/// is left for the job's next attempt, which the runner delays by at least as long.
+const LONGEST_WAIT_IN_RUN: Duration = Duration::from_secs(60);
 
 /// After Microsoft throttled, each run of this many users done in a row gives one slot back.
 const CALM: usize = 10;

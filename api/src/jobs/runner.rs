@@ -41,6 +41,12 @@ const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// How often the runner looks for accounts whose user sync is due.
 const SYNC_CHECK_EVERY: Duration = Duration::from_secs(60);
 const ABANDONED: &str = "The server process running the job stopped during its last attempt.";
+/// The outcome of a bulk job's user still queued when the job failed for good. A number
+/// reserved for them is settled by reconciliation (no job follows it any more).
+const ABANDONED_USER: &str = "Not done: the server running the job stopped during its last \
+     attempt. A number reserved for this user is settled with Teams by reconciliation.";
+const OUT_OF_ATTEMPTS_USER: &str = "Not done: the job ran out of attempts. A number reserved \
+     for this user is settled with Teams by reconciliation.";
 
 /// The delay before a failed attempt's retry: `base`, doubled after each further failure,
 /// at most `max`.
@@ -92,10 +98,8 @@ impl RunnerSettings {
             process_id: process_id(),
             concurrency,
             poll_interval: Duration::from_secs(1),
-            // After a crash (kill -9, a lost machine) the job waits this long before another
-            // process takes it up: short enough that a restart resumes the work promptly,
-            // long enough (renewed every third of it) that a slow database does not lose it.
-            lease: Duration::from_secs(20),
+            // JOB_LEASE_SECONDS' default (config.rs).
+            lease: Duration::from_secs(60),
             backoff: Backoff::default(),
             health_slot,
             telephony: Arc::new(TelephonySettings::default()),
@@ -232,7 +236,13 @@ impl Runner {
             chores.swept = Some(Instant::now());
             let failed = self
                 .db
-                .run(move |conn| Ok(db::jobs::fail_abandoned(conn, ABANDONED, now)?))
+                .run(move |conn| {
+                    db::transaction(conn, |conn| {
+                        let failed = db::jobs::fail_abandoned(conn, ABANDONED, now)?;
+                        db::bulk_items::fail_queued(conn, &failed, ABANDONED_USER)?;
+                        Ok(failed.len())
+                    })
+                })
                 .await;
             match failed {
                 Ok(0) => {}
@@ -403,7 +413,14 @@ impl Runner {
                     .run(move |conn| {
                         let now = stored::now();
                         Ok(if last {
-                            db::jobs::fail(conn, &claim, &message, now)?
+                            db::transaction(conn, |conn| {
+                                let failed = db::jobs::fail(conn, &claim, &message, now)?;
+                                if failed {
+                                    let job = [claim.id.to_string()];
+                                    db::bulk_items::fail_queued(conn, &job, OUT_OF_ATTEMPTS_USER)?;
+                                }
+                                Ok(failed)
+                            })?
                         } else {
                             let delay = chrono_duration(backoff.after(claim.attempt).max(asked));
                             db::jobs::retry_later(conn, &claim, &message, now + delay, now)?

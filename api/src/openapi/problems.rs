@@ -45,11 +45,11 @@ problem!(
 );
 problem!(
     UnsupportedMediaType,
-    "The body is not sent as a type this operation takes (`unsupported_media_type`): JSON, or CSV where the operation says so. Nothing was changed."
+    "The body is missing, or not sent as a type this operation takes (`unsupported_media_type`): JSON, or CSV where the operation says so. Nothing was changed."
 );
 problem!(
     Unprocessable,
-    "A field is missing, unknown or not valid (`invalid_input`). Nothing was changed."
+    "A field or query parameter is missing, unknown or not valid (`invalid_input`). Nothing was changed."
 );
 
 /// 429, with the `Retry-After` header.

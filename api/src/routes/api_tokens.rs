@@ -17,12 +17,12 @@ use crate::{
 /// Your account's API tokens, newest first, without their secrets (admins signed in to the
 /// portal; not API tokens).
 ///
-/// Problems: 403: Not an admin, or an API token.
+/// Problems: 400: `limit` out of 1-500, or a cursor this list did not give out; 403: Not an
+/// admin, or an API token; 422: An unknown query parameter.
 #[utoipa::path(
     operation_id = "list_api_tokens",
     params(
-        ("limit" = Option<u32>, Query, description = "Items per page (1-500, default 50)"),
-        ("cursor" = Option<String>, Query, description = "From `next`"),
+        super::listing::PageParams,
     ),
     tag = "API tokens",
     security(("bearer" = [])),
@@ -31,6 +31,7 @@ use crate::{
         (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
+        (status = 422, response = problems::Unprocessable),
     )
 )]
 #[get("/api-tokens")]
@@ -78,6 +79,8 @@ pub async fn list(
         (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
     )
 )]
@@ -85,7 +88,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     caller: Principal,
-    body: web::Json<CreateApiTokenRequest>,
+    body: super::extract::JsonObject<CreateApiTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let created = state
         .db

@@ -1,5 +1,9 @@
 use actix_web::{get, web, HttpRequest};
-use shared::{audit::AuditEvent, paging::Page};
+use shared::{
+    audit::{AuditEvent, EVENT_TYPES},
+    paging::Page,
+};
+use utoipa::openapi::{schema::Type, ObjectBuilder, RefOr, Schema};
 
 use super::listing;
 use crate::{
@@ -8,6 +12,29 @@ use crate::{
     openapi::problems,
     state::AppState,
 };
+
+/// The `type` filter as the document shows it: one of the ledger's event types (the very list
+/// the filter is checked against), or blank for any; spaces around it are trimmed.
+pub struct AuditEventType;
+
+/// What `str::trim` trims: Unicode's White_Space.
+const SPACES: &str = "[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*";
+
+impl utoipa::PartialSchema for AuditEventType {
+    fn schema() -> RefOr<Schema> {
+        let names: Vec<String> = EVENT_TYPES.iter().map(|t| t.replace('.', "\\.")).collect();
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(format!(
+                "An event type of the ledger: {}.",
+                EVENT_TYPES.join(", ")
+            )))
+            .pattern(Some(format!("^{SPACES}({}|){SPACES}$", names.join("|"))))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for AuditEventType {}
 
 /// The audit log: every event of your account, newest first.
 ///
@@ -23,14 +50,13 @@ use crate::{
     tag = "Audit",
     security(("bearer" = [])),
     params(
-        ("actor" = Option<String>, Query, description = "`user:<id>`, `token:<id>` or `system`"),
-        ("user" = Option<String>, Query, description = "A Microsoft user's object id"),
-        ("number" = Option<String>, Query, description = "A phone number (E.164)"),
-        ("type" = Option<String>, Query, description = "An event type, such as `phone_service.enabled`"),
+        ("actor" = Option<String>, Query, pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*(system|user:[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|token:[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$", description = "`user:<id>`, `token:<id>` or `system`"),
+        ("user" = Option<String>, Query, pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\u0000-\\u001f\\u007f-\\u009f]{0,256}[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$", description = "A Microsoft user's object id"),
+        ("number" = Option<String>, Query, pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*(\\+[1-9][0-9]{1,14})?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$", description = "A phone number (E.164), valid in its country's numbering plan"),
+        ("type" = Option<AuditEventType>, Query, description = "An event type, such as `phone_service.enabled`"),
         ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "From this time on (RFC 3339)"),
         ("to" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Before this time (RFC 3339)"),
-        ("limit" = Option<u32>, Query, description = "Items per page (1-500, default 50)"),
-        ("cursor" = Option<String>, Query, description = "From `next`"),
+        super::listing::PageParams,
     ),
     responses(
         (status = 200, description = "A page of events", body = Page<AuditEvent>),

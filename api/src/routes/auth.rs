@@ -28,6 +28,8 @@ use crate::{
         (status = 200, description = "Signed in", body = LoginResponse),
         (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthenticated),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
         (status = 429, response = problems::TooManyRequests),
     )
@@ -36,7 +38,7 @@ use crate::{
 pub async fn login(
     state: web::Data<AppState>,
     client: ClientAddress,
-    body: web::Json<LoginRequest>,
+    body: super::extract::JsonObject<LoginRequest>,
 ) -> Result<web::Json<LoginResponse>, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
     let session = auth::login(
@@ -137,6 +139,8 @@ pub async fn me(caller: Principal) -> web::Json<Me> {
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 409, response = problems::Conflict),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
         (status = 429, response = problems::TooManyRequests),
     )
@@ -146,7 +150,7 @@ pub async fn change_password(
     state: web::Data<AppState>,
     caller: Principal,
     client: ClientAddress,
-    body: web::Json<ChangePasswordRequest>,
+    body: super::extract::JsonObject<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ChangePasswordRequest {
         current_password,

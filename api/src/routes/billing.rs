@@ -12,7 +12,8 @@ use crate::{
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct UsageQuery {
-    /// The month, `YYYY-MM` (UTC).
+    /// The month, `YYYY-MM` (UTC), from 2000-01 on.
+    #[param(pattern = "^[2-9][0-9]{3}-(0[1-9]|1[0-2])$")]
     pub month: String,
 }
 
@@ -116,6 +117,8 @@ pub async fn get_settings(
         (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
     )
 )]
@@ -123,7 +126,7 @@ pub async fn get_settings(
 pub async fn put_settings(
     state: web::Data<AppState>,
     caller: Principal,
-    body: web::Json<BillingSettings>,
+    body: super::extract::JsonObject<BillingSettings>,
 ) -> Result<web::Json<BillingSettings>, ApiError> {
     let wanted = body.into_inner();
     let settings = state

@@ -35,6 +35,47 @@ impl FromRequest for Principal {
     }
 }
 
+/// A JSON request body, which must be a JSON object: every body the API takes is one. Read as
+/// [`super::listing::json_body`] reads it, within `MAX_BODY_BYTES`; its problems are those of
+/// actix's JSON extractor (400, 413, 415, 422), plus a 422 for a body that is valid JSON but no
+/// object.
+pub struct JsonObject<T>(pub T);
+
+impl<T> JsonObject<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for JsonObject<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for JsonObject<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<JsonObject<T>, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|state| state.config.max_body_bytes);
+        let payload = web::Payload::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let limit = limit.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))?;
+            let payload = payload
+                .await
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("reading the body: {e}")))?;
+            let body = super::listing::read_body(payload, limit).await?;
+            super::listing::json_body(&req, &body).map(JsonObject)
+        })
+    }
+}
+
 fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     let missing = || {
         ApiError::Unauthenticated("Sign in first: send `Authorization: Bearer <token>`.".to_owned())

@@ -33,8 +33,9 @@ pub fn is_csv(req: &HttpRequest) -> bool {
         .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/csv"))
 }
 
-/// A JSON body read from raw bytes (for endpoints that also take CSV), with the same problems
-/// as the JSON extractor.
+/// A JSON body read from raw bytes, with the same problems as actix's JSON extractor, and one
+/// more: the body must be a JSON object. (serde also reads a struct from an array of its fields
+/// in order, so `[null, null]` would pass for a body whose fields are all optional.)
 pub fn json_body<T: serde::de::DeserializeOwned>(
     req: &HttpRequest,
     body: &[u8],
@@ -51,6 +52,19 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
         });
     if !json {
         return Err(ApiError::UnsupportedMediaType);
+    }
+    let first = body
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+                Ok(_) => ApiError::InvalidInput("The request body must be a JSON object.".into()),
+                Err(e) => {
+                    ApiError::MalformedBody(format!("The request body is not valid JSON: {e}."))
+                }
+            },
+        );
     }
     serde_json::from_slice(body).map_err(|e| {
         if e.is_data() {
@@ -87,4 +101,18 @@ pub async fn read_body(
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
+}
+
+/// `limit` and `cursor`, as every list takes them: the document's side of
+/// `domain::paging::PageQuery`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Read by the document only.
+pub struct PageParams {
+    /// Items per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<u32>,
+    /// Opaque: the `cursor` of a `next` this list gave out (any other is refused, 400).
+    #[param(min_length = 1, max_length = 1024, pattern = "^[A-Za-z0-9_-]+$")]
+    cursor: Option<String>,
 }

@@ -15,11 +15,13 @@ use crate::{
 };
 
 /// The members of your account.
+///
+/// Problems: 400: `limit` out of 1-500, or a cursor this list did not give out; 422: An unknown
+/// query parameter.
 #[utoipa::path(
     operation_id = "list_members",
     params(
-        ("limit" = Option<u32>, Query, description = "Items per page (1-500, default 50)"),
-        ("cursor" = Option<String>, Query, description = "From `next`"),
+        super::listing::PageParams,
     ),
     tag = "Members",
     security(("bearer" = [])),
@@ -27,6 +29,7 @@ use crate::{
         (status = 200, description = "Members, oldest first", body = Page<Member>),
         (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthenticated),
+        (status = 422, response = problems::Unprocessable),
     )
 )]
 #[get("/members")]
@@ -75,6 +78,8 @@ pub async fn list(
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 409, response = problems::Conflict),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
     )
 )]
@@ -82,7 +87,7 @@ pub async fn list(
 pub async fn invite(
     state: web::Data<AppState>,
     caller: Principal,
-    body: web::Json<InviteMemberRequest>,
+    body: super::extract::JsonObject<InviteMemberRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let invited = members::invite(&state.db, &state.hashing, &caller, &body).await?;
     Ok(HttpResponse::Created().json(invited))
@@ -90,8 +95,9 @@ pub async fn invite(
 
 /// Change a member's role (admins signed in to the portal; not API tokens).
 ///
-/// Problems: 403: Not an admin, or an API token; 404: No such member in your account; 409: That
-/// would leave the account without an admin (`last_admin`); 422: Not a valid role.
+/// Problems: 400: Malformed JSON; 403: Not an admin, or an API token; 404: No such member in
+/// your account; 409: That would leave the account without an admin (`last_admin`); 413: A body
+/// over the server's limit; 415: Not JSON; 422: Not a valid role.
 #[utoipa::path(
     operation_id = "update_member",
     tag = "Members",
@@ -100,10 +106,13 @@ pub async fn invite(
     request_body = UpdateMemberRequest,
     responses(
         (status = 200, description = "Changed", body = Member),
+        (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 404, response = problems::NotFound),
         (status = 409, response = problems::Conflict),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
     )
 )]
@@ -112,7 +121,7 @@ pub async fn update(
     state: web::Data<AppState>,
     caller: Principal,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateMemberRequest>,
+    body: super::extract::JsonObject<UpdateMemberRequest>,
 ) -> Result<web::Json<Member>, ApiError> {
     let id = id.into_inner();
     let role = body.role;

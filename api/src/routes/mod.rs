@@ -10,13 +10,14 @@ pub mod health;
 pub mod jobs;
 mod listing;
 pub mod members;
+pub mod methods;
 pub mod numbers;
 pub mod phone_service;
 pub mod tenant_connection;
 pub mod users;
 pub mod webhooks;
 
-use actix_web::web;
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::ApiError;
 
@@ -65,8 +66,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn unknown_endpoint() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::NotFound(
-        "There is no such API endpoint; see /docs for the ones there are.".to_owned(),
-    ))
+/// A request no `/api/v1` handler took: 405 with `Allow` when the path is served with other
+/// methods, 404 when it is not served at all.
+async fn unknown_endpoint(
+    req: HttpRequest,
+    table: Option<web::Data<methods::AllowedMethods>>,
+) -> Result<HttpResponse, ApiError> {
+    methods::not_taken(
+        &req,
+        table,
+        "There is no such API endpoint; see /docs for the ones there are.",
+    )
+}
+
+/// The documented paths outside `/api/v1` (`/healthz`, `/readyz`), mounted after their
+/// handlers: any other method answers 405 with `Allow`.
+pub fn other_methods(cfg: &mut web::ServiceConfig, paths: Vec<String>) {
+    if !paths.is_empty() {
+        cfg.service(web::resource(paths).to(unknown_endpoint));
+    }
 }

@@ -19,13 +19,23 @@ use crate::{
     state::AppState,
 };
 
+/// How a load treats bad rows: `reject` refuses the load, `skip` loads the good rows
+/// (the document's side of `load::OnError`).
+#[derive(utoipa::ToSchema)]
+#[schema(as = OnError, rename_all = "snake_case")]
+#[allow(dead_code)] // Read by the document only.
+pub enum OnErrorParam {
+    Reject,
+    Skip,
+}
+
 /// How a load treats bad rows, and the block's label and location for a CSV upload.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct LoadOptions {
     /// `reject` (default): any bad row refuses the load; `skip`: load the good rows.
     #[serde(default)]
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<OnErrorParam>)]
     pub on_error: OnError,
     /// The block's label (CSV uploads; JSON loads carry it in the body).
     pub label: Option<String>,
@@ -87,19 +97,20 @@ pub async fn load_numbers(
 
 /// The blocks of your inventory, oldest first.
 ///
-/// Problems: 400: `limit` out of 1-500, or a cursor this list did not give out.
+/// Problems: 400: `limit` out of 1-500, or a cursor this list did not give out; 422: An unknown
+/// query parameter.
 #[utoipa::path(
     operation_id = "list_number_blocks",
     tag = "Numbers",
     security(("bearer" = [])),
     params(
-        ("limit" = Option<u32>, Query, description = "Items per page (1-500, default 50)"),
-        ("cursor" = Option<String>, Query, description = "From `next`"),
+        super::listing::PageParams,
     ),
     responses(
         (status = 200, description = "A page of blocks", body = Page<NumberBlock>),
         (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthenticated),
+        (status = 422, response = problems::Unprocessable),
     )
 )]
 #[get("/number-blocks")]
@@ -128,13 +139,12 @@ pub async fn list_blocks(
     security(("bearer" = [])),
     params(
         ("status" = Option<shared::numbers::NumberStatus>, Query, description = "Status"),
-        ("country" = Option<String>, Query, description = "Two-letter country"),
-        ("location" = Option<String>, Query, description = "Location"),
+        ("country" = Option<String>, Query, pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*([A-Za-z]{2})?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$", description = "Two-letter country"),
+        ("location" = Option<String>, Query, max_length = 100, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$", description = "Location"),
         ("block_id" = Option<uuid::Uuid>, Query, description = "Block"),
-        ("q" = Option<String>, Query, description = "Digits of the number"),
+        ("q" = Option<String>, Query, max_length = 40, pattern = "^([\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*|[\\s\\S]*[0-9][\\s\\S]*)$", description = "Digits of the number (at least one digit, at most 40 bytes)"),
         ("conflict" = Option<bool>, Query, description = "Only numbers Teams disagrees about"),
-        ("limit" = Option<u32>, Query, description = "Items per page (1-500, default 50)"),
-        ("cursor" = Option<String>, Query, description = "From `next`"),
+        super::listing::PageParams,
     ),
     responses(
         (status = 200, description = "A page of numbers", body = Page<PhoneNumber>),

@@ -26,12 +26,11 @@ use crate::{
     tag = "Users",
     security(("bearer" = [])),
     params(
-        ("q" = Option<String>, Query, description = "Text in the name, UPN or number"),
+        ("q" = Option<String>, Query, pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\u0000-\\u001f\\u007f-\\u009f]{0,100}[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$", description = "Text in the name, UPN or number"),
         ("service" = Option<shared::directory::ServiceState>, Query, description = "Service state"),
         ("licensed" = Option<bool>, Query, description = "Holds a Teams Phone licence"),
-        ("usage_location" = Option<String>, Query, description = "Two-letter country"),
-        ("limit" = Option<u32>, Query, description = "Items per page (1-500, default 50)"),
-        ("cursor" = Option<String>, Query, description = "From `next`"),
+        ("usage_location" = Option<String>, Query, pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*([A-Za-z]{2})?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$", description = "Two-letter country"),
+        super::listing::PageParams,
     ),
     responses(
         (status = 200, description = "A page of users", body = Page<DirectoryUser>),
@@ -165,7 +164,7 @@ fn outcome_response(outcome: provisioning::Outcome) -> HttpResponse {
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Entra object id or UPN"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A new key per change"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "A new key per change: 1 to 255 visible ASCII characters"),
     ),
     request_body = PhoneServiceRequest,
     responses(
@@ -176,6 +175,8 @@ fn outcome_response(outcome: provisioning::Outcome) -> HttpResponse {
         (status = 403, response = problems::Forbidden),
         (status = 404, response = problems::NotFound),
         (status = 409, response = problems::Conflict),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
     )
 )]
@@ -185,7 +186,7 @@ pub async fn add_service(
     caller: Principal,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<PhoneServiceRequest>,
+    body: super::extract::JsonObject<PhoneServiceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let key = listing::idempotency_key(&req)?;
     let threshold = state.config.low_stock_threshold;
@@ -218,7 +219,7 @@ pub async fn add_service(
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Entra object id or UPN"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A new key per change"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "A new key per change: 1 to 255 visible ASCII characters"),
     ),
     responses(
         (status = 200, description = "Done (nothing left to do)", body = PhoneServiceOutcome),

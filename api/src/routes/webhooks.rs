@@ -93,6 +93,8 @@ pub struct WebhooksApi;
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 409, response = problems::Conflict),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
     )
 )]
@@ -100,7 +102,7 @@ pub struct WebhooksApi;
 pub async fn create_endpoint(
     state: web::Data<AppState>,
     caller: Principal,
-    body: web::Json<CreateWebhookEndpoint>,
+    body: super::extract::JsonObject<CreateWebhookEndpoint>,
 ) -> Result<HttpResponse, ApiError> {
     let created = endpoints::create(&state.db, &state.webhooks, caller, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(created))
@@ -109,20 +111,20 @@ pub async fn create_endpoint(
 /// Your account's webhook endpoints, oldest first (admins). Secrets are never shown again.
 ///
 /// Problems: 400: `limit` out of 1-500, or a cursor this list did not give out; 403: Not an
-/// admin.
+/// admin; 422: An unknown query parameter.
 #[utoipa::path(
     operation_id = "list_webhook_endpoints",
     tag = "Webhooks",
     security(("bearer" = [])),
     params(
-        ("limit" = Option<u32>, Query, description = "Items per page (1-500, default 50)"),
-        ("cursor" = Option<String>, Query, description = "From `next`"),
+        super::listing::PageParams,
     ),
     responses(
         (status = 200, description = "A page of endpoints", body = Page<WebhookEndpoint>),
         (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
+        (status = 422, response = problems::Unprocessable),
     )
 )]
 #[get("/webhook-endpoints")]
@@ -189,6 +191,8 @@ pub async fn get_endpoint(
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 404, response = problems::NotFound),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
     )
 )]
@@ -197,7 +201,7 @@ pub async fn update_endpoint(
     state: web::Data<AppState>,
     caller: Principal,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateWebhookEndpoint>,
+    body: super::extract::JsonObject<UpdateWebhookEndpoint>,
 ) -> Result<web::Json<WebhookEndpoint>, ApiError> {
     let endpoint = endpoints::update(
         &state.db,
@@ -288,8 +292,7 @@ pub async fn rotate_secret(
         ("endpoint" = Option<Uuid>, Query, description = "Only this endpoint's deliveries"),
         ("status" = Option<DeliveryStatus>, Query, description = "Only deliveries in this state"),
         ("event_type" = Option<WebhookEventType>, Query, description = "Only events of this type"),
-        ("limit" = Option<u32>, Query, description = "Items per page (1-500, default 50)"),
-        ("cursor" = Option<String>, Query, description = "From `next`"),
+        super::listing::PageParams,
     ),
     responses(
         (status = 200, description = "A page of deliveries", body = Page<WebhookDelivery>),

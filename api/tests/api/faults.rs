@@ -534,6 +534,8 @@ async fn start_portal_process(app: &TestApp, sim: &OwnSimulator, name: &str) -> 
         ("MS_LOGIN_URL", format!("{}/_microsoft/login", sim.base)),
         ("MS_GRAPH_URL", format!("{}/_microsoft/graph", sim.base)),
         ("JOB_WORKERS", "2".to_owned()),
+        // The restarted server takes the dead one's job up when its lease has run out.
+        ("JOB_LEASE_SECONDS", "20".to_owned()),
         ("BULK_CONCURRENCY", "8".to_owned()),
         ("OPERATION_POLL_MS", "20".to_owned()),
         ("USER_SYNC_INTERVAL_SECONDS", "0".to_owned()),

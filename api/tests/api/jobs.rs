@@ -8,10 +8,16 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 use shared::{
     jobs::{Job, JobKind, JobStatus},
+    phone_service::BulkItemOutcome,
     tenant_connection::ConnectionState,
 };
 use tenant_connect::{
-    db::{self, jobs::JobRow, schema::jobs},
+    db::{
+        self,
+        bulk_items::{BulkItemRow, StoredOutcome},
+        jobs::JobRow,
+        schema::jobs,
+    },
     domain::{
         ids::{AccountId, JobId},
         stored,
@@ -224,6 +230,26 @@ async fn a_job_whose_process_crashed_is_picked_up_when_its_lease_ends() {
 async fn a_job_abandoned_on_its_last_attempt_fails() {
     let app = spawn_without_runner().await;
     let id = app.enqueue_echo(None, echo("never finished")).await;
+    // Had it been a bulk job: one user done, one still queued.
+    let items = [
+        (1, BulkItemOutcome::Assigned, None),
+        (2, BulkItemOutcome::Queued, None),
+    ]
+    .map(
+        |(position, outcome, detail): (i32, _, Option<String>)| BulkItemRow {
+            job_id: id.clone(),
+            position,
+            user_ref: format!("user{position}@example.com"),
+            user_id: None,
+            outcome: StoredOutcome(outcome),
+            number: None,
+            detail,
+        },
+    );
+    app.db()
+        .run(move |conn| Ok(db::bulk_items::insert(conn, &items)?))
+        .await
+        .unwrap();
     app.crash_on_attempt(&id, 3, stored::now() - chrono::Duration::seconds(1))
         .await;
     // Not claimed again: no attempt is left.
@@ -241,6 +267,23 @@ async fn a_job_abandoned_on_its_last_attempt_fails() {
         rows[0].last_error
     );
     assert!(rows[0].finished_at.is_some());
+    // Its queued user got an outcome in the same sweep; the user done is left as it was.
+    let job = id.clone();
+    let items = app
+        .db()
+        .run(move |conn| Ok(db::bulk_items::of_job(conn, &job)?))
+        .await
+        .unwrap();
+    let outcomes: Vec<_> = items
+        .iter()
+        .map(|i| (i.position, i.outcome.0, i.detail.as_deref()))
+        .collect();
+    assert_eq!(outcomes[0], (1, BulkItemOutcome::Assigned, None));
+    assert_eq!(outcomes[1].1, BulkItemOutcome::Failed, "{outcomes:?}");
+    assert!(
+        outcomes[1].2.is_some_and(|d| d.contains("stopped")),
+        "{outcomes:?}"
+    );
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ mod bad_input;
 mod billing;
 mod cli;
 mod faults;
+mod fuzz_findings;
 mod health;
 mod isolation;
 mod isolation_matrix;

@@ -19,7 +19,31 @@ pub async fn start_demo_server() -> Server {
     start_demo_server_with(&[]).await
 }
 
+/// The servers of this test run log (at debug for our crates) to
+/// `target/test-logs/e2e-<pid>.log`, which `make test` then searches for secrets
+/// (`scripts/check-test-logs.sh`), as it does the integration tests' logs.
+fn keep_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use tracing_subscriber::{fmt, prelude::*, EnvFilter};
+        let dir = workspace_root().join("target/test-logs");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(format!("e2e-{}.log", std::process::id()));
+        let file = std::fs::File::create(file).unwrap();
+        let filter =
+            EnvFilter::new("info,tenant_connect=debug,ms_simulator=debug,actix_server=warn");
+        let layer = fmt::layer()
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file));
+        let _ = tracing_subscriber::registry()
+            .with(filter)
+            .with(layer)
+            .try_init();
+    });
+}
+
 pub async fn start_demo_server_with(extra: &[&str]) -> Server {
+    keep_logs();
     let data = tempfile::tempdir().unwrap();
     let web_dir = workspace_root().join("web/dist");
     assert!(

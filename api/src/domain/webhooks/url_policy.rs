@@ -37,6 +37,8 @@ pub struct EndpointUrl(url::Url);
 
 impl EndpointUrl {
     pub fn parse(raw: &str, policy: UrlPolicy) -> Result<EndpointUrl, ApiError> {
+        // The length counts what was sent, spaces around it included, as the API document says.
+        bounds::secret("url", raw, URL_MAX_CHARS)?;
         let raw = raw.trim();
         bounds::line("url", raw, URL_MAX_CHARS)?;
         let invalid = |why: &str| ApiError::InvalidInput(format!("The webhook URL {why}"));
