@@ -58,6 +58,8 @@ telephony=$(python3 scripts/bench_telephony.py target/release/tenant-connect tar
   echo
   echo "$reads"
   echo
+  echo "Where a read's time goes, how it was profiled and what changed: bench/PROFILE.md."
+  echo
   echo "$telephony"
 } >"$out"
 cat "$out"

@@ -38,6 +38,8 @@ OUT=target/fuzz
 started=$(date +%s)
 cargo build -q -p tenant-connect
 rm -rf "$OUT" && mkdir -p "$OUT"
+# Everything here talks to this loopback server only: never through a proxy, with the tokens.
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
@@ -55,11 +57,13 @@ stop() {
   rm -rf "$data"
 }
 trap stop EXIT
+trap 'exit 143' INT TERM
 for _ in $(seq 300); do
   curl -sf "$base/readyz" >/dev/null && break
   kill -0 "$server" 2>/dev/null || { echo "fuzz: the server did not start; see $OUT/server.log" >&2; tail -20 "$OUT/server.log" >&2; exit 1; }
   sleep 0.2
 done
+curl -sf "$base/readyz" >/dev/null || { echo "fuzz: the server did not become ready in 60 s" >&2; exit 1; }
 
 # POST a JSON body, print one field of the JSON answer.
 post() { # path token body field

@@ -264,6 +264,8 @@ fn serve(
             .app_data(web::PayloadConfig::default().limit(body_limit))
             .service(routes::health::healthz)
             .service(routes::health::readyz)
+            .route("/healthz", web::head().to(routes::health::healthz_head))
+            .route("/readyz", web::head().to(routes::health::readyz_head))
             .configure(|cfg| routes::other_methods(cfg, root_paths.clone()))
             .configure(|cfg| {
                 // On METRICS_ADDR instead, when set: not on the public listener.

@@ -102,18 +102,19 @@ fn filter(query: &AuditQuery) -> Result<AuditFilter, ApiError> {
     };
     let actor = given(&query.actor)
         .map(|a| {
-            let valid = a == "system"
-                || ["user:", "token:"].iter().any(|p| {
-                    a.strip_prefix(p)
-                        .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
-                });
-            if valid {
-                Ok(a)
-            } else {
-                Err(ApiError::InvalidInput(
-                    "actor is `user:<id>`, `token:<id>` or `system`.".into(),
-                ))
+            if a == "system" {
+                return Ok(a);
             }
+            // Ids are kept in lower case: `user:0B8C...` means the same actor as `user:0b8c...`.
+            ["user:", "token:"]
+                .iter()
+                .find_map(|p| {
+                    let id = uuid::Uuid::parse_str(a.strip_prefix(p)?).ok()?;
+                    Some(format!("{p}{}", id.hyphenated()))
+                })
+                .ok_or_else(|| {
+                    ApiError::InvalidInput("actor is `user:<id>`, `token:<id>` or `system`.".into())
+                })
         })
         .transpose()?;
     let user_id = given(&query.user)

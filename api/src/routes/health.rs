@@ -29,19 +29,39 @@ pub async fn healthz() -> web::Json<Health> {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let reachable = state
-        .db
-        .run(|conn| crate::db::ping(conn).map_err(Into::into))
-        .await;
-    let (mut response, status) = match reachable {
-        Ok(()) => (HttpResponse::Ok(), "ok"),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (HttpResponse::ServiceUnavailable(), "unavailable")
-        }
+    let (mut response, status) = if database_answers(&state).await {
+        (HttpResponse::Ok(), "ok")
+    } else {
+        (HttpResponse::ServiceUnavailable(), "unavailable")
     };
     response.json(Health {
         status: status.to_owned(),
         checked_at: Utc::now(),
     })
+}
+
+/// `HEAD /healthz`: load balancers and uptime monitors often probe with HEAD. The GET's
+/// status, no body.
+pub async fn healthz_head() -> HttpResponse {
+    HttpResponse::Ok().finish()
+}
+
+/// `HEAD /readyz`: the GET's status, no body.
+pub async fn readyz_head(state: web::Data<AppState>) -> HttpResponse {
+    if database_answers(&state).await {
+        HttpResponse::Ok().finish()
+    } else {
+        HttpResponse::ServiceUnavailable().finish()
+    }
+}
+
+async fn database_answers(state: &AppState) -> bool {
+    let reachable = state
+        .db
+        .run(|conn| crate::db::ping(conn).map_err(Into::into))
+        .await;
+    if let Err(e) = &reachable {
+        tracing::warn!(error = %e, "readiness check failed");
+    }
+    reachable.is_ok()
 }

@@ -12,6 +12,10 @@ async fn alive_and_ready_with_a_request_id() {
         assert!(response.headers().contains_key("x-request-id"), "{path}");
         let health: Health = response.json().await.unwrap();
         assert_eq!(health.status, "ok");
+        // Load balancers and uptime monitors often probe with HEAD: the same answer, no body.
+        let head = app.client.head(app.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), StatusCode::OK, "HEAD {path}");
+        assert!(head.bytes().await.unwrap().is_empty(), "HEAD {path}");
     }
 }
 

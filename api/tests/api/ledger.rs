@@ -105,6 +105,12 @@ async fn sign_ins_members_and_tokens_are_recorded_with_their_actor() {
     // Filter by actor and by type.
     let actor = format!("user:{}", admin_id(&app, token).await);
     assert_eq!(audit(&app, token, &format!("actor={actor}")).await.len(), 6);
+    // An id in capitals names the same actor.
+    let shouted = format!(
+        "actor={}",
+        actor.to_uppercase().replacen("USER:", "user:", 1)
+    );
+    assert_eq!(audit(&app, token, &shouted).await.len(), 6);
     assert_eq!(audit(&app, token, "actor=system").await.len(), 0);
     let signed_in = audit(&app, token, "type=auth.signed_in").await;
     assert_eq!(kinds(&signed_in), ["auth.signed_in"]);
