@@ -172,7 +172,7 @@ impl Db {
     {
         // At most one blocking task per pooled connection: the others wait here, on the async
         // side, instead of as blocked threads all contending for the pool's lock (under load
-        // that contention was most of a read's cost; bench/RESULTS.md).
+        // that contention was a quarter to a third of a read's cost; bench/PROFILE.md).
         // The wait is bounded like a checkout (a database that hangs must still answer 503),
         // and the permit goes with the work: a caller that stops waiting does not free it
         // while the thread still holds a connection.
