@@ -2,7 +2,8 @@
 # Searches the logs of this `make test` run's API servers (target/test-logs, written at debug
 # level by the integration tests, the child servers of the fault tests and the browser tests)
 # for secrets: whole API tokens, webhook signing secrets,
-# JWTs (ours and the simulator's), the test client secret and passwords. The logs must exist
+# JWTs (ours and the simulator's), the test client secret, passwords, and the query (code and
+# state) of Microsoft's redirects to the portal. The logs must exist
 # and show the work that handled such secrets, or the search proves nothing.
 set -euo pipefail
 shopt -s nullglob
@@ -30,6 +31,7 @@ check "a webhook signing secret" 'whsec_[A-Za-z0-9+/=]{16,}'
 check "a JWT" 'eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.'
 check "the client secret" 'test-client-secret-0123456789'
 check "a password" 'a long test password|demo-password'
+check "a Microsoft redirect's query (its code and state)" '(sign-in|consent)-callback\?[^[]'
 if [ "$found" -ne 0 ]; then
   exit 1
 fi

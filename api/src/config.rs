@@ -140,6 +140,16 @@ pub struct Config {
     #[arg(long, env = "CONSENT_TTL_MINUTES", default_value_t = 15)]
     pub consent_ttl_minutes: u64,
 
+    /// Sign-ins to Microsoft (setup step 2), and manual verifications, each account may start
+    /// within CONNECTION_ACTION_WINDOW_SECONDS. Past it, setup answers 429 and verify answers
+    /// the last report.
+    #[arg(long, env = "CONNECTION_ACTIONS_PER_WINDOW", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub connection_actions_per_window: u64,
+
+    /// The window of CONNECTION_ACTIONS_PER_WINDOW, in seconds.
+    #[arg(long, env = "CONNECTION_ACTION_WINDOW_SECONDS", default_value_t = 30)]
+    pub connection_action_window_seconds: u64,
+
     /// Simulated mode: how long the simulator's Teams number operations take, in milliseconds.
     #[arg(long, env = "SIM_OPERATION_DELAY_MS", default_value_t = 2000)]
     pub sim_operation_delay_ms: u64,

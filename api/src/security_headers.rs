@@ -10,7 +10,10 @@
 //! - The API and operator endpoints: a policy that allows nothing (they answer JSON or text).
 //! - Everything but the simulator is refused framing (`frame-ancestors 'none'`, and
 //!   `X-Frame-Options: DENY` for older browsers). The simulator's pages under `/_microsoft`
-//!   stand for Microsoft's own site and get only the headers of the first item.
+//!   stand for Microsoft's own site and get only the headers of the first item, in simulated
+//!   mode; in live mode those paths are the portal's like any other.
+//! - Every answer under `/api`: `Cache-Control: no-store` unless the handler chose otherwise
+//!   (they carry tokens, secrets and personal data that no cache may keep).
 
 use std::{
     path::{Path, PathBuf},
@@ -43,15 +46,18 @@ const HSTS: &str = "max-age=31536000";
 /// The headers' settings, shared by every worker.
 pub struct SecurityHeaders {
     hsts: bool,
+    /// The simulator is mounted under `/_microsoft` (simulated mode).
+    simulator: bool,
     index: PathBuf,
     /// The app's policy, with the `index.html` it was made from (its modification time).
     app: Mutex<Option<(Option<SystemTime>, HeaderValue)>>,
 }
 
 impl SecurityHeaders {
-    pub fn new(web_dir: &Path, https: bool) -> SecurityHeaders {
+    pub fn new(web_dir: &Path, https: bool, simulator: bool) -> SecurityHeaders {
         SecurityHeaders {
             hsts: https,
+            simulator,
             index: web_dir.join("index.html"),
             app: Mutex::new(None),
         }
@@ -82,7 +88,7 @@ impl SecurityHeaders {
                     .strip_prefix(prefix)
                     .is_some_and(|rest| rest.starts_with('/'))
         };
-        if under("/_microsoft") {
+        if under("/_microsoft") && self.simulator {
             None
         } else if under("/docs") {
             Some(HeaderValue::from_static(DOCS_POLICY))
@@ -115,7 +121,14 @@ impl SecurityHeaders {
             set(header::CONTENT_SECURITY_POLICY, policy);
             set(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         }
+        if is_api(path) && !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
     }
+}
+
+fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
 }
 
 /// The web app's policy, allowing the inline scripts and styles of `index_html` by hash.
@@ -240,7 +253,7 @@ const wasm = await init({ module_or_path: '/app-1_bg.wasm' });
 
     #[test]
     fn each_path_gets_its_policy() {
-        let settings = SecurityHeaders::new(Path::new("/nonexistent"), false);
+        let settings = SecurityHeaders::new(Path::new("/nonexistent"), false, true);
         let policy = |path: &str| {
             settings
                 .policy_for(path)
@@ -253,5 +266,19 @@ const wasm = await init({ module_or_path: '/app-1_bg.wasm' });
         assert!(policy("/_microsoftish").is_some_and(|p| p.contains("'wasm-unsafe-eval'")));
         assert!(policy("/members").is_some_and(|p| p.contains("'wasm-unsafe-eval'")));
         assert!(policy("/apiary").is_some_and(|p| p.contains("'wasm-unsafe-eval'")));
+        // Live mode: the simulator's paths are the portal's like any other.
+        let live = SecurityHeaders::new(Path::new("/nonexistent"), false, false);
+        assert!(live.policy_for("/_microsoft/login/x").is_some());
+    }
+
+    #[test]
+    fn api_answers_are_never_cached() {
+        let settings = SecurityHeaders::new(Path::new("/nonexistent"), false, true);
+        let mut headers = actix_web::http::header::HeaderMap::new();
+        settings.apply("/api/v1/me", &mut headers);
+        assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+        let mut headers = actix_web::http::header::HeaderMap::new();
+        settings.apply("/members", &mut headers);
+        assert!(headers.get(header::CACHE_CONTROL).is_none());
     }
 }

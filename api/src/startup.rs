@@ -22,7 +22,7 @@ use crate::{
         hashing::Hashing,
         ids::{AccountId, TenantId},
         session::SessionKeys,
-        tenant_connection::{self, checks::Requirements, Settings, TenantConnections},
+        tenant_connection::{self, checks::Requirements, ActionLimit, Settings, TenantConnections},
         webhooks::Webhooks,
     },
     error::{extractors, ApiError},
@@ -232,7 +232,11 @@ fn serve(
     let body_limit = state.config.max_body_bytes;
     let web_dir = state.config.web_dir.clone();
     let metrics_here = state.config.metrics_addr.is_none();
-    let headers = web::Data::new(SecurityHeaders::new(&web_dir, state.config.is_https()));
+    let headers = web::Data::new(SecurityHeaders::new(
+        &web_dir,
+        state.config.is_https(),
+        simulator.is_some(),
+    ));
     // The demo's webhook receiver comes with the simulator: simulated mode only.
     let demo_inbox = simulator
         .as_ref()
@@ -247,7 +251,7 @@ fn serve(
             // Innermost first: the request id is known to every layer above the handlers.
             .wrap(from_fn(request_id::middleware))
             .wrap(from_fn(metrics::middleware))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RedactingRootSpan>::new())
             .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
             .wrap(from_fn(security_headers::middleware))
             .app_data(headers.clone())
@@ -295,6 +299,14 @@ fn serve(
             .configure(|cfg| {
                 if let Some(simulator) = &simulator {
                     simulator.configure(cfg);
+                } else {
+                    // Live mode: nothing is there, and the web app must not answer for it
+                    // (those paths are exempt from its headers only while the simulator is).
+                    cfg.service(web::scope("/_microsoft").default_service(web::to(|| async {
+                        Err::<HttpResponse, _>(ApiError::NotFound(
+                            "There is no such page.".to_owned(),
+                        ))
+                    })));
                 }
             })
             .configure(|cfg| {
@@ -392,5 +404,11 @@ fn connection_settings(config: &Config, microsoft: &MicrosoftSettings) -> Settin
         health_interval: chrono::Duration::seconds(
             i64::try_from(config.health_interval_seconds).unwrap_or(900),
         ),
+        action_limit: ActionLimit {
+            count: usize::try_from(config.connection_actions_per_window).unwrap_or(usize::MAX),
+            window: chrono::Duration::seconds(
+                i64::try_from(config.connection_action_window_seconds).unwrap_or(30),
+            ),
+        },
     }
 }

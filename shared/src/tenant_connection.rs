@@ -200,6 +200,9 @@ dto! {
         /// The user account of a connection made the old way, until the app connection
         /// replaces it ("Update Your Connection").
         pub legacy_service_account: Option<String>,
+        /// A tenant is connected (or connected the old way): only the account's admins may start
+        /// step 2 again, and only for that tenant. Until then any member may.
+        pub setup_admins_only: bool,
         pub app: AppRegistration,
         pub notice: Option<Notice>,
         pub last_verification: Option<VerificationReport>,

@@ -88,6 +88,8 @@ diesel::table! {
         verifying_until -> Nullable<Timestamp>,
         next_health_check_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        verify_window_started_at -> Nullable<Timestamp>,
+        verify_window_count -> Integer,
     }
 }
 

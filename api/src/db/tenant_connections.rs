@@ -154,6 +154,43 @@ pub fn try_lease_verification(
     .map(|n| n == 1)
 }
 
+/// Counts a manual verification in the account's window; false when the window is full.
+/// (These columns are not part of [`ConnectionRow`], so a whole-row save never resets them.)
+pub fn count_manual_verification(
+    conn: &mut DbConn,
+    account_id: &AccountId,
+    now: NaiveDateTime,
+    window: chrono::Duration,
+    limit: usize,
+) -> QueryResult<bool> {
+    use tenant_connections::{
+        account_id as account, verify_window_count, verify_window_started_at,
+    };
+    let fresh = diesel::update(
+        tenant_connections::table
+            .filter(account.eq(account_id))
+            .filter(
+                verify_window_started_at
+                    .is_null()
+                    .or(verify_window_started_at.le(now - window)),
+            ),
+    )
+    .set((verify_window_started_at.eq(now), verify_window_count.eq(1)))
+    .execute(conn)?;
+    if fresh == 1 {
+        return Ok(true);
+    }
+    let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+    diesel::update(
+        tenant_connections::table
+            .filter(account.eq(account_id))
+            .filter(verify_window_count.lt(limit)),
+    )
+    .set(verify_window_count.eq(verify_window_count + 1))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
 /// Accounts whose health check is due.
 pub fn due_for_health_check(
     conn: &mut DbConn,
@@ -289,6 +326,22 @@ pub fn use_consent_state(
     .set(consent_states::used_at.eq(at))
     .execute(conn)
     .map(|n| n == 1)
+}
+
+/// When the account's attempts since `since` started, newest first, at most `limit`.
+pub fn attempts_since(
+    conn: &mut DbConn,
+    account_id: &AccountId,
+    since: NaiveDateTime,
+    limit: usize,
+) -> QueryResult<Vec<NaiveDateTime>> {
+    consent_states::table
+        .filter(consent_states::account_id.eq(account_id))
+        .filter(consent_states::created_at.ge(since))
+        .order(consent_states::created_at.desc())
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .select(consent_states::created_at)
+        .load(conn)
 }
 
 /// The account's latest consent attempt.

@@ -16,8 +16,30 @@ use crate::{
 
 /// Binds a consent attempt to the browser that started it (and is its PKCE code verifier).
 pub const BINDING_COOKIE: &str = "tc_consent_binding";
-/// The cookie goes only to the two redirect URIs below this path.
+/// The same, over https: `__Host-` makes the browser refuse it unless it is Secure, for the
+/// whole host (`Path=/`) and without `Domain`, so a sibling subdomain cannot plant or shadow it.
+pub const HOST_BINDING_COOKIE: &str = "__Host-tc_consent_binding";
+/// Over plain http the cookie goes only to the two redirect URIs below this path.
 const CALLBACK_PATH: &str = "/api/v1/tenant-connection/";
+
+/// The binding cookie's name and path for this deployment.
+fn binding_cookie(secure: bool) -> (&'static str, &'static str) {
+    if secure {
+        (HOST_BINDING_COOKIE, "/")
+    } else {
+        (BINDING_COOKIE, CALLBACK_PATH)
+    }
+}
+
+fn is_https(state: &AppState) -> bool {
+    state.config.is_https()
+}
+
+/// The binding this browser brought back, under the name this deployment sets.
+fn binding_of(state: &AppState, req: &HttpRequest) -> Option<String> {
+    let (name, _) = binding_cookie(is_https(state));
+    req.cookie(name).map(|c| c.value().to_owned())
+}
 
 /// Your account's connection to its Microsoft tenant: state, the four steps, the last
 /// verification and the history. Any member may read it.
@@ -43,10 +65,14 @@ pub async fn get_connection(
 /// Answers the Microsoft sign-in URL to send the browser to (OpenID Connect, with a fresh
 /// single-use `state` that expires, a `nonce` and PKCE) and sets a cookie binding the attempt
 /// to this browser. After the sign-in, the portal sends the browser on to admin consent for the
-/// signed-in person's tenant. Any signed-in member may start; Microsoft decides who can grant
-/// consent.
+/// signed-in person's tenant. Any signed-in member may start while no tenant is connected;
+/// Microsoft decides who can grant consent. Once a tenant is connected (or connected the old
+/// way), only admins may start, and only that tenant can be consented for: another one is
+/// refused at sign-in ("disconnect first").
 ///
-/// Problems: 403 when called with an API token (consent needs a person in a browser).
+/// Problems: 403 when called with an API token (consent needs a person in a browser), or by a
+/// non-admin once a tenant is connected; 429 when the account started
+/// `CONNECTION_ACTIONS_PER_WINDOW` sign-ins within the window (`Retry-After` says when).
 #[utoipa::path(
     operation_id = "start_tenant_connection_setup",
     tag = "Tenant connection",
@@ -55,6 +81,7 @@ pub async fn get_connection(
         (status = 200, description = "Where to send the browser", body = SetupResponse),
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[post("/tenant-connection/setup")]
@@ -63,11 +90,13 @@ pub async fn setup(
     caller: Principal,
 ) -> Result<HttpResponse, ApiError> {
     let started = state.connections.start_setup(&caller).await?;
-    let cookie = Cookie::build(BINDING_COOKIE, started.binding)
-        .path(CALLBACK_PATH)
+    let secure = is_https(&state);
+    let (name, path) = binding_cookie(secure);
+    let cookie = Cookie::build(name, started.binding)
+        .path(path)
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(state.config.public_url().starts_with("https://"))
+        .secure(secure)
         .max_age(actix_web::cookie::time::Duration::minutes(
             i64::try_from(state.config.consent_ttl_minutes).unwrap_or(15),
         ))
@@ -79,7 +108,8 @@ pub async fn setup(
 ///
 /// Redeems the authorization code, validates the ID token (signature, issuer, audience,
 /// lifetime, nonce) and sends the browser on to Microsoft's admin consent for the tenant the
-/// token names. A personal Microsoft account, a tenant held by another account, Cancel or an
+/// token names. A personal Microsoft account, a tenant held by another account, a tenant other
+/// than the one the account is connected to, a person no longer allowed to connect, Cancel or an
 /// error end the attempt and land on the Tenant Connection page with a notice; a `state` that is
 /// unknown, used, expired or not started in this browser is refused and changes nothing.
 #[utoipa::path(
@@ -92,24 +122,25 @@ pub async fn setup(
         ("error_description" = Option<String>, Query, description = "With an AADSTS code"),
     ),
     responses(
-        (status = 303, description = "On to Microsoft's admin consent, or to /tenant-connection?consent=cancelled|personal_account|wrong_account|tenant_taken|error|rejected"),
+        (status = 303, description = "On to Microsoft's admin consent, or to /tenant-connection?consent=cancelled|personal_account|wrong_account|tenant_taken|tenant_differs|not_allowed|error|rejected"),
     )
 )]
 #[get("/tenant-connection/sign-in-callback")]
 pub async fn sign_in_callback(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let binding = req.cookie(BINDING_COOKIE).map(|c| c.value().to_owned());
+    let binding = binding_of(&state, &req);
     let landing = state
         .connections
         .sign_in_callback(req.query_string().to_owned(), binding)
         .await;
-    redirect(landing)
+    redirect(landing, is_https(&state))
 }
 
 /// The admin-consent redirect URI registered with Microsoft (step 2, second leg).
 ///
 /// Records Microsoft's answer and sends the browser to the Tenant Connection page. A grant
 /// counts only when its `tenant` is the tenant the person proved at sign-in (compared as
-/// GUIDs) and no other account holds it. A `state` that is unknown, used, expired or not
+/// GUIDs), no other account holds it, the account is not connected to another tenant, and the
+/// person is still allowed to connect (an admin, once a tenant is connected). A `state` that is unknown, used, expired or not
 /// started in this browser is refused and changes nothing.
 #[utoipa::path(
     operation_id = "tenant_connection_consent_callback",
@@ -123,30 +154,29 @@ pub async fn sign_in_callback(state: web::Data<AppState>, req: HttpRequest) -> H
         ("error_subcode" = Option<String>, Query, description = "`cancel` from the approval page"),
     ),
     responses(
-        (status = 303, description = "To /tenant-connection?consent=granted|cancelled|approval_required|wrong_account|tenant_mismatch|tenant_taken|error|rejected"),
+        (status = 303, description = "To /tenant-connection?consent=granted|cancelled|approval_required|wrong_account|tenant_mismatch|tenant_taken|tenant_differs|not_allowed|error|rejected"),
     )
 )]
 #[get("/tenant-connection/consent-callback")]
 pub async fn consent_callback(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let binding = req.cookie(BINDING_COOKIE).map(|c| c.value().to_owned());
+    let binding = binding_of(&state, &req);
     let landing = state
         .connections
         .consent_callback(req.query_string().to_owned(), binding)
         .await;
-    redirect(landing)
+    redirect(landing, is_https(&state))
 }
 
 /// 303 to where the attempt goes next. The binding cookie goes when the attempt ends; a
 /// refused request (a forged link, say) must not wipe the binding of a live attempt.
-fn redirect(landing: Landing) -> HttpResponse {
+fn redirect(landing: Landing, secure: bool) -> HttpResponse {
     let mut response = HttpResponse::SeeOther();
     let location = match landing {
         Landing::Microsoft(url) => url,
         Landing::Page(page) => {
             if page != CALLBACK_REJECTED {
-                let mut expired = Cookie::build(BINDING_COOKIE, "")
-                    .path(CALLBACK_PATH)
-                    .finish();
+                let (name, path) = binding_cookie(secure);
+                let mut expired = Cookie::build(name, "").path(path).secure(secure).finish();
                 expired.make_removal();
                 response.cookie(expired);
             }
@@ -164,6 +194,9 @@ fn redirect(landing: Landing) -> HttpResponse {
 /// Checks, within a deadline, that Microsoft issues the app a token for the tenant that
 /// consented, with the required permissions and the Teams Communications Administrator role,
 /// and that the tenant's name is readable. Two verifications at once for one account run once.
+/// An account that verified `CONNECTION_ACTIONS_PER_WINDOW` times within the window gets its
+/// last report again, without asking Microsoft. A verification that finds what the last one
+/// found adds nothing to the history.
 ///
 /// Problems: 409 `consent_required` (no consent yet), 409 `verification_running` (another
 /// verification still running after its deadline).

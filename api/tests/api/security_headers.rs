@@ -110,3 +110,96 @@ async fn hsts_is_sent_when_the_public_url_is_https() {
         );
     }
 }
+
+/// Answers that carry tokens, secrets or personal data are never kept by a cache (issue 22,
+/// item 10): every answer under /api, problems included.
+#[tokio::test]
+async fn api_answers_are_not_stored_by_caches() {
+    let app = spawn_app().await;
+    let a = app.account("Contoso", "admin@contoso.example").await;
+    let login = app
+        .login("admin@contoso.example", crate::helpers::PASSWORD)
+        .await;
+    assert_eq!(login.status(), reqwest::StatusCode::OK);
+    let created = app
+        .post(
+            "/api/v1/api-tokens",
+            Some(&a.token),
+            &serde_json::json!({"name": "CI", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+    let me = app.get("/api/v1/me", Some(&a.token)).await;
+    let refused = app.get("/api/v1/me", None).await;
+    for response in [login, created, me, refused] {
+        assert_eq!(
+            value(&response, header::CACHE_CONTROL.as_str()).as_deref(),
+            Some("no-store"),
+            "{}",
+            response.url()
+        );
+    }
+}
+
+/// In live mode nothing is mounted under /_microsoft: it answers 404 with the portal's headers,
+/// not the web app without them (issue 22, item 11).
+#[tokio::test]
+async fn in_live_mode_the_simulators_paths_are_not_found() {
+    let web = tempfile::tempdir().unwrap();
+    std::fs::write(web.path().join("index.html"), INDEX).unwrap();
+    let dir = web.path().display().to_string();
+    let app = spawn_app_with(&[
+        "--web-dir",
+        &dir,
+        "--microsoft-mode",
+        "live",
+        "--ms-client-id",
+        "11111111-2222-3333-4444-555555555555",
+        "--ms-login-url",
+        "http://127.0.0.1:9/login",
+        "--ms-graph-url",
+        "http://127.0.0.1:9/graph",
+    ])
+    .await;
+    for path in [
+        "/_microsoft/login/organizations/oauth2/v2.0/authorize",
+        "/_microsoft",
+    ] {
+        let response = app.get(path, None).await;
+        assert_eq!(response.status(), reqwest::StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            value(&response, "content-security-policy").is_some(),
+            "{path}"
+        );
+        assert_eq!(value(&response, "x-frame-options").as_deref(), Some("DENY"));
+        assert!(!response.text().await.unwrap().contains("<html"), "{path}");
+    }
+}
+
+/// Over https the consent binding cookie is `__Host-` prefixed: Secure, for the whole host,
+/// without a Domain, so a sibling subdomain cannot plant one (issue 22, item 15).
+#[tokio::test]
+async fn over_https_the_binding_cookie_is_host_prefixed() {
+    let app = spawn_app_with(&[
+        "--public-url",
+        "https://portal.example",
+        "--allow-simulator-on-network",
+    ])
+    .await;
+    let a = app.account("Contoso", "admin@contoso.example").await;
+    let response = app
+        .post(
+            "/api/v1/tenant-connection/setup",
+            Some(&a.token),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let cookie = value(&response, header::SET_COOKIE.as_str()).unwrap();
+    assert!(cookie.starts_with("__Host-tc_consent_binding="), "{cookie}");
+    let parts: Vec<&str> = cookie.split(';').map(str::trim).collect();
+    for part in ["Secure", "HttpOnly", "Path=/", "SameSite=Lax"] {
+        assert!(parts.contains(&part), "{part} missing from {cookie}");
+    }
+    assert!(!cookie.contains("Domain"), "{cookie}");
+}

@@ -212,6 +212,7 @@ pub fn TenantConnectionPage(props: &SignedInPageProps) -> Html {
                 on_setup: on_setup.clone(),
                 on_verify: on_verify.clone(),
                 busy,
+                may_start_setup: is_admin || !connection.setup_admins_only,
             };
             html! {
                 <>
@@ -329,6 +330,8 @@ struct StepActions {
     on_setup: Callback<MouseEvent>,
     on_verify: Callback<MouseEvent>,
     busy: Option<Busy>,
+    /// False for a non-admin once a tenant is connected (the server refuses them too).
+    may_start_setup: bool,
 }
 
 fn step_view(step: &SetupStep, connection: &TenantConnection, actions: &StepActions) -> Html {
@@ -379,9 +382,12 @@ fn consent_step(connection: &TenantConnection, actions: &StepActions) -> Html {
             <p>
                 { "To allow the app to connect, you'll need to sign in to Microsoft. Sign in with your Microsoft credentials connected to your company's Microsoft 365 tenant (not a personal Microsoft account). You must be allowed to grant tenant-wide consent on behalf of your organization: a Global Administrator or Privileged Role Administrator can." }
             </p>
-            <button id="setup-connection" class="button primary" onclick={actions.on_setup.clone()} disabled={actions.busy.is_some()}>
+            <button id="setup-connection" class="button primary" onclick={actions.on_setup.clone()} disabled={actions.busy.is_some() || !actions.may_start_setup}>
                 { if starting { "Opening Microsoft sign-in…" } else { label } }
             </button>
+            if !actions.may_start_setup {
+                <p id="setup-admins-only" class="muted">{ "Your account is connected to a Microsoft tenant, so only an admin of your account can sign in to Microsoft again for it." }</p>
+            }
         </>
     }
 }
@@ -528,7 +534,7 @@ fn faq_view() -> Html {
             </details>
             <details>
                 <summary>{ "Who can access the Tenant Connection page?" }</summary>
-                <p>{ "Any user on your account can access this page and start the tenant connection steps. However, only users with the required Microsoft permissions will be able to progress through the steps to connect your tenant." }</p>
+                <p>{ "Any user on your account can access this page and start the tenant connection steps. However, only users with the required Microsoft permissions will be able to progress through the steps to connect your tenant. Once your tenant is connected, only your account's admins can sign in to Microsoft again for it, and a different tenant can be connected only after an admin disconnects the current one." }</p>
             </details>
             <details>
                 <summary>{ "Why did I see the error message \"Need admin approval\" in step 2?" }</summary>

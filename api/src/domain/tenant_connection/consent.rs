@@ -12,16 +12,27 @@
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
-use shared::tenant_connection::{ConnectionState, NoticeKind, SetupResponse};
+use shared::{
+    role::Role,
+    tenant_connection::{ConnectionState, NoticeKind, SetupResponse},
+};
 
-use super::{copy, event, load, move_to, notice, state::Event, TenantConnections, PORTAL_ACTOR};
+use super::{
+    copy, event, load, move_to, notice, state::Event, ActionLimit, TenantConnections, PORTAL_ACTOR,
+};
 use crate::{
     db::{
         self,
         tenant_connections::{ConnectionRow, ConsentStateRow, StoredState},
         DbConn,
     },
-    domain::{api_token, ids::TenantId, ledger::Actor, principal::Principal, stored},
+    domain::{
+        api_token,
+        ids::{AccountId, TenantId},
+        ledger::Actor,
+        principal::Principal,
+        stored,
+    },
     error::ApiError,
     microsoft::client::{
         parse_consent_callback, parse_sign_in_callback, ConsentOutcome, SignInOutcome,
@@ -81,6 +92,15 @@ enum Ending {
     TenantTaken {
         tenant: TenantId,
     },
+    /// The account is connected to another tenant: disconnecting is an admin's act, never a
+    /// side effect of a consent.
+    TenantDiffers {
+        connected: TenantId,
+        proven: TenantId,
+    },
+    /// The person who started the attempt may no longer do so (removed, or no longer an admin
+    /// of a connected account).
+    NotAllowed,
     MicrosoftError {
         error: String,
         code: Option<u32>,
@@ -101,12 +121,14 @@ impl TenantConnections {
     /// and Microsoft's sign-in URL.
     pub async fn start_setup(&self, caller: &Principal) -> Result<StartedSetup, ApiError> {
         caller.require_user()?;
+        let limit = self.settings.action_limit;
         let state = api_token::random_secret(SECRET_CHARS);
         let binding = api_token::random_secret(SECRET_CHARS);
         let nonce = api_token::random_secret(SECRET_CHARS);
         let now = stored::now();
         let expires_at = now + self.settings.consent_ttl;
         let (account, actor) = (caller.account_id.clone(), Actor::of(caller));
+        let role = caller.role;
         let attempt = ConsentStateRow {
             state_hash: api_token::hash(&state),
             account_id: account.clone(),
@@ -126,6 +148,10 @@ impl TenantConnections {
                 db::transaction(conn, |conn| {
                     db::lock_account(conn, account.as_str())?;
                     let mut connection = load(conn, &account)?;
+                    if !may_run_setup(role, &connection) {
+                        return Err(ApiError::Forbidden(copy::SETUP_ADMINS_ONLY.to_owned()));
+                    }
+                    limit_attempts(conn, &account, &limit, now)?;
                     let previous = match connection.state.0 {
                         // A second attempt before the first came back keeps the first's origin.
                         ConnectionState::ConsentPending => {
@@ -209,7 +235,9 @@ impl TenantConnections {
             }
             SignInOutcome::Failed { state: None, .. } => return rejected,
             SignInOutcome::Invalid { reason } => {
-                tracing::warn!(%reason, "sign-in callback refused");
+                // `?`: the reason may quote a parameter name from the URL, which anyone can
+                // fill with line breaks to forge log lines.
+                tracing::warn!(?reason, "sign-in callback refused");
                 return rejected;
             }
         };
@@ -264,10 +292,7 @@ impl TenantConnections {
                 &self.settings.consent_redirect_uri,
                 &state,
             )),
-            Ok(Some(tenant)) => {
-                self.end(state, binding, Ending::TenantTaken { tenant })
-                    .await
-            }
+            Ok(Some(ending)) => self.end(state, binding, ending).await,
             Err(e) => {
                 tracing::warn!(error = %e, "recording the sign-in failed");
                 Landing::Page(CALLBACK_REJECTED.to_owned())
@@ -289,7 +314,7 @@ impl TenantConnections {
         let outcome = parse_consent_callback(&query);
         let (Some(binding), Some(state)) = (binding, outcome_state(&outcome)) else {
             if let ConsentOutcome::Invalid { reason } = &outcome {
-                tracing::warn!(%reason, "consent callback refused");
+                tracing::warn!(?reason, "consent callback refused");
             }
             return rejected;
         };
@@ -391,18 +416,19 @@ fn claim(
     Ok(attempt)
 }
 
-/// Records who signed in; `Some(tenant)` when that tenant is another account's.
+/// Records who signed in; `Some(ending)` when the attempt cannot go on to consent for that
+/// tenant.
 fn record_sign_in(
     conn: &mut DbConn,
     hash: &str,
     attempt: &ConsentStateRow,
     person: &SignedIn,
-) -> Result<Option<TenantId>, ApiError> {
+) -> Result<Option<Ending>, ApiError> {
     let tenant = TenantId::from(person.tenant_id);
     db::transaction(conn, |conn| {
         db::lock_account(conn, attempt.account_id.as_str())?;
-        if db::tenant_connections::tenant_held_elsewhere(conn, &tenant, &attempt.account_id)? {
-            return Ok(Some(tenant.clone()));
+        if let Some(ending) = refusal(conn, attempt, &tenant)? {
+            return Ok(Some(ending));
         }
         db::tenant_connections::record_sign_in(conn, hash, &tenant, &person.username)?;
         let actor = actor_of(conn, attempt)?;
@@ -420,6 +446,68 @@ fn record_sign_in(
     })
 }
 
+/// Whether a person of this role may start step 2 on this connection. Anyone may while no
+/// tenant is connected (the product's "any user can start the steps"); once one is (including
+/// a legacy connection, or an attempt made from one), only admins: consenting again replaces
+/// the grant the whole account works through.
+pub(super) fn may_run_setup(role: Role, connection: &ConnectionRow) -> bool {
+    connection.tenant_id.is_none() || role == Role::Admin
+}
+
+/// Refuses a new attempt when the account started `limit.attempts` within the window: each one
+/// writes the history, and a flood of them would bury it.
+fn limit_attempts(
+    conn: &mut DbConn,
+    account: &AccountId,
+    limit: &ActionLimit,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    // Newest first: the last is the one whose ageing out frees a place.
+    let recent =
+        db::tenant_connections::attempts_since(conn, account, now - limit.window, limit.count)?;
+    match (recent.first(), recent.last()) {
+        (Some(newest), Some(oldest)) if recent.len() >= limit.count => {
+            let wait = (*oldest + limit.window - now).num_seconds().max(1);
+            Err(ApiError::Throttled {
+                detail: format!(
+                    "A Microsoft sign-in for your account was started {} seconds ago: finish it in the window it opened, or try again in {wait} seconds.",
+                    (now - *newest).num_seconds().max(0)
+                ),
+                retry_after: u64::try_from(wait).unwrap_or(1),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Why an attempt may not go on to consent for `proven`, decided under the account's lock at
+/// each leg: the person must still be allowed, and a connected tenant is only ever consented
+/// for again, never replaced.
+fn refusal(
+    conn: &mut DbConn,
+    attempt: &ConsentStateRow,
+    proven: &TenantId,
+) -> Result<Option<Ending>, ApiError> {
+    let account = &attempt.account_id;
+    let row = load(conn, account)?;
+    let role = db::users::find(conn, account.as_str(), attempt.user_id.as_str())?.map(|u| u.role.0);
+    if !role.is_some_and(|role| may_run_setup(role, &row)) {
+        return Ok(Some(Ending::NotAllowed));
+    }
+    if let Some(connected) = row.tenant_id.filter(|t| t != proven) {
+        return Ok(Some(Ending::TenantDiffers {
+            connected,
+            proven: proven.clone(),
+        }));
+    }
+    if db::tenant_connections::tenant_held_elsewhere(conn, proven, account)? {
+        return Ok(Some(Ending::TenantTaken {
+            tenant: proven.clone(),
+        }));
+    }
+    Ok(None)
+}
+
 /// A grant from the consent redirect: only for the tenant the person proved at sign-in.
 fn grant(conn: &mut DbConn, state: &str, binding: &str, named: &str) -> Result<String, ApiError> {
     db::transaction(conn, |conn| {
@@ -433,8 +521,8 @@ fn grant(conn: &mut DbConn, state: &str, binding: &str, named: &str) -> Result<S
         }
         let account = attempt.account_id.clone();
         db::lock_account(conn, account.as_str())?;
-        if db::tenant_connections::tenant_held_elsewhere(conn, &proven, &account)? {
-            return finish(conn, &attempt, Ending::TenantTaken { tenant: proven });
+        if let Some(ending) = refusal(conn, &attempt, &proven)? {
+            return finish(conn, &attempt, ending);
         }
         let now = stored::now();
         let mut row = load(conn, &account)?;
@@ -596,6 +684,32 @@ fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static 
                 "tenant_taken",
                 "consent_refused",
                 format!("Refused tenant {tenant}: it is connected to another account."),
+            )
+        }
+        Ending::TenantDiffers { connected, proven } => {
+            set(
+                NoticeKind::ConsentError,
+                copy::TENANT_DIFFERS_TITLE,
+                copy::TENANT_DIFFERS,
+                None,
+            );
+            (
+                "tenant_differs",
+                "consent_refused",
+                format!("Refused tenant {proven}: the account is connected to tenant {connected}; disconnect it first."),
+            )
+        }
+        Ending::NotAllowed => {
+            set(
+                NoticeKind::ConsentError,
+                copy::NOT_ALLOWED_TITLE,
+                copy::NOT_ALLOWED,
+                None,
+            );
+            (
+                "not_allowed",
+                "consent_refused",
+                "Refused a Microsoft sign-in: the person who started it may no longer connect the tenant.".to_owned(),
             )
         }
         Ending::MicrosoftError {

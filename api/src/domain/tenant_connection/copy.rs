@@ -49,6 +49,15 @@ pub const TENANT_MISMATCH: &str = "Microsoft's consent answer named a tenant oth
 pub const TENANT_TAKEN_TITLE: &str = "This Microsoft tenant is connected to another account";
 pub const TENANT_TAKEN: &str = "This Microsoft tenant is already connected to another account in this portal, so it cannot be connected here. Ask an admin of that account to disconnect it, or contact support if you believe this is wrong.";
 
+pub const TENANT_DIFFERS_TITLE: &str = "Your account is connected to a different Microsoft tenant";
+pub const TENANT_DIFFERS: &str = "You signed in to a Microsoft tenant other than the one your account is connected to, so it was refused and nothing was changed. To connect a different tenant, an admin of your account must disconnect the current one first.";
+
+pub const NOT_ALLOWED_TITLE: &str = "Only an admin of your account can do this now";
+pub const NOT_ALLOWED: &str = "Your tenant is connected, and only an admin of your account can sign in to Microsoft again for it (or you are no longer a member of this account). Nothing was changed.";
+
+/// Why a non-admin cannot start step 2 on a connected account.
+pub const SETUP_ADMINS_ONLY: &str = "Your account is connected to a Microsoft tenant: only an admin of your account can sign in to Microsoft again for it.";
+
 pub const CONSENT_ERROR_TITLE: &str = "Microsoft could not complete the consent";
 
 pub fn consent_error(first_line: &str) -> String {

@@ -57,6 +57,16 @@ pub struct Settings {
     pub consent_ttl: chrono::Duration,
     pub verify_deadline: Duration,
     pub health_interval: chrono::Duration,
+    /// How many sign-in attempts (step 2), and how many manual verifications, an account may
+    /// start within a window.
+    pub action_limit: ActionLimit,
+}
+
+/// At most `count` actions of one kind per account within `window`.
+#[derive(Debug, Clone, Copy)]
+pub struct ActionLimit {
+    pub count: usize,
+    pub window: chrono::Duration,
 }
 
 #[derive(Clone)]
@@ -180,6 +190,26 @@ fn event(
     let kind = format!("{CONNECTION_EVENTS}{kind}");
     ledger::record(conn, Entry::new(account, &kind, actor, message.to_owned()))?;
     Ok(())
+}
+
+/// Records a connection event unless it would repeat the account's last one word for word: a
+/// verification that finds what the last one found changes nothing, and recording it again
+/// would let anyone who may verify fill the ledger.
+fn event_unless_repeated(
+    conn: &mut DbConn,
+    account: &AccountId,
+    actor: &Actor,
+    kind: &str,
+    message: &str,
+) -> Result<(), ApiError> {
+    let last = db::ledger::latest_with_prefix(conn, account, CONNECTION_EVENTS, 1)?;
+    let repeated = last.first().is_some_and(|e| {
+        e.kind.strip_prefix(CONNECTION_EVENTS) == Some(kind) && e.summary == message
+    });
+    if repeated {
+        return Ok(());
+    }
+    event(conn, account, actor, kind, message)
 }
 
 fn notice(kind: NoticeKind, title: &str, message: &str, code: Option<u32>) -> Option<String> {

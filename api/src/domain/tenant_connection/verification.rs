@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     checks::{self, fail, pass, Grant},
-    copy, event, load, move_to, notice, permissions,
+    copy, event, event_unless_repeated, load, move_to, notice, permissions,
     state::Event,
     Settings, TenantConnections,
 };
@@ -35,6 +35,27 @@ const PROBES: [(CheckKey, Probe); 3] = [
     (CheckKey::NumbersReadable, Probe::NumberAssignments),
     (CheckKey::PhoneStateReadable, Probe::UserConfigurations),
 ];
+
+/// How a verification request goes on.
+enum Start {
+    /// Check this tenant (the lease is ours).
+    Run(TenantId),
+    /// Another one is running: wait for its report.
+    Wait,
+    /// The account verified too often within the window: this is the last report.
+    Answered(VerificationReport),
+}
+
+fn consent_required() -> ApiError {
+    ApiError::conflict(
+        "consent_required",
+        "There is nothing to verify yet: complete step 2 first (sign in to Microsoft and grant admin consent).",
+    )
+}
+
+fn parse_report(stored: &str) -> Option<VerificationReport> {
+    serde_json::from_str(stored).ok()
+}
 
 /// The tenant a verification checked, and its name when it could be read.
 struct Checked {
@@ -66,25 +87,45 @@ impl TenantConnections {
             + chrono::Duration::from_std(self.settings.verify_deadline).unwrap_or_default()
             + chrono::Duration::seconds(10);
         let acc = account.clone();
-        let (tenant, leased) = self
+        let limit = self.settings.action_limit;
+        let start = self
             .db
             .run(move |conn| {
-                let row = db::tenant_connections::find(conn, &acc)?;
-                // The newest proven consent's tenant, else the one verified before.
-                let Some(tenant) = row.and_then(|r| r.claimed_tenant_id.or(r.tenant_id)) else {
-                    return Err(ApiError::conflict(
-                        "consent_required",
-                        "There is nothing to verify yet: complete step 2 first (sign in to Microsoft and grant admin consent).",
-                    ));
+                let Some(row) = db::tenant_connections::find(conn, &acc)? else {
+                    return Err(consent_required());
                 };
-                let got =
-                    db::tenant_connections::try_lease_verification(conn, &acc, now, lease_until)?;
-                Ok((tenant, got))
+                // The connected tenant, else the one a proven consent named. A consent never
+                // names another tenant than a connected one (step 2 refuses it), and a claim
+                // never replaces a connected tenant here either.
+                let Some(tenant) = row.tenant_id.clone().or(row.claimed_tenant_id.clone()) else {
+                    return Err(consent_required());
+                };
+                if trigger == VerificationTrigger::Manual
+                    && !db::tenant_connections::count_manual_verification(
+                        conn,
+                        &acc,
+                        now,
+                        limit.window,
+                        limit.count,
+                    )?
+                {
+                    if let Some(report) = row.last_report.as_deref().and_then(parse_report) {
+                        return Ok(Start::Answered(report));
+                    }
+                }
+                if db::tenant_connections::try_lease_verification(conn, &acc, now, lease_until)? {
+                    Ok(Start::Run(tenant))
+                } else {
+                    Ok(Start::Wait)
+                }
             })
             .await?;
-        if !leased {
-            return self.wait_for_running_verification(account).await;
-        }
+        let tenant = match start {
+            Start::Run(tenant) => tenant,
+            // Too many in the window: the last report stands.
+            Start::Answered(report) => return Ok(report),
+            Start::Wait => return self.wait_for_running_verification(account).await,
+        };
 
         let started = Utc::now();
         let mut results = Vec::new();
@@ -140,11 +181,7 @@ impl TenantConnections {
             let acc = account.clone();
             let row = self.db.run(move |conn| load(conn, &acc)).await?;
             if row.verifying_until.is_none() {
-                if let Some(report) = row
-                    .last_report
-                    .as_deref()
-                    .and_then(|r| serde_json::from_str(r).ok())
-                {
+                if let Some(report) = row.last_report.as_deref().and_then(parse_report) {
                     return Ok(report);
                 }
             }
@@ -269,6 +306,12 @@ fn record(
         if row.verifying_until.is_none() {
             return Ok(());
         }
+        // Checked a tenant that is not the connected one (a stale claim): it decides nothing.
+        if row.tenant_id.as_ref().is_some_and(|t| t != &checked.tenant) {
+            row.verifying_until = None;
+            db::tenant_connections::save(conn, &row)?;
+            return Ok(());
+        }
         let before = row.state.0;
         row.verifying_until = None;
         row.last_report = serde_json::to_string(report).ok();
@@ -332,7 +375,7 @@ fn record(
                 let unchanged = before == ConnectionState::Connected
                     && report.trigger == VerificationTrigger::Health;
                 if !unchanged {
-                    event(conn, account, actor, kind, &message)?;
+                    event_unless_repeated(conn, account, actor, kind, &message)?;
                 }
             }
             VerificationOutcome::Failed => {
@@ -368,7 +411,7 @@ fn record(
                     } else {
                         "verify_failed"
                     };
-                    event(
+                    event_unless_repeated(
                         conn,
                         account,
                         actor,
@@ -386,7 +429,7 @@ fn record(
                         None,
                     );
                 }
-                event(
+                event_unless_repeated(
                     conn,
                     account,
                     actor,

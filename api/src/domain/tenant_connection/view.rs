@@ -1,7 +1,10 @@
 //! The connection as the page shows it: read without locking; only an attempt that expired
 //! unanswered takes the account's write lock, to close it.
 
-use shared::tenant_connection::{AppRegistration, ConnectionEvent, Notice, TenantConnection};
+use shared::{
+    role::Role,
+    tenant_connection::{AppRegistration, ConnectionEvent, Notice, TenantConnection},
+};
 
 use super::{
     consent, copy, load, permissions, steps, Settings, TenantConnections, CONNECTION_EVENTS,
@@ -80,6 +83,7 @@ pub(super) fn render(
         tenant_id: tenant_for_links.clone(),
         tenant_name: row.tenant_name.clone(),
         legacy_service_account: row.legacy_service_account.clone(),
+        setup_admins_only: !consent::may_run_setup(Role::Viewer, row),
         app: AppRegistration {
             display_name: requirements.app_display_name.clone(),
             client_id: settings.client_id.clone(),
