@@ -124,6 +124,11 @@ pub struct Config {
     #[arg(long, env = "BULK_CONCURRENCY", default_value_t = 8)]
     pub bulk_concurrency: usize,
 
+    /// Bulk phone-service jobs one account may have queued or running at once; another is
+    /// refused (409 `bulk_job_unfinished`, naming the unfinished job) until one finishes.
+    #[arg(long, env = "BULK_MAX_UNFINISHED", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub bulk_max_unfinished: u32,
+
     /// How often each connected account's users are synced, in seconds (0: on demand only).
     #[arg(long, env = "USER_SYNC_INTERVAL_SECONDS", default_value_t = 3600)]
     pub user_sync_interval_seconds: u64,

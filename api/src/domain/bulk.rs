@@ -86,11 +86,14 @@ pub fn users_from_csv(body: &[u8]) -> Result<Vec<String>, ApiError> {
     Ok(users)
 }
 
-/// Starts the job (staff and admins).
+/// Starts the job (staff and admins), unless the account has `most_unfinished` bulk jobs
+/// queued or running already (BULK_MAX_UNFINISHED): one account's bulks must not fill the
+/// queue that every account's jobs share.
 pub fn start(
     conn: &mut DbConn,
     caller: &Principal,
     users: Vec<String>,
+    most_unfinished: u32,
 ) -> Result<BulkAccepted, ApiError> {
     caller.require_staff()?;
     let users: Vec<String> = users
@@ -109,7 +112,21 @@ pub fn start(
     let account = caller.account_id.clone();
     let actor = provisioning::actor(caller);
     db::transaction(conn, |conn| {
+        // Two requests at once: the second waits here, then counts the first's job.
+        db::lock_account(conn, account.as_str())?;
         telephony::tenant_for(conn, &account, Need::Numbers)?;
+        let unfinished = db::jobs::unfinished_of_kind(conn, &account, JobKind::BulkPhoneService)?;
+        if let Some(earlier) = unfinished.first() {
+            if unfinished.len() >= usize::try_from(most_unfinished.max(1)).unwrap_or(usize::MAX) {
+                return Err(ApiError::conflict(
+                    "bulk_job_unfinished",
+                    format!(
+                        "Your account's bulk job {earlier} has not finished yet. Follow it at \
+                         /api/v1/phone-service/bulk/{earlier} and start this one when it is done."
+                    ),
+                ));
+            }
+        }
         let job = queue::enqueue(
             conn,
             Some(&account),

@@ -335,7 +335,7 @@ async fn one(
                 }
                 Ok(result) if result.outcome == "already_settled" => {
                     // Settled by an earlier attempt: read what it came to.
-                    settled_outcome(ctx, account, user_id, number).await?
+                    settled_outcome(ctx, account, user_id, number, Settler::ThisJob).await?
                 }
                 Ok(result) => {
                     if result.access_refused {
@@ -508,7 +508,7 @@ async fn settled_elsewhere(
                 retry_after: None,
             })?;
         if state != Some(ServiceState::Pending) {
-            return settled_outcome(ctx, account, user, number).await;
+            return settled_outcome(ctx, account, user, number, Settler::Another).await;
         }
         if started.elapsed() > ctx.telephony.operation_timeout {
             return Err(Later {
@@ -528,27 +528,35 @@ type Outcome = (
     Option<String>,
 );
 
+/// Whose change of a user a bulk job reads the end of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settler {
+    /// This job reserved the number (an earlier attempt settled it): `assigned` is its own.
+    ThisJob,
+    /// Another job (a single change, or an overlapping bulk) had the user in hand: service it
+    /// gave is `already_active` here, never counted as this job's `assigned`.
+    Another,
+}
+
 async fn settled_outcome(
     ctx: &JobContext,
     account: &AccountId,
     user_id: String,
     number: String,
-) -> Result<
-    (
-        BulkItemOutcome,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    ),
-    Later,
-> {
+    settler: Settler,
+) -> Result<Outcome, Later> {
     let account = account.clone();
     ctx.db
         .run(move |conn| {
             let row = db::directory::find(conn, &account, &user_id)?;
             Ok(match row {
                 Some(r) if r.service_state.0 == ServiceState::Active => {
-                    (BulkItemOutcome::Assigned, Some(user_id), Some(number), None)
+                    let outcome = match settler {
+                        Settler::ThisJob => BulkItemOutcome::Assigned,
+                        Settler::Another => BulkItemOutcome::AlreadyActive,
+                    };
+                    let number = r.service_number.unwrap_or(number);
+                    (outcome, Some(user_id), Some(number), None)
                 }
                 Some(r) => (
                     BulkItemOutcome::Failed,

@@ -3,6 +3,11 @@
 //! while it works, and records the outcome: a result, or a failed attempt that is retried after
 //! a delay that doubles each time, until the job's last attempt fails it for good.
 //!
+//! Fairness: the database prefers the jobs of accounts with the fewest running (see
+//! `db::jobs::claim`), and a runner with more than one worker keeps its last free one from long
+//! jobs (bulks), so one account's bulk work never holds every worker while another account's
+//! single change waits.
+//!
 //! Stopping: the runner claims nothing more, gives the jobs it is running a grace period to
 //! finish, then puts the rest back in the queue for another process.
 
@@ -36,6 +41,9 @@ use crate::{
     error::ApiError,
 };
 
+/// The kinds that hold a worker for minutes (a bulk of thousands of users): never given a
+/// runner's last free worker, which stays for the short ones (one user's change, a sync).
+const HOLDS_A_WORKER_LONG: [JobKind; 1] = [JobKind::BulkPhoneService];
 /// How often the runner fails jobs abandoned on their last attempt (see `db::jobs::fail_abandoned`).
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// How often the runner looks for accounts whose user sync is due.
@@ -152,7 +160,7 @@ impl Runner {
     /// Claims the next due job, if any, and runs it here to its outcome. The polling loop of
     /// [`Runner::start`] does the same, a few jobs at a time.
     pub async fn run_next(&self) -> Result<Option<JobId>, ApiError> {
-        let Some(row) = self.claim().await? else {
+        let Some(row) = self.claim(&[]).await? else {
             return Ok(None);
         };
         let id = row.id.clone();
@@ -189,7 +197,11 @@ impl Runner {
                 () = tokio::time::sleep(self.settings.poll_interval) => continue,
             };
             let Ok(permit) = permit else { break };
-            match self.claim().await {
+            // The last free worker takes no long job: a bulk there would leave none for
+            // another account's single change (with one worker there is nothing to keep).
+            let last = self.settings.concurrency > 1 && workers.available_permits() == 0;
+            let skip: &[JobKind] = if last { &HOLDS_A_WORKER_LONG } else { &[] };
+            match self.claim(skip).await {
                 Ok(Some(row)) => {
                     let runner = self.clone();
                     tasks.spawn(async move {
@@ -301,13 +313,15 @@ impl Runner {
         }
     }
 
-    async fn claim(&self) -> Result<Option<JobRow>, ApiError> {
+    /// Claims a due job (the database decides which, fairly between accounts: see
+    /// `db::jobs::claim`), never one of the `skip` kinds.
+    async fn claim(&self, skip: &'static [JobKind]) -> Result<Option<JobRow>, ApiError> {
         let process = self.process_id.clone();
         let lease = chrono_duration(self.settings.lease);
         self.db
             .run(move |conn| {
                 let now = stored::now();
-                Ok(db::jobs::claim(conn, &process, now, now + lease)?)
+                Ok(db::jobs::claim(conn, &process, now, now + lease, skip)?)
             })
             .await
     }

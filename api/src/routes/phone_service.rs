@@ -17,7 +17,8 @@ use crate::{
 /// `user` column. Follow `GET /phone-service/bulk/{job_id}` for progress and each user's
 /// outcome.
 ///
-/// Problems: 403: A viewer; 409: The tenant is not connected or lacks the permission; 413: A
+/// Problems: 403: A viewer; 409: The tenant is not connected or lacks the permission, or the
+/// account's earlier bulk job has not finished (`bulk_job_unfinished`, naming it); 413: A
 /// body over 1 MiB; 415: Neither JSON nor CSV; 422: No users, more than 5,000, or bad CSV rows
 /// (`rejected_rows`).
 #[utoipa::path(
@@ -51,9 +52,10 @@ pub async fn start_bulk(
         let request: BulkRequest = listing::json_body(&req, &body)?;
         request.users
     };
+    let most = state.config.bulk_max_unfinished;
     let accepted = state
         .db
-        .run(move |conn| bulk::start(conn, &caller, users))
+        .run(move |conn| bulk::start(conn, &caller, users, most))
         .await?;
     Ok(HttpResponse::Accepted().json(accepted))
 }

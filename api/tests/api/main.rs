@@ -17,6 +17,7 @@ mod fuzz_findings;
 mod health;
 mod isolation;
 mod isolation_matrix;
+mod job_fairness;
 mod jobs;
 mod ledger;
 mod log_safety;
