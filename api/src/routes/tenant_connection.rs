@@ -28,6 +28,7 @@ const CALLBACK_PATH: &str = "/api/v1/tenant-connection/";
     responses(
         (status = 200, description = "The connection", body = TenantConnection),
         (status = 401, response = problems::Unauthenticated),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/tenant-connection")]
@@ -55,6 +56,7 @@ pub async fn get_connection(
         (status = 200, description = "Where to send the browser", body = SetupResponse),
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[post("/tenant-connection/setup")]
@@ -175,6 +177,7 @@ fn redirect(landing: Landing) -> HttpResponse {
         (status = 200, description = "The report: each check with a remediation when it failed", body = VerificationReport),
         (status = 401, response = problems::Unauthenticated),
         (status = 409, response = problems::Conflict),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[post("/tenant-connection/verify")]
@@ -198,6 +201,7 @@ pub async fn verify(
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 409, response = problems::Conflict),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[delete("/tenant-connection")]

@@ -22,6 +22,7 @@ mod ledger;
 mod members;
 mod microsoft;
 mod openapi;
+mod rate_limit;
 mod secrets_at_rest;
 mod security_headers;
 mod sessions;
