@@ -19,6 +19,9 @@
 # Revoking an API token is fuzzed: an API token may not revoke one, so the token's own run
 # cannot revoke itself, and the admin's run, which may revoke it, comes after it.
 #
+# The request rate limits and the invitation limit are off (RATE_LIMIT_*_PER_MINUTE=0,
+# INVITES_PER_HOUR=0): every run is one principal sending thousands of writes on purpose.
+#
 # Nothing leaves the machine: the server runs the built-in Microsoft simulator (simulated mode,
 # on this same loopback listener) and delivers no webhooks (WEBHOOK_WORKERS=0), so endpoints
 # schemathesis registers at made-up https URLs are never called; schemathesis follows no
@@ -49,6 +52,7 @@ env -u DATABASE_URL -u JWT_SECRET -u PUBLIC_URL -u MS_LOGIN_URL -u MS_GRAPH_URL 
   -u TRUSTED_PROXIES \
   DATA_DIR="$data" DATABASE_URL="sqlite://$data/fuzz.db" BIND_ADDR="127.0.0.1:$port" \
   MICROSOFT_MODE=simulated DEMO_SEED=true WEBHOOK_WORKERS=0 RUST_LOG=error \
+  RATE_LIMIT_WRITES_PER_MINUTE=0 RATE_LIMIT_READS_PER_MINUTE=0 INVITES_PER_HOUR=0 \
   target/debug/tenant-connect >"$OUT/server.log" 2>&1 &
 server=$!
 stop() {

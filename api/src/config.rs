@@ -221,6 +221,25 @@ pub struct Config {
     #[arg(long, env = "PASSWORD_HASH_CONCURRENCY")]
     pub password_hash_concurrency: Option<usize>,
 
+    /// Writes (POST, PUT, PATCH, DELETE) one principal (a person or an API token) may make in
+    /// a minute, across every process on the database; more answer 429 with `Retry-After`.
+    /// 0: no limit.
+    #[arg(long, env = "RATE_LIMIT_WRITES_PER_MINUTE", default_value_t = 600)]
+    pub rate_limit_writes_per_minute: u32,
+
+    /// Reads (GET, HEAD) one principal may make in a minute. 0 (the default): no limit, and no
+    /// database write for a read.
+    #[arg(long, env = "RATE_LIMIT_READS_PER_MINUTE", default_value_t = 0)]
+    pub rate_limit_reads_per_minute: u32,
+
+    /// Invitations an account's admins may send in an hour; more answer 429. 0: no limit.
+    #[arg(long, env = "INVITES_PER_HOUR", default_value_t = 20)]
+    pub invites_per_hour: u32,
+
+    /// How long an invitation's one-time password works, unused, in hours.
+    #[arg(long, env = "INVITATION_TTL_HOURS", default_value_t = 168)]
+    pub invitation_ttl_hours: u32,
+
     /// Start in simulated mode even on a non-loopback BIND_ADDR or an https PUBLIC_URL. The
     /// simulator's control API has no authentication: never on a network others reach.
     #[arg(
@@ -264,6 +283,17 @@ impl Config {
     }
 
     /// Where webhook deliveries may go: in live mode, https to public addresses only.
+    pub fn rate_limits(&self) -> crate::domain::rate_limit::RateLimits {
+        use crate::domain::rate_limit::{Limit, RateLimits};
+        let minute = Duration::from_secs(60);
+        RateLimits {
+            writes: Limit::new(self.rate_limit_writes_per_minute, minute),
+            reads: Limit::new(self.rate_limit_reads_per_minute, minute),
+            invites: Limit::new(self.invites_per_hour, Duration::from_secs(3600)),
+            invitation_ttl: Duration::from_secs(u64::from(self.invitation_ttl_hours) * 3600),
+        }
+    }
+
     pub fn webhook_url_policy(&self) -> crate::domain::webhooks::url_policy::UrlPolicy {
         use crate::domain::webhooks::url_policy::UrlPolicy;
         match self.microsoft_mode {

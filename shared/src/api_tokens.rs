@@ -19,6 +19,20 @@ dto! {
         /// When the token stops working; `null`: it never expires.
         #[serde(default)]
         pub expires_at: Option<DateTime<Utc>>,
+        /// Who created it. The token acts with at most its creator's current role, and is
+        /// revoked when its creator is removed. `null`: not recorded (a token whose creator
+        /// was removed before creators were kept; such tokens were revoked then).
+        #[serde(default)]
+        pub created_by: Option<TokenCreator>,
+    }
+}
+
+dto! {
+    /// The person who created an API token, as they were then.
+    pub struct TokenCreator {
+        /// Their member id (they may have been removed since).
+        pub id: Uuid,
+        pub email: String,
     }
 }
 

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::{
     accounts::AccountRow,
     roles::StoredRole,
-    schema::{accounts, api_tokens},
+    schema::{accounts, api_tokens, users},
     DbConn,
 };
 
@@ -25,6 +25,9 @@ pub struct ApiTokenRow {
     pub revoked_at: Option<NaiveDateTime>,
     /// After this the token is refused; `None`: it never expires.
     pub expires_at: Option<NaiveDateTime>,
+    /// Who created it, kept as they were (`created_by` is cleared when they are removed).
+    pub creator_id: Option<String>,
+    pub creator_email: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConn, row: &ApiTokenRow) -> QueryResult<()> {
@@ -51,19 +54,48 @@ pub fn find(conn: &mut DbConn, account_id: &str, id: &str) -> QueryResult<Option
         .optional()
 }
 
-/// The unrevoked token with this hash, with its account (expired or not: the caller says
-/// which it is).
+/// The unrevoked token with this hash, with its account and its creator's current role, if
+/// the creator is still a member of that account (expired or not: the caller says which it is).
 pub fn find_active_by_hash(
     conn: &mut DbConn,
     hash: &str,
-) -> QueryResult<Option<(ApiTokenRow, AccountRow)>> {
+) -> QueryResult<Option<(ApiTokenRow, AccountRow, Option<StoredRole>)>> {
     api_tokens::table
         .inner_join(accounts::table)
+        .left_join(
+            users::table.on(users::id
+                .nullable()
+                .eq(api_tokens::created_by)
+                .and(users::account_id.eq(api_tokens::account_id))),
+        )
         .filter(api_tokens::token_hash.eq(hash))
         .filter(api_tokens::revoked_at.is_null())
-        .select((ApiTokenRow::as_select(), AccountRow::as_select()))
+        .select((
+            ApiTokenRow::as_select(),
+            AccountRow::as_select(),
+            users::role.nullable(),
+        ))
         .first(conn)
         .optional()
+}
+
+/// Revokes the unrevoked tokens `user_id` created in the account; answers them.
+pub fn revoke_created_by(
+    conn: &mut DbConn,
+    account_id: &str,
+    user_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<Vec<ApiTokenRow>> {
+    let tokens: Vec<ApiTokenRow> = api_tokens::table
+        .filter(api_tokens::account_id.eq(account_id))
+        .filter(api_tokens::created_by.eq(user_id))
+        .filter(api_tokens::revoked_at.is_null())
+        .select(ApiTokenRow::as_select())
+        .load(conn)?;
+    for token in &tokens {
+        revoke(conn, account_id, &token.id, at)?;
+    }
+    Ok(tokens)
 }
 
 /// Records a use, unless one was recorded in the minute before `at`: a token used for every

@@ -35,6 +35,29 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
         expires_at -> Nullable<Timestamp>,
+        creator_id -> Nullable<Text>,
+        creator_email -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        account_id -> Text,
+        email -> Text,
+        role -> Text,
+        secret_hash -> Text,
+        invited_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        window_started_at -> Timestamp,
+        hits -> Integer,
     }
 }
 
@@ -65,10 +88,12 @@ diesel::allow_tables_to_appear_in_same_query!(sessions, accounts);
 
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(api_tokens -> accounts (account_id));
+diesel::joinable!(invitations -> accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     users,
     api_tokens,
+    invitations,
     tenant_connections,
     consent_states
 );

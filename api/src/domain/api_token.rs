@@ -61,7 +61,7 @@ mod tests {
 /// Managing an account's tokens: admins signed in to the portal only (a token cannot mint or
 /// see tokens, whatever its role).
 pub mod manage {
-    use shared::api_tokens::{ApiToken, CreateApiTokenRequest, CreatedApiToken};
+    use shared::api_tokens::{ApiToken, CreateApiTokenRequest, CreatedApiToken, TokenCreator};
     use uuid::Uuid;
 
     use crate::{
@@ -97,6 +97,13 @@ pub mod manage {
             last_used_at: row.last_used_at.map(stored::time),
             revoked_at: row.revoked_at.map(stored::time),
             expires_at: row.expires_at.map(stored::time),
+            created_by: match (row.creator_id, row.creator_email) {
+                (Some(id), Some(email)) => Some(TokenCreator {
+                    id: stored::uuid(&id)?,
+                    email,
+                }),
+                _ => None,
+            },
         })
     }
 
@@ -144,6 +151,8 @@ pub mod manage {
             last_used_at: None,
             revoked_at: None,
             expires_at,
+            creator_id: Some(caller.id.to_string()),
+            creator_email: Some(caller.name.clone()),
         };
         db::transaction(conn, |conn| {
             db::api_tokens::insert(conn, &row)?;
@@ -179,5 +188,26 @@ pub mod manage {
         })?;
         tracing::info!(token = %id, "API token revoked");
         Ok(())
+    }
+
+    /// Revokes every token `member` created, as `caller` removes them from the account, with
+    /// a ledger event for each: a token acts for its creator, and must not outlive them.
+    pub(crate) fn revoke_created_by(
+        conn: &mut DbConn,
+        caller: &Principal,
+        member_id: &str,
+        member_email: &str,
+    ) -> Result<usize, ApiError> {
+        let account = caller.account_id.to_string();
+        let revoked = db::api_tokens::revoke_created_by(conn, &account, member_id, stored::now())?;
+        for token in &revoked {
+            let summary = format!(
+                "Revoked the API token {} ({}): its creator {member_email} was removed.",
+                token.name, token.prefix
+            );
+            audit(conn, caller, "api_tokens.revoked", summary)?;
+            tracing::info!(token = %token.id, "API token revoked with its creator");
+        }
+        Ok(revoked.len())
     }
 }

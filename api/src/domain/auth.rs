@@ -15,8 +15,9 @@ use super::{
     api_token, bounds,
     hashing::Hashing,
     ledger::{self, Actor, Entry},
+    members,
     password::NewPassword,
-    principal::Principal,
+    principal::{self, Principal},
     session::SessionKeys,
     stored,
     throttle::Attempt,
@@ -27,7 +28,8 @@ use crate::{
 };
 
 /// Password sign-in. A wrong password and an unknown email get the same answer after about
-/// the same time (an argon2 verification either way).
+/// the same time (an argon2 verification either way). An invited person's first sign-in, with
+/// the invitation's one-time password, makes them a member (`members::accept`).
 pub async fn login(
     db: &Db,
     keys: &SessionKeys,
@@ -54,7 +56,21 @@ pub async fn login(
                 let matches = hashing.verify(given, user.password_hash.clone()).await?;
                 Ok(matches.then_some(user))
             }
-            None => hashing.verify_against_nobody(given).await.map(|_| None),
+            // No sign-in: maybe an invitation, whose one-time password this is. Its first
+            // use makes the person a member.
+            None => {
+                let invitation = {
+                    let (email, given) = (email.clone(), given.clone());
+                    db.run(move |conn| members::find_invitation(conn, &email, &given))
+                        .await?
+                };
+                let Some(invitation) = invitation else {
+                    return hashing.verify_against_nobody(given).await.map(|_| None);
+                };
+                let hash = hashing.hash(NewPassword::parse(&given)?).await?;
+                db.run(move |conn| members::accept(conn, &invitation, hash))
+                    .await
+            }
         }
     }
     .await;
@@ -274,10 +290,10 @@ pub fn authenticate(
 }
 
 fn authenticate_api_token(conn: &mut DbConn, secret: &str) -> Result<Principal, ApiError> {
-    let (token, account) = db::api_tokens::find_active_by_hash(conn, &api_token::hash(secret))?
-        .ok_or_else(|| {
-            ApiError::Unauthenticated("The API token is not valid or has been revoked.".into())
-        })?;
+    let refused =
+        || ApiError::Unauthenticated("The API token is not valid or has been revoked.".into());
+    let (token, account, creator_role) =
+        db::api_tokens::find_active_by_hash(conn, &api_token::hash(secret))?.ok_or_else(refused)?;
     let now = stored::now();
     if let Some(expired) = token.expires_at.filter(|at| *at <= now) {
         return Err(ApiError::Unauthenticated(format!(
@@ -285,12 +301,15 @@ fn authenticate_api_token(conn: &mut DbConn, secret: &str) -> Result<Principal, 
             expired.format("%Y-%m-%d %H:%M")
         )));
     }
+    // A token acts for its creator: never with more than the role they have now, and not at
+    // all once they are no longer a member (removing them revokes it too).
+    let creator_role = creator_role.ok_or_else(refused)?;
     db::api_tokens::touch(conn, &token.id, now)?;
     Ok(Principal {
         id: stored::user_id(&token.id)?,
         name: token.name,
         kind: PrincipalKind::ApiToken,
-        role: token.role.0,
+        role: principal::at_most(token.role.0, creator_role.0),
         account_id: stored::account_id(&account.id)?,
         account_name: account.name,
         session_id: None,

@@ -24,6 +24,20 @@ pub struct Principal {
     pub session_id: Option<Uuid>,
 }
 
+/// The lesser of two roles: what an API token may do, given its own role and its creator's.
+pub fn at_most(role: Role, ceiling: Role) -> Role {
+    let rank = |role: Role| match role {
+        Role::Viewer => 0,
+        Role::Staff => 1,
+        Role::Admin => 2,
+    };
+    if rank(role) <= rank(ceiling) {
+        role
+    } else {
+        ceiling
+    }
+}
+
 impl Principal {
     /// Admins only: members, API tokens, disconnecting the tenant.
     pub fn require_admin(&self) -> Result<(), ApiError> {
@@ -79,6 +93,26 @@ impl Principal {
                 id: self.account_id.uuid(),
                 name: self.account_name.clone(),
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_never_acts_above_its_creator() {
+        use Role::{Admin, Staff, Viewer};
+        for (token, creator, acts) in [
+            (Admin, Admin, Admin),
+            (Admin, Staff, Staff),
+            (Admin, Viewer, Viewer),
+            (Staff, Admin, Staff),
+            (Staff, Viewer, Viewer),
+            (Viewer, Admin, Viewer),
+        ] {
+            assert_eq!(at_most(token, creator), acts, "{token} made by {creator}");
         }
     }
 }

@@ -41,7 +41,7 @@ use crate::{
         webhooks::{
             retry::RetrySchedule,
             signing::{self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP},
-            url_policy::{EndpointUrl, PublicResolver, UrlPolicy},
+            url_policy::{EndpointUrl, NotPublic, PublicResolver, UrlPolicy},
             Webhooks,
         },
     },
@@ -337,21 +337,7 @@ impl Dispatcher {
 
     /// Why a request got no answer, for the admin reading the history.
     fn describe(&self, e: &reqwest::Error) -> String {
-        if e.is_timeout() {
-            return format!(
-                "The endpoint did not answer within {} s.",
-                self.settings.timeout.as_secs_f32()
-            );
-        }
-        let mut cause: &dyn std::error::Error = e;
-        while let Some(inner) = cause.source() {
-            cause = inner;
-        }
-        if e.is_connect() {
-            format!("Could not connect to the endpoint: {cause}.")
-        } else {
-            format!("The request failed: {cause}.")
-        }
+        describe(e, self.settings.timeout)
     }
 
     fn track(&self, claim: &DeliveryClaim, running: bool) {
@@ -440,4 +426,62 @@ fn stopping(stop: &watch::Receiver<bool>) -> bool {
 
 fn chrono_duration(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+/// Why a request got no answer, for the admin reading the history: never where a host name
+/// points when the policy refused it (see `NotPublic`).
+fn describe(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        return format!(
+            "The endpoint did not answer within {} s.",
+            timeout.as_secs_f32()
+        );
+    }
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(inner) = cause.source() {
+        if inner.downcast_ref::<NotPublic>().is_some() {
+            return format!(
+                "Could not deliver: {NotPublic}; deliveries go to public addresses only."
+            );
+        }
+        cause = inner;
+    }
+    if e.is_connect() {
+        format!("Could not connect to the endpoint: {cause}.")
+    } else {
+        format!("The request failed: {cause}.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// Issue 22, item 12: the delivery history does not say what a refused name resolves to.
+    #[tokio::test]
+    async fn a_refused_address_is_described_without_the_address() {
+        // `localhost` resolves (hosts file) to loopback only, which the resolver refuses.
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .dns_resolver(PublicResolver)
+            .build()
+            .unwrap();
+        let refused = client
+            .post("http://localhost:9/hook")
+            .send()
+            .await
+            .unwrap_err();
+        let said = describe(&refused, Duration::from_secs(5));
+        assert_eq!(
+            said,
+            "Could not deliver: the address is not allowed (it resolves to a private or \
+             reserved network); deliveries go to public addresses only."
+        );
+        assert!(
+            !said.contains("127.0.0.1") && !said.contains("::1"),
+            "{said}"
+        );
+    }
 }

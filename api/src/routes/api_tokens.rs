@@ -32,6 +32,7 @@ use crate::{
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/api-tokens")]
@@ -82,6 +83,7 @@ pub async fn list(
         (status = 413, response = problems::PayloadTooLarge),
         (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[post("/api-tokens")]
@@ -111,6 +113,7 @@ pub async fn create(
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 404, response = problems::NotFound),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[delete("/api-tokens/{id}")]

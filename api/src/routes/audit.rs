@@ -63,6 +63,7 @@ impl utoipa::ToSchema for AuditEventType {}
         (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthenticated),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/audit-events")]

@@ -66,6 +66,7 @@ pub async fn login(
         (status = 204, description = "Signed out"),
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[post("/auth/logout")]
@@ -91,6 +92,7 @@ pub async fn logout(
         (status = 204, description = "Every session of yours has ended"),
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[post("/auth/logout-everywhere")]
@@ -113,6 +115,7 @@ pub async fn logout_everywhere(
     responses(
         (status = 200, description = "The caller", body = Me),
         (status = 401, response = problems::Unauthenticated),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/me")]

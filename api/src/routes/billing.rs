@@ -42,6 +42,7 @@ pub struct UsageQuery {
         )),
         (status = 401, response = problems::Unauthenticated),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/billing/usage")]
@@ -89,6 +90,7 @@ fn wants_csv(req: &HttpRequest) -> bool {
     responses(
         (status = 200, description = "The settings", body = BillingSettings),
         (status = 401, response = problems::Unauthenticated),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/billing/settings")]
@@ -120,6 +122,7 @@ pub async fn get_settings(
         (status = 413, response = problems::PayloadTooLarge),
         (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[put("/billing/settings")]

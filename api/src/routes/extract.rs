@@ -1,5 +1,5 @@
-//! The `Principal` extractor: every `/api/v1` handler that takes one is authenticated and
-//! scoped to the caller's account. And `ClientAddress`: who is calling, as the sign-in
+//! The `Principal` extractor: every `/api/v1` handler that takes one is authenticated, scoped
+//! to the caller's account and counted against the caller's request rate limit. And `ClientAddress`: who is calling, as the sign-in
 //! throttle counts them.
 
 use std::{
@@ -11,7 +11,7 @@ use std::{
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 
 use crate::{
-    domain::{auth, principal::Principal},
+    domain::{auth, principal::Principal, rate_limit},
     error::ApiError,
     state::AppState,
 };
@@ -23,13 +23,21 @@ impl FromRequest for Principal {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let bearer = bearer_token(req);
+        let write = rate_limit::is_write(req.method());
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))?;
             let bearer = bearer?;
             let keys = state.sessions.clone();
+            let limits = state.config.rate_limits();
+            // The request is counted on the connection that recognised the caller: one more
+            // statement, no second trip to the pool.
             state
                 .db
-                .run(move |conn| auth::authenticate(conn, &keys, &bearer))
+                .run(move |conn| {
+                    let caller = auth::authenticate(conn, &keys, &bearer)?;
+                    rate_limit::count_request(conn, &caller, write, &limits)?;
+                    Ok(caller)
+                })
                 .await
         })
     }

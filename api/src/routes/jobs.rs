@@ -19,6 +19,7 @@ use crate::{
         (status = 200, description = "The job", body = Job),
         (status = 401, response = problems::Unauthenticated),
         (status = 404, response = problems::NotFound),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/jobs/{id}")]

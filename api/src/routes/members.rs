@@ -30,6 +30,7 @@ use crate::{
         (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthenticated),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/members")]
@@ -62,11 +63,17 @@ pub async fn list(
 
 /// Invite a person with a role (admins signed in to the portal; not API tokens).
 ///
-/// The answer carries a one-time password to pass on; it is never shown again.
+/// The answer carries a one-time password to pass on; it is never shown again. The person is
+/// listed as `invited` until they first sign in with it, which makes them a member; unused, it
+/// expires (`invitation_expires_at`). The answer is the same for any address: whether it has a
+/// sign-in in another account is not said (such a person keeps signing in to their own
+/// account, and the invitation expires unused). Inviting an address again replaces the
+/// earlier invitation.
 ///
 /// Problems: 400: The email is over 254 characters or has control characters (`out_of_bounds`);
-/// 403: Not an admin, or an API token; 409: The email already has a sign-in (`email_taken`); 422:
-/// Not a valid email or role.
+/// 403: Not an admin, or an API token; 409: Already a member of your account (`email_taken`);
+/// 422: Not a valid email or role; 429: Too many invitations from your account this hour, or
+/// too many writes (`too_many_requests`).
 #[utoipa::path(
     operation_id = "invite_member",
     tag = "Members",
@@ -81,6 +88,7 @@ pub async fn list(
         (status = 413, response = problems::PayloadTooLarge),
         (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[post("/members")]
@@ -89,7 +97,9 @@ pub async fn invite(
     caller: Principal,
     body: super::extract::JsonObject<InviteMemberRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let invited = members::invite(&state.db, &state.hashing, &caller, &body).await?;
+    let config = &state.config;
+    let (limits, ttl) = (config.rate_limits(), config.rate_limits().invitation_ttl);
+    let invited = members::invite(&state.db, &limits, ttl, &caller, &body).await?;
     Ok(HttpResponse::Created().json(invited))
 }
 
@@ -114,6 +124,7 @@ pub async fn invite(
         (status = 413, response = problems::PayloadTooLarge),
         (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[patch("/members/{id}")]
@@ -132,8 +143,9 @@ pub async fn update(
     Ok(web::Json(member))
 }
 
-/// Remove a member (admins signed in to the portal; not API tokens). The last admin cannot be
-/// removed.
+/// Remove a member (admins signed in to the portal; not API tokens), or withdraw an
+/// invitation. The API tokens the member created are revoked with them. The last admin cannot
+/// be removed.
 ///
 /// Problems: 403: Not an admin, or an API token; 404: No such member in your account; 409: The
 /// last admin (`last_admin`).
@@ -148,6 +160,7 @@ pub async fn update(
         (status = 403, response = problems::Forbidden),
         (status = 404, response = problems::NotFound),
         (status = 409, response = problems::Conflict),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[delete("/members/{id}")]

@@ -68,6 +68,7 @@ pub struct LoadOptions {
         (status = 413, response = problems::PayloadTooLarge),
         (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[post("/number-blocks")]
@@ -111,6 +112,7 @@ pub async fn load_numbers(
         (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthenticated),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/number-blocks")]
@@ -151,6 +153,7 @@ pub async fn list_blocks(
         (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthenticated),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/numbers")]
@@ -177,6 +180,7 @@ pub async fn list_numbers(
     responses(
         (status = 200, description = "Capacity", body = Capacity),
         (status = 401, response = problems::Unauthenticated),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/numbers/capacity")]

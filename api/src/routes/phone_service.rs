@@ -35,6 +35,7 @@ use crate::{
         (status = 413, response = problems::PayloadTooLarge),
         (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[post("/phone-service/bulk")]
@@ -72,6 +73,7 @@ pub async fn start_bulk(
         (status = 200, description = "The job and its users", body = BulkStatus),
         (status = 401, response = problems::Unauthenticated),
         (status = 404, response = problems::NotFound),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/phone-service/bulk/{job_id}")]

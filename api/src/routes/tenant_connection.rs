@@ -50,6 +50,7 @@ fn binding_of(state: &AppState, req: &HttpRequest) -> Option<String> {
     responses(
         (status = 200, description = "The connection", body = TenantConnection),
         (status = 401, response = problems::Unauthenticated),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/tenant-connection")]
@@ -208,6 +209,7 @@ fn redirect(landing: Landing, secure: bool) -> HttpResponse {
         (status = 200, description = "The report: each check with a remediation when it failed", body = VerificationReport),
         (status = 401, response = problems::Unauthenticated),
         (status = 409, response = problems::Conflict),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[post("/tenant-connection/verify")]
@@ -231,6 +233,7 @@ pub async fn verify(
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 409, response = problems::Conflict),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[delete("/tenant-connection")]

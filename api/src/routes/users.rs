@@ -37,6 +37,7 @@ use crate::{
         (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthenticated),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/users")]
@@ -62,6 +63,7 @@ pub async fn list(
     responses(
         (status = 200, description = "The sync", body = SyncStatus),
         (status = 401, response = problems::Unauthenticated),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/users/sync")]
@@ -90,6 +92,7 @@ pub async fn sync_status(
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 409, response = problems::Conflict),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[post("/users/sync")]
@@ -117,6 +120,7 @@ pub async fn start_sync(
         (status = 200, description = "The user", body = DirectoryUser),
         (status = 401, response = problems::Unauthenticated),
         (status = 404, response = problems::NotFound),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/users/{id}")]
@@ -178,6 +182,7 @@ fn outcome_response(outcome: provisioning::Outcome) -> HttpResponse {
         (status = 413, response = problems::PayloadTooLarge),
         (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[put("/users/{id}/phone-service")]
@@ -229,6 +234,7 @@ pub async fn add_service(
         (status = 403, response = problems::Forbidden),
         (status = 404, response = problems::NotFound),
         (status = 409, response = problems::Conflict),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[delete("/users/{id}/phone-service")]

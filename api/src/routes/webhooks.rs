@@ -96,6 +96,7 @@ pub struct WebhooksApi;
         (status = 413, response = problems::PayloadTooLarge),
         (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[post("/webhook-endpoints")]
@@ -125,6 +126,7 @@ pub async fn create_endpoint(
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/webhook-endpoints")]
@@ -155,6 +157,7 @@ pub async fn list_endpoints(
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 404, response = problems::NotFound),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/webhook-endpoints/{id}")]
@@ -194,6 +197,7 @@ pub async fn get_endpoint(
         (status = 413, response = problems::PayloadTooLarge),
         (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[patch("/webhook-endpoints/{id}")]
@@ -227,6 +231,7 @@ pub async fn update_endpoint(
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 404, response = problems::NotFound),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[delete("/webhook-endpoints/{id}")]
@@ -260,6 +265,7 @@ pub async fn delete_endpoint(
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 404, response = problems::NotFound),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[post("/webhook-endpoints/{id}/rotate-secret")]
@@ -300,6 +306,7 @@ pub async fn rotate_secret(
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 422, response = problems::Unprocessable),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/webhook-deliveries")]
@@ -330,6 +337,7 @@ pub async fn list_deliveries(
         (status = 401, response = problems::Unauthenticated),
         (status = 403, response = problems::Forbidden),
         (status = 404, response = problems::NotFound),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[get("/webhook-deliveries/{id}")]
@@ -365,6 +373,7 @@ pub async fn get_delivery(
         (status = 403, response = problems::Forbidden),
         (status = 404, response = problems::NotFound),
         (status = 409, response = problems::Conflict),
+        (status = 429, response = problems::TooManyRequests),
     )
 )]
 #[post("/webhook-deliveries/{id}/resend")]

@@ -3,11 +3,13 @@ use serde_json::json;
 use shared::paging::Page;
 use shared::{
     api_tokens::{ApiToken, CreatedApiToken},
+    audit::AuditEvent,
     auth::{Me, PrincipalKind},
+    members::InvitedMember,
     role::Role,
 };
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, spawn_app, TestApp};
 
 #[tokio::test]
 async fn an_integrator_uses_a_token_until_it_is_revoked() {
@@ -303,4 +305,132 @@ async fn an_admin_api_token_cannot_manage_members_or_tokens() {
         app.get("/api/v1/tenant-connection", token).await.status(),
         StatusCode::OK
     );
+}
+
+async fn load(app: &TestApp, token: &str, start: &str) -> reqwest::Response {
+    app.post(
+        "/api/v1/number-blocks",
+        Some(token),
+        &json!({"start": start, "count": 1}),
+    )
+    .await
+}
+
+async fn listed(app: &TestApp, token: &str) -> Vec<ApiToken> {
+    app.get("/api/v1/api-tokens", Some(token))
+        .await
+        .json::<Page<ApiToken>>()
+        .await
+        .unwrap()
+        .items
+}
+
+/// Issue 22, item 5: a token acts with at most its creator's current role, and is revoked (with
+/// a ledger event) when its creator is removed; the list shows who created each token.
+#[tokio::test]
+async fn a_token_never_outranks_its_creator_and_is_revoked_with_them() {
+    let app = spawn_app().await;
+    let a = app.account("Contoso", "admin@contoso.example").await;
+    let second: InvitedMember = app
+        .post(
+            "/api/v1/members",
+            Some(&a.token),
+            &json!({"email": "second@contoso.example", "role": "admin"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second_session = app
+        .login_ok("second@contoso.example", &second.temporary_password)
+        .await;
+    let created: CreatedApiToken = app
+        .post(
+            "/api/v1/api-tokens",
+            Some(&second_session.access_token),
+            &json!({"name": "Number loader", "role": "admin"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        load(&app, &created.secret, "+14255559000").await.status(),
+        StatusCode::CREATED
+    );
+
+    // The list shows the creator, to every admin.
+    let creator = listed(&app, &a.token).await[0].created_by.clone().unwrap();
+    assert_eq!(
+        (creator.id, creator.email.as_str()),
+        (second_session.me.id, "second@contoso.example")
+    );
+
+    // Demoted to viewer: their admin token acts as a viewer.
+    let demote = app
+        .patch(
+            &format!("/api/v1/members/{}", second.member.id),
+            Some(&a.token),
+            &json!({"role": "viewer"}),
+        )
+        .await;
+    assert_eq!(demote.status(), StatusCode::OK);
+    assert_problem(
+        load(&app, &created.secret, "+14255559001").await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let me: Me = app
+        .get("/api/v1/me", Some(&created.secret))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me.role, Role::Viewer);
+
+    // Removed: the token is revoked, in the ledger, and refused.
+    let removed = app
+        .delete(
+            &format!("/api/v1/members/{}", second.member.id),
+            Some(&a.token),
+        )
+        .await;
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    assert_problem(
+        app.get("/api/v1/me", Some(&created.secret)).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    assert_problem(
+        load(&app, &created.secret, "+14255559002").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    let token = &listed(&app, &a.token).await[0];
+    assert!(token.revoked_at.is_some());
+    assert_eq!(
+        token.created_by.as_ref().map(|c| c.email.as_str()),
+        Some("second@contoso.example"),
+        "the creator is still shown once removed"
+    );
+    let events: Vec<AuditEvent> = app
+        .get("/api/v1/audit-events?limit=500", Some(&a.token))
+        .await
+        .json::<Page<AuditEvent>>()
+        .await
+        .unwrap()
+        .items;
+    let revoked: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == "api_tokens.revoked")
+        .collect();
+    assert_eq!(revoked.len(), 1, "{events:?}");
+    assert!(revoked[0].summary.contains("Number loader"));
+    assert!(revoked[0]
+        .summary
+        .contains("second@contoso.example was removed"));
+    assert_eq!(revoked[0].actor.name, "admin@contoso.example");
 }

@@ -24,6 +24,7 @@ mod log_safety;
 mod members;
 mod microsoft;
 mod openapi;
+mod rate_limit;
 mod secrets_at_rest;
 mod security_headers;
 mod sessions;

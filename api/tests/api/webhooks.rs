@@ -899,6 +899,13 @@ async fn live_mode_refuses_endpoints_inside_the_network() {
         "https://[fe80::1]/in",
         "https://[fd00::1]/in",
         "https://[::ffff:10.0.0.1]/in",
+        // Issue 22, item 12: IPv4-translated, local-use NAT64, NAT64 of a private address,
+        // discard-only, documentation.
+        "https://[::ffff:0:a00:1]/in",
+        "https://[64:ff9b:1::808:808]/in",
+        "https://[64:ff9b::a9fe:a9fe]/in",
+        "https://[100::1]/in",
+        "https://[3fff::1]/in",
         "https://224.0.0.1/in",
         "https://no-such-host.invalid/in",
     ] {

@@ -331,6 +331,7 @@ pub fn ApiTokensPage(props: &SignedInPageProps) -> Html {
                                     <th>{ "Role" }</th>
                                     <th>{ "Prefix" }</th>
                                     <th>{ "Created" }</th>
+                                    <th>{ "Created by" }</th>
                                     <th>{ "Last used" }</th>
                                     <th>{ "Expires" }</th>
                                     <th>{ "Status" }</th>
@@ -387,6 +388,10 @@ fn TokenRow(props: &TokenRowProps) -> Html {
             <td class="token-role">{ token.role.label() }</td>
             <td class="token-prefix"><code>{ format!("{}…", token.prefix) }</code></td>
             <td>{ format::date(&token.created_at) }</td>
+            <td class="token-creator"
+                title="The token acts with at most its creator's current role, and is revoked when they are removed.">
+                { token.created_by.as_ref().map_or_else(|| "Unknown".to_owned(), |c| c.email.clone()) }
+            </td>
             <td>
                 { token.last_used_at.as_ref().map_or_else(|| "Never".to_owned(), format::date_time) }
             </td>

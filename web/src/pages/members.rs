@@ -3,7 +3,9 @@
 use std::rc::Rc;
 
 use shared::auth::Me;
-use shared::members::{InviteMemberRequest, InvitedMember, Member, UpdateMemberRequest};
+use shared::members::{
+    InviteMemberRequest, InvitedMember, Member, MemberStatus, UpdateMemberRequest,
+};
 use shared::role::Role;
 use uuid::Uuid;
 use yew::platform::spawn_local;
@@ -384,6 +386,13 @@ fn MemberRow(props: &MemberRowProps) -> Html {
                 if props.is_me {
                     { " " }
                     <span class="you">{ "you" }</span>
+                }
+                if member.status == MemberStatus::Invited {
+                    { " " }
+                    <span class="status status-revoked member-invited"
+                        title="Has not signed in with the one-time password yet; it expires unused.">
+                        { "invited" }
+                    </span>
                 }
             </td>
             <td class="member-role">

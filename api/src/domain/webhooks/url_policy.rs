@@ -105,14 +105,7 @@ impl EndpointUrl {
         if addrs.is_empty() {
             return Err(unresolved());
         }
-        if let Some(ip) = addrs.iter().map(SocketAddr::ip).find(|ip| !is_public(*ip)) {
-            return Err(ApiError::InvalidInput(format!(
-                "The webhook URL's host {name} resolves to {ip}, a {} address; deliveries go \
-                 to public addresses only.",
-                kind(ip)
-            )));
-        }
-        Ok(())
+        all_public(name, &addrs)
     }
 
     pub fn as_str(&self) -> &str {
@@ -148,17 +141,38 @@ impl reqwest::dns::Resolve for PublicResolver {
             let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let public = public_only(&all);
             if public.is_empty() {
-                let shown = all.first().map(|a| a.ip().to_string()).unwrap_or_default();
-                return Err(format!(
-                    "{host} resolves only to addresses deliveries may not reach ({shown}); \
-                     deliveries go to public addresses only"
-                )
-                .into());
+                return Err(Box::new(NotPublic) as Box<dyn std::error::Error + Send + Sync>);
             }
             let addrs: reqwest::dns::Addrs = Box::new(public.into_iter());
             Ok(addrs)
         })
     }
+}
+
+/// A host name that resolves to no public address. What it resolves to is not said: the
+/// delivery history (and the registration's problem) would otherwise tell whoever controls
+/// the name what is inside the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotPublic;
+
+impl std::fmt::Display for NotPublic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the address is not allowed (it resolves to a private or reserved network)")
+    }
+}
+
+impl std::error::Error for NotPublic {}
+
+/// Refuses `name` unless every address it resolved to is public. What it resolves to is not
+/// said: the answer would map the inside of the network for whoever controls names.
+fn all_public(name: &str, addrs: &[SocketAddr]) -> Result<(), ApiError> {
+    if addrs.iter().any(|a| !is_public(a.ip())) {
+        return Err(ApiError::InvalidInput(format!(
+            "The webhook URL's host {name} is not allowed: {NotPublic}; deliveries go to \
+             public addresses only."
+        )));
+    }
+    Ok(())
 }
 
 /// The public addresses among `addrs`.
@@ -170,9 +184,15 @@ pub fn public_only(addrs: &[SocketAddr]) -> Vec<SocketAddr> {
         .collect()
 }
 
-/// Whether `ip` is an address on the public Internet: not private, loopback, link-local,
-/// unspecified, multicast, broadcast, shared (CGNAT), reserved or for documentation, and not
-/// one of these hidden in an IPv6 form (IPv4-mapped, NAT64, 6to4).
+/// Whether `ip` is an address on the public Internet. IPv4: not private, loopback, link-local,
+/// unspecified, multicast, broadcast, shared (CGNAT), reserved, for documentation or
+/// benchmarking, nor the 6to4 relay anycast. IPv6 is judged by an allow-list: global unicast
+/// (2000::/3) minus the blocks of the IANA IPv6 special-purpose registry that are not globally
+/// reachable; an IPv6 form that carries an IPv4 address (IPv4-mapped `::ffff:0:0/96`, the NAT64
+/// well-known prefix `64:ff9b::/96`, 6to4 `2002::/16`) is judged as that IPv4 address.
+/// Everything else outside 2000::/3 is refused: loopback, unspecified, IPv4-compatible and
+/// IPv4-translated (`::ffff:0:0:0/96`), local-use NAT64 (`64:ff9b:1::/48`), discard-only
+/// (`100::/64`), unique local, link- and site-local, multicast, SRv6 SIDs (`5f00::/16`).
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
@@ -192,36 +212,46 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a == 0 // "this network"
         || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
         || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
+        || (a == 192 && b == 88 && c == 99) // 6to4 relay anycast (deprecated)
         || (a == 198 && (b == 18 || b == 19)) // benchmarking
         || a >= 240) // reserved
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return is_public_v4(v4);
-    }
-    let segments = ip.segments();
+    let s = ip.segments();
     let embedded_v4 = |hi: u16, lo: u16| {
         let [a, b] = hi.to_be_bytes();
         let [c, d] = lo.to_be_bytes();
         Ipv4Addr::new(a, b, c, d)
     };
-    // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) reach the IPv4 address they carry.
-    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        return is_public_v4(embedded_v4(segments[6], segments[7]));
+    // IPv4-mapped (::ffff:0:0/96): the IPv4 address it maps.
+    if s[..6] == [0, 0, 0, 0, 0, 0xffff] {
+        return is_public_v4(embedded_v4(s[6], s[7]));
     }
-    if segments[0] == 0x2002 {
-        return is_public_v4(embedded_v4(segments[1], segments[2]));
+    // NAT64's well-known prefix (64:ff9b::/96) reaches the IPv4 address it carries. Its
+    // local-use prefix (64:ff9b:1::/48) translates into a network of its operator's: refused
+    // below, as everything outside 2000::/3.
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return is_public_v4(embedded_v4(s[6], s[7]));
     }
-    !(ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || (segments[0] & 0xfe00) == 0xfc00 // unique local
-        || (segments[0] & 0xffc0) == 0xfe80 // link-local
-        || (segments[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
-        || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
-        || (segments[0] == 0x2001 && segments[1] == 0) // Teredo
-        || segments[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible (deprecated)
+    // Global unicast only.
+    if s[0] & 0xe000 != 0x2000 {
+        return false;
+    }
+    // 6to4 (2002::/16) reaches the IPv4 address it carries.
+    if s[0] == 0x2002 {
+        return is_public_v4(embedded_v4(s[1], s[2]));
+    }
+    let (hi, lo) = (s[0], s[1]);
+    let special = match hi {
+        // IETF protocol assignments (2001::/23: Teredo, benchmarking, ORCHID, a few anycast
+        // services) and documentation (2001:db8::/32).
+        0x2001 => lo < 0x0200 || lo == 0x0db8,
+        // Documentation (3fff::/20).
+        0x3fff => lo < 0x1000,
+        _ => false,
+    };
+    !special
 }
 
 /// What kind of non-public address `ip` is, for the problem's detail.
@@ -305,6 +335,60 @@ mod tests {
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip} is not public");
         }
+    }
+
+    /// Issue 22, item 12: the IPv6 ranges the policy let through, each judged as the IANA
+    /// special-purpose registry says (or as the IPv4 address it carries).
+    #[test]
+    fn ipv6_is_public_only_in_global_unicast_outside_the_special_purpose_blocks() {
+        for (ip, why) in [
+            ("::ffff:0:a00:1", "IPv4-translated (SIIT) of 10.0.0.1"),
+            ("::ffff:0:808:808", "IPv4-translated (::ffff:0:0:0/96)"),
+            ("::ffff:0:0", "IPv4-mapped 0.0.0.0"),
+            ("::ffff:c0a8:101", "IPv4-mapped 192.168.1.1"),
+            ("::ffff:6440:1", "IPv4-mapped CGNAT 100.64.0.1"),
+            ("64:ff9b:1::808:808", "local-use NAT64 (64:ff9b:1::/48)"),
+            ("64:ff9b:1:ffff::1", "local-use NAT64 (64:ff9b:1::/48)"),
+            ("64:ff9b::7f00:1", "NAT64 of 127.0.0.1"),
+            ("64:ff9b::a9fe:a9fe", "NAT64 of 169.254.169.254"),
+            ("64:ff9b:0:0:1::1", "outside both NAT64 prefixes"),
+            ("100::1", "discard-only (100::/64)"),
+            ("2001:2::1", "benchmarking (2001:2::/48)"),
+            ("2001:10::1", "ORCHID (2001:10::/28)"),
+            ("2001:1ff::1", "IETF protocol assignments (2001::/23)"),
+            ("3fff::1", "documentation (3fff::/20)"),
+            ("3fff:fff::1", "documentation (3fff::/20)"),
+            ("5f00::1", "SRv6 SIDs (5f00::/16)"),
+            ("4000::1", "outside 2000::/3"),
+            ("1000::1", "outside 2000::/3"),
+            ("2002:a00:1::1", "6to4 of 10.0.0.1"),
+            ("2002:c058:6301::1", "6to4 of the 6to4 relay anycast"),
+            ("192.88.99.1", "6to4 relay anycast"),
+        ] {
+            assert!(
+                !is_public(ip.parse().unwrap()),
+                "{ip} ({why}) is not public"
+            );
+        }
+        for ip in [
+            "2001:200::1",
+            "2400:cb00::1",
+            "2a00:1450:4001::1",
+            "3ffe::1",
+            "3fff:1000::1",
+            "64:ff9b::5db8:d70e",
+            "::ffff:5db8:d70e",
+        ] {
+            assert!(is_public(ip.parse().unwrap()), "{ip} is public");
+        }
+        assert_eq!(
+            refused("https://[64:ff9b:1::808:808]/in", UrlPolicy::Live),
+            Some("invalid_input")
+        );
+        assert_eq!(
+            refused("https://[::ffff:0:a00:1]/in", UrlPolicy::Live),
+            Some("invalid_input")
+        );
     }
 
     #[test]
@@ -411,6 +495,17 @@ mod tests {
                 .map_or("accepted", |e| e.code()),
         };
         assert_eq!(refused, "invalid_input");
+        // What a name resolves to is not said.
+        let inside: Vec<SocketAddr> = ["93.184.215.14:443", "10.20.30.40:443"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        let problem = all_public("hooks.example.com", &inside)
+            .unwrap_err()
+            .to_string();
+        assert!(problem.contains("private or reserved"), "{problem}");
+        assert!(!problem.contains("10.20.30.40"), "{problem}");
+        assert!(all_public("hooks.example.com", &inside[..1]).is_ok());
         let unknown =
             EndpointUrl::parse("https://no-such-host.invalid/hook", UrlPolicy::Live).unwrap();
         assert_eq!(
