@@ -19,6 +19,7 @@ pub mod paging;
 pub mod password;
 pub mod principal;
 pub mod provisioning;
+pub mod rejected;
 pub mod session;
 pub mod stored;
 pub mod telephony;

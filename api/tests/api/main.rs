@@ -34,4 +34,5 @@ mod telephony_users;
 mod tenant_connection;
 mod tenant_proof;
 mod throttle;
+mod uploads;
 mod webhooks;
