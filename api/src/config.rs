@@ -386,6 +386,37 @@ mod tests {
     }
 
     #[test]
+    fn load_limits_default_to_the_domains_and_refuse_a_zero_rate() {
+        use crate::domain::numbers::limits::LoadLimits;
+        assert_eq!(config(&[]).load_limits(), LoadLimits::default());
+        let set = config(&[
+            "--number-quota",
+            "500",
+            "--number-loads-per-window",
+            "3",
+            "--number-load-window-seconds",
+            "60",
+        ])
+        .load_limits();
+        assert_eq!(
+            set,
+            LoadLimits {
+                quota: 500,
+                loads_per_window: 3,
+                window: Duration::from_secs(60),
+            }
+        );
+        for bad in [
+            &["--number-loads-per-window", "0"][..],
+            &["--number-load-window-seconds", "0"],
+        ] {
+            let mut all = vec!["tenant-connect"];
+            all.extend_from_slice(bad);
+            assert!(Settings::try_parse_from(all).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn the_simulator_stays_on_loopback_unless_allowed() {
         for args in [
             &[][..],
