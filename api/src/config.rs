@@ -120,6 +120,19 @@ pub struct Config {
     #[arg(long, env = "LOW_STOCK_THRESHOLD", default_value_t = 10)]
     pub low_stock_threshold: u64,
 
+    /// The most numbers one account's inventory may hold; a load past it is refused whole.
+    #[arg(long, env = "NUMBER_QUOTA", default_value_t = 100_000)]
+    pub number_quota: u64,
+
+    /// The most loads of numbers one account may make per NUMBER_LOAD_WINDOW_SECONDS; one more
+    /// is refused (429 with Retry-After).
+    #[arg(long, env = "NUMBER_LOADS_PER_WINDOW", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub number_loads_per_window: u32,
+
+    /// The window of NUMBER_LOADS_PER_WINDOW, in seconds.
+    #[arg(long, env = "NUMBER_LOAD_WINDOW_SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub number_load_window_seconds: u64,
+
     /// Users a bulk job provisions at once (fewer after Microsoft throttles).
     #[arg(long, env = "BULK_CONCURRENCY", default_value_t = 8)]
     pub bulk_concurrency: usize,
@@ -334,6 +347,15 @@ impl Config {
         }
     }
 
+    /// What one account may load into its inventory.
+    pub fn load_limits(&self) -> crate::domain::numbers::limits::LoadLimits {
+        crate::domain::numbers::limits::LoadLimits {
+            quota: self.number_quota,
+            loads_per_window: self.number_loads_per_window,
+            window: Duration::from_secs(self.number_load_window_seconds),
+        }
+    }
+
     pub fn is_https(&self) -> bool {
         self.public_url()
             .to_ascii_lowercase()
@@ -406,6 +428,37 @@ mod tests {
         let mut all = vec!["tenant-connect"];
         all.extend_from_slice(&["--webhook-retry-schedule", "5 fortnights"]);
         assert!(Settings::try_parse_from(all).is_err());
+    }
+
+    #[test]
+    fn load_limits_default_to_the_domains_and_refuse_a_zero_rate() {
+        use crate::domain::numbers::limits::LoadLimits;
+        assert_eq!(config(&[]).load_limits(), LoadLimits::default());
+        let set = config(&[
+            "--number-quota",
+            "500",
+            "--number-loads-per-window",
+            "3",
+            "--number-load-window-seconds",
+            "60",
+        ])
+        .load_limits();
+        assert_eq!(
+            set,
+            LoadLimits {
+                quota: 500,
+                loads_per_window: 3,
+                window: Duration::from_secs(60),
+            }
+        );
+        for bad in [
+            &["--number-loads-per-window", "0"][..],
+            &["--number-load-window-seconds", "0"],
+        ] {
+            let mut all = vec!["tenant-connect"];
+            all.extend_from_slice(bad);
+            assert!(Settings::try_parse_from(all).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -41,11 +41,14 @@ pub enum ApiError {
     /// The path is served, but not with this method; `allow` lists the methods it takes.
     #[error("This endpoint does not take {method}; it takes {allow}.")]
     MethodNotAllowed { method: String, allow: String },
-    /// Input rows that are not acceptable, each with its line: nothing was changed.
+    /// Input rows that are not acceptable, each with its line: nothing was changed. `rows`
+    /// holds the first of them (`domain::rejected::SHOWN`), `count` how many there were; build
+    /// it with `domain::rejected::Rejected`.
     #[error("{detail}")]
     RejectedRows {
         detail: String,
         rows: Vec<shared::numbers::RejectedRow>,
+        count: u32,
     },
     /// The request conflicts with the current state; `code` says how.
     #[error("{detail}")]
@@ -143,6 +146,10 @@ impl ApiError {
             request_id: request_id::current(),
             rejected: match self {
                 ApiError::RejectedRows { rows, .. } => Some(rows.clone()),
+                _ => None,
+            },
+            rejected_count: match self {
+                ApiError::RejectedRows { count, .. } => Some(*count),
                 _ => None,
             },
         }

@@ -18,6 +18,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod auth;
 pub mod billing;
+pub mod bounded;
 pub mod directory;
 pub mod jobs;
 pub mod members;

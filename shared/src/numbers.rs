@@ -129,6 +129,9 @@ dto! {
     }
 }
 
+/// The most numbers one load may hold.
+pub const MAX_NUMBERS_PER_LOAD: usize = 10_000;
+
 dto! {
     /// Load numbers: a contiguous range (`start` and `count`) or a list (`numbers`).
     #[serde(deny_unknown_fields)]
@@ -143,7 +146,10 @@ dto! {
         #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10000))]
         pub count: Option<u32>,
         /// 1 to 10,000 individual numbers, in E.164.
-        #[serde(default)]
+        #[serde(
+            default,
+            deserialize_with = "crate::bounded::optional_list::<_, _, MAX_NUMBERS_PER_LOAD>"
+        )]
         #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 10000))]
         pub numbers: Option<Vec<String>>,
         /// At most 100 characters once the spaces around it are trimmed, none of them a control
@@ -175,8 +181,13 @@ dto! {
         /// The new block; absent when nothing was loaded.
         pub block: Option<NumberBlock>,
         pub loaded: u32,
-        /// Rows left out (only with `on_error=skip`; otherwise any bad row refuses the load).
+        /// Rows left out (only with `on_error=skip`; otherwise any bad row refuses the load):
+        /// the first 100 by line.
+        #[cfg_attr(feature = "openapi", schema(max_items = 100))]
         pub rejected: Vec<RejectedRow>,
+        /// How many rows were left out in all (`rejected` lists at most 100 of them).
+        #[serde(default)]
+        pub rejected_count: u32,
     }
 }
 

@@ -28,12 +28,16 @@ dto! {
     }
 }
 
+/// The most users one bulk request may name.
+pub const MAX_BULK_USERS: usize = 5_000;
+
 dto! {
     /// Give phone service to many users: by Entra object id or user principal name.
     #[serde(deny_unknown_fields)]
     pub struct BulkRequest {
         /// 1 to 5,000 users, each an object id or UPN of at most 256 characters.
         #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::bulk_users))]
+        #[serde(deserialize_with = "crate::bounded::list::<_, _, MAX_BULK_USERS>")]
         pub users: Vec<String>,
     }
 }

@@ -458,6 +458,7 @@ mod tests {
             code: "no_available_number".into(),
             request_id: Some("req-1".into()),
             rejected: None,
+            rejected_count: None,
         };
         let error = ApiError::Problem(problem);
         assert_eq!(error.message(), "No number is available in US.");

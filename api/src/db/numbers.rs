@@ -484,3 +484,27 @@ pub fn count_available(conn: &mut DbConn, account: &AccountId, country: &str) ->
         .count()
         .get_result(conn)
 }
+
+/// How many numbers the account's inventory holds, whatever their status.
+pub fn count(conn: &mut DbConn, account: &AccountId) -> QueryResult<i64> {
+    phone_numbers::table
+        .filter(phone_numbers::account_id.eq(account))
+        .count()
+        .get_result(conn)
+}
+
+/// When the account's loads after `since` were made, oldest first: each load records one
+/// `numbers.loaded` event in the ledger.
+pub fn loads_since(
+    conn: &mut DbConn,
+    account: &AccountId,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<NaiveDateTime>> {
+    ledger_events::table
+        .filter(ledger_events::account_id.eq(account))
+        .filter(ledger_events::kind.eq(super::ledger::NUMBERS_LOADED))
+        .filter(ledger_events::occurred_at.gt(since))
+        .select(ledger_events::occurred_at)
+        .order(ledger_events::occurred_at.asc())
+        .load(conn)
+}

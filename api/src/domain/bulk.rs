@@ -12,6 +12,7 @@ use super::{
     ids::JobId,
     principal::Principal,
     provisioning,
+    rejected::Rejected,
     telephony::{self, Need},
 };
 use crate::{
@@ -25,11 +26,13 @@ use crate::{
 };
 
 /// The most users one bulk request may name.
-pub const MAX_USERS: usize = 5_000;
+pub const MAX_USERS: usize = shared::phone_service::MAX_BULK_USERS;
 const REF_MAX_CHARS: usize = 256;
 
 /// The users of a CSV: a header row with a `user` column (or `upn`, `userPrincipalName`, `id`),
-/// one user per row. Bad rows are reported with their line; nothing is started then.
+/// one user per row, at most [`MAX_USERS`] rows (reading stops at the first row past them).
+/// Bad rows are reported with their line (the first of them, and how many); nothing is started
+/// then.
 pub fn users_from_csv(body: &[u8]) -> Result<Vec<String>, ApiError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -51,20 +54,25 @@ pub fn users_from_csv(body: &[u8]) -> Result<Vec<String>, ApiError> {
             ApiError::InvalidInput("The CSV needs a header row with a 'user' column.".into())
         })?;
     let mut users = Vec::new();
-    let mut rejected = Vec::new();
+    let mut rejected = Rejected::default();
     for (i, record) in reader.records().enumerate() {
+        if i == MAX_USERS {
+            return Err(ApiError::InvalidInput(format!(
+                "A CSV may name at most {MAX_USERS} users, one per row; this one has more \
+                 rows. Nothing was started."
+            )));
+        }
         let line = u32::try_from(i + 2).unwrap_or(u32::MAX);
         match record {
             Ok(r) => {
-                let value = r.get(column).unwrap_or_default().to_owned();
-                if value.is_empty() || value.chars().count() > REF_MAX_CHARS {
-                    rejected.push(RejectedRow {
+                let value = r.get(column).unwrap_or_default();
+                match user_problem(value) {
+                    None => users.push(value.to_owned()),
+                    Some(problem) => rejected.push(RejectedRow {
                         line,
                         value: value.chars().take(40).collect(),
-                        problem: "Give a user principal name or object id.".into(),
-                    });
-                } else {
-                    users.push(value);
+                        problem,
+                    }),
                 }
             }
             Err(e) => rejected.push(RejectedRow {
@@ -75,15 +83,21 @@ pub fn users_from_csv(body: &[u8]) -> Result<Vec<String>, ApiError> {
         }
     }
     if !rejected.is_empty() {
-        return Err(ApiError::RejectedRows {
-            detail: format!(
-                "{} row(s) are not acceptable; nothing was started.",
-                rejected.len()
-            ),
-            rows: rejected,
-        });
+        return Err(
+            rejected.into_error(|n| format!("{n} row(s) are not acceptable; nothing was started."))
+        );
     }
     Ok(users)
+}
+
+/// What is wrong with a CSV row's user, if anything: the bounds [`start`] keeps for each user.
+fn user_problem(value: &str) -> Option<String> {
+    if value.is_empty() {
+        return Some("Give a user principal name or object id.".into());
+    }
+    super::bounds::line("user", value, REF_MAX_CHARS)
+        .err()
+        .map(|e| e.to_string())
 }
 
 /// Starts the job (staff and admins), unless the account has `most_unfinished` bulk jobs

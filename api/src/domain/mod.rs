@@ -20,6 +20,7 @@ pub mod password;
 pub mod principal;
 pub mod provisioning;
 pub mod rate_limit;
+pub mod rejected;
 pub mod session;
 pub mod stored;
 pub mod telephony;

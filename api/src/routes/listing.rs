@@ -40,7 +40,12 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
     req: &HttpRequest,
     body: &[u8],
 ) -> Result<T, crate::error::ApiError> {
-    use crate::error::ApiError;
+    require_json(req)?;
+    json_object(body)
+}
+
+/// 415 unless the body is sent as JSON (`application/json` or `application/...+json`).
+pub fn require_json(req: &HttpRequest) -> Result<(), crate::error::ApiError> {
     let json = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
@@ -50,9 +55,18 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
             v.starts_with("application/json")
                 || (v.starts_with("application/") && v.contains("+json"))
         });
-    if !json {
-        return Err(ApiError::UnsupportedMediaType);
+    if json {
+        Ok(())
+    } else {
+        Err(crate::error::ApiError::UnsupportedMediaType)
     }
+}
+
+/// The JSON object of a body whose content type was checked ([`require_json`]).
+pub fn json_object<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+) -> Result<T, crate::error::ApiError> {
+    use crate::error::ApiError;
     let first = body
         .iter()
         .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
@@ -77,9 +91,25 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// The most an upload (a CSV of numbers or users) may carry: 10,000 numbers or 5,000 user
-/// principal names fit well within it. Other bodies keep `MAX_BODY_BYTES`.
+/// The most an upload of numbers (JSON or CSV) may carry: 10,000 numbers with a location each
+/// fit within it. Other bodies keep `MAX_BODY_BYTES`.
 pub const UPLOAD_MAX_BYTES: usize = 1024 * 1024;
+
+/// The most a bulk request (JSON or CSV) may carry: 5,000 users at about 100 bytes each (an
+/// object id is 36 characters, most user principal names far fewer than 100).
+pub const BULK_UPLOAD_MAX_BYTES: usize = 512 * 1024;
+
+/// Parses an upload on the blocking pool. Reading up to a MiB of CSV or JSON takes long enough
+/// that, on an async worker, it would hold up every other request that worker serves.
+pub async fn parse_off_worker<T, F>(parse: F) -> Result<T, crate::error::ApiError>
+where
+    F: FnOnce() -> Result<T, crate::error::ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    actix_web::web::block(parse)
+        .await
+        .map_err(|e| crate::error::ApiError::internal(anyhow::anyhow!("parsing an upload: {e}")))?
+}
 
 /// Reads a request body of at most `limit` bytes; a larger one is refused as 413 before the
 /// rest is read.

@@ -50,9 +50,16 @@ pub struct LoadOptions {
 /// `number` column and optionally `location`. Numbers are normalised to E.164; each gets its
 /// country. Blocks may not overlap.
 ///
+/// An account may hold at most `NUMBER_QUOTA` numbers (default 100,000) and load at most
+/// `NUMBER_LOADS_PER_WINDOW` times (default 20) per `NUMBER_LOAD_WINDOW_SECONDS` (default an
+/// hour); a load past either is refused whole.
+///
 /// Problems: 400: Out of bounds; 403: Not an admin; 409: Numbers already in your inventory
-/// (`numbers_overlap`); 413: A body over 1 MiB; 415: Neither JSON nor CSV; 422: Bad rows (`rejected_rows`, each with its `line` in `rejected`;
-/// nothing was loaded), or a request of neither shape.
+/// (`numbers_overlap`), or the load would take the inventory past the account's quota
+/// (`number_quota_exceeded`); 413: A body over 1 MiB; 415: Neither JSON nor CSV; 422: Bad rows
+/// (`rejected_rows`: the first 100, each with its `line`, in `rejected`, how many in
+/// `rejected_count`; nothing was loaded), more than 10,000 rows, or a request of neither shape;
+/// 429: The account's loads of the window are made (`Retry-After`).
 #[utoipa::path(
     operation_id = "load_numbers",
     tag = "Numbers",
@@ -80,18 +87,28 @@ pub async fn load_numbers(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
+    let csv = listing::is_csv(&req);
+    if !csv {
+        listing::require_json(&req)?;
+    }
     let body = listing::read_body(payload, listing::UPLOAD_MAX_BYTES).await?;
-    let options = options.into_inner();
-    let parsed = if listing::is_csv(&req) {
-        load::from_csv(&body, options.label.as_deref(), options.location.as_deref())?
-    } else {
-        let request: NewNumberBlock = listing::json_body(&req, &body)?;
-        load::from_request(&request)?
-    };
-    let on_error = options.on_error;
+    let LoadOptions {
+        on_error,
+        label,
+        location,
+    } = options.into_inner();
+    let parsed = listing::parse_off_worker(move || {
+        if csv {
+            load::from_csv(&body, label.as_deref(), location.as_deref())
+        } else {
+            load::from_request(&listing::json_object::<NewNumberBlock>(&body)?)
+        }
+    })
+    .await?;
+    let limits = state.config.load_limits();
     let loaded = state
         .db
-        .run(move |conn| inventory::load(conn, &caller, parsed, on_error))
+        .run(move |conn| inventory::load(conn, &caller, parsed, on_error, &limits))
         .await?;
     Ok(HttpResponse::Created().json(loaded))
 }

@@ -19,8 +19,8 @@ use crate::{
 ///
 /// Problems: 403: A viewer; 409: The tenant is not connected or lacks the permission, or the
 /// account's earlier bulk job has not finished (`bulk_job_unfinished`, naming it); 413: A
-/// body over 1 MiB; 415: Neither JSON nor CSV; 422: No users, more than 5,000, or bad CSV rows
-/// (`rejected_rows`).
+/// body over 512 KiB; 415: Neither JSON nor CSV; 422: No users, more than 5,000, or bad CSV rows
+/// (`rejected_rows`: the first 100 in `rejected`, how many in `rejected_count`).
 #[utoipa::path(
     operation_id = "start_bulk_phone_service",
     tag = "Phone service",
@@ -46,13 +46,19 @@ pub async fn start_bulk(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_staff()?;
-    let body = listing::read_body(payload, listing::UPLOAD_MAX_BYTES).await?;
-    let users = if listing::is_csv(&req) {
-        bulk::users_from_csv(&body)?
-    } else {
-        let request: BulkRequest = listing::json_body(&req, &body)?;
-        request.users
-    };
+    let csv = listing::is_csv(&req);
+    if !csv {
+        listing::require_json(&req)?;
+    }
+    let body = listing::read_body(payload, listing::BULK_UPLOAD_MAX_BYTES).await?;
+    let users = listing::parse_off_worker(move || {
+        if csv {
+            bulk::users_from_csv(&body)
+        } else {
+            listing::json_object::<BulkRequest>(&body).map(|request| request.users)
+        }
+    })
+    .await?;
     let most = state.config.bulk_max_unfinished;
     let accepted = state
         .db

@@ -1003,6 +1003,9 @@ async fn postgresql_restarted_under_load_answers_503_meanwhile_and_recovers_with
         &web,
         "--ms-client-secret",
         TEST_CLIENT_SECRET,
+        // The clients load a block after another, far more than the default loads per hour.
+        "--number-loads-per-window",
+        "1000000",
     ];
     args.extend_from_slice(&QUICK);
     let cli = <Cli as clap::Parser>::try_parse_from(args).unwrap();

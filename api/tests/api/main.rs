@@ -38,4 +38,5 @@ mod tenant_connection;
 mod tenant_proof;
 mod tenant_takeover;
 mod throttle;
+mod uploads;
 mod webhooks;

@@ -187,7 +187,7 @@ async fn billing_charts_totals_lists_and_downloads_the_users_and_the_audit_log_l
         lines
             .next()
             .unwrap()
-            .starts_with("month,user_id,user_principal_name"),
+            .starts_with(r#""month","user_id","user_principal_name""#),
         "{csv}"
     );
     let rows: Vec<&str> = lines.collect();

@@ -21,7 +21,10 @@ pub const HEADER: [&str; 10] = [
 ];
 
 pub fn to_csv(report: &UsageReport) -> Result<String, ApiError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
+    // Every field quoted: a cell ends only where the CSV says, never at a `;` or tab in it.
+    let mut out = csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Always)
+        .from_writer(Vec::new());
     let fail = |e: csv::Error| ApiError::internal(anyhow::anyhow!("writing CSV: {e}"));
     out.write_record(HEADER).map_err(fail)?;
     for user in &report.users {
@@ -44,7 +47,7 @@ pub fn to_csv(report: &UsageReport) -> Result<String, ApiError> {
             .collect();
         out.write_record([
             report.month.as_str(),
-            user.user_id.as_str(),
+            &cell(&user.user_id),
             &cell(user.user_principal_name.as_deref().unwrap_or("")),
             &cell(user.display_name.as_deref().unwrap_or("")),
             &user.billable_days.to_string(),
@@ -62,12 +65,44 @@ pub fn to_csv(report: &UsageReport) -> Result<String, ApiError> {
     String::from_utf8(bytes).map_err(|e| ApiError::internal(anyhow::anyhow!("CSV: {e}")))
 }
 
-/// Text from the tenant (names) that a spreadsheet would run as a formula is quoted so it
-/// stays text (OWASP: CSV injection).
+/// Text from the tenant (ids, names) that a spreadsheet would run as a formula stays text
+/// (OWASP: CSV injection): a trigger (`=`, `+`, `-`, `@`, tab, CR) gets a `'` before it at the
+/// start of the text, and after a `;`, tab or `|` too, where a spreadsheet that splits cells at
+/// those would start a new cell (`Bob;=1+1`). Spaces before a trigger do not hide it.
 fn cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
+    const TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+    let mut out = String::with_capacity(text.len() + 2);
+    let mut cell_start = true;
+    for ch in text.chars() {
+        if cell_start && TRIGGERS.contains(&ch) {
+            out.push('\'');
+        }
+        out.push(ch);
+        cell_start = matches!(ch, ';' | '\t' | '|') || (cell_start && ch == ' ');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_formula_is_text_at_the_start_and_after_each_separator() {
+        for (name, safe) in [
+            ("Bob", "Bob"),
+            ("Bob-Smith (HR) a@b", "Bob-Smith (HR) a@b"),
+            ("=1+1", "'=1+1"),
+            ("  @SUM(A1)", "  '@SUM(A1)"),
+            ("Bob;=1+1", "Bob;'=1+1"),
+            ("Bob; +1", "Bob; '+1"),
+            ("Bob\t=1+1", "Bob\t'=1+1"),
+            ("\t=1", "'\t'=1"),
+            ("a|-2|b", "a|'-2|b"),
+            ("x;;@y", "x;;'@y"),
+            ("\rBob", "'\rBob"),
+        ] {
+            assert_eq!(cell(name), safe, "{name:?}");
+        }
     }
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::{
     capacity::{Tally, RATE_WINDOW_DAYS},
+    limits::{self, LoadLimits},
     load::{OnError, Parsed},
 };
 use crate::{
@@ -46,28 +47,29 @@ fn to_block(row: BlockRow) -> Result<NumberBlock, ApiError> {
 /// Loads a parsed request as one new block (admins only). With `OnError::Reject` any bad row
 /// refuses the whole load (422 listing the rows); numbers already in the inventory refuse it
 /// too (409, overlapping blocks), unless `OnError::Skip` leaves them out as rejected rows.
+/// The account's load rate (429) and quota (409) are kept: a load past either changes nothing.
 pub fn load(
     conn: &mut DbConn,
     caller: &Principal,
     mut parsed: Parsed,
     on_error: OnError,
+    limits: &LoadLimits,
 ) -> Result<LoadedNumbers, ApiError> {
     caller.require_admin()?;
     parsed.reject_repeats();
     if on_error == OnError::Reject && !parsed.rejected.is_empty() {
-        return Err(ApiError::RejectedRows {
-            detail: format!(
-                "{} row(s) are not valid numbers; nothing was loaded. Fix them, or load with \
-                 on_error=skip to load only the good rows.",
-                parsed.rejected.len()
-            ),
-            rows: parsed.rejected,
-        });
+        return Err(parsed.rejected.into_error(|n| {
+            format!(
+                "{n} row(s) are not valid numbers; nothing was loaded. Fix them, or load with \
+                 on_error=skip to load only the good rows."
+            )
+        }));
     }
     let account = caller.account_id.clone();
     let actor = provisioning::actor(caller);
     db::transaction(conn, |conn| {
         db::lock_account(conn, account.as_str())?;
+        limits::check_rate(conn, &account, limits, stored::now())?;
         let wanted: Vec<String> = parsed
             .numbers
             .iter()
@@ -101,15 +103,17 @@ pub fn load(
                     problem: "Already in your inventory.".into(),
                 });
             }
-            parsed.rejected.sort_by_key(|r| r.line);
         }
         if parsed.numbers.is_empty() {
+            let (rejected, rejected_count) = parsed.rejected.into_parts();
             return Ok(LoadedNumbers {
                 block: None,
                 loaded: 0,
-                rejected: parsed.rejected,
+                rejected,
+                rejected_count,
             });
         }
+        limits::check_quota(conn, &account, limits, parsed.numbers.len())?;
         let now = stored::now();
         let mut sorted: Vec<&str> = parsed.numbers.iter().map(|c| c.number.as_str()).collect();
         sorted.sort_unstable();
@@ -163,10 +167,12 @@ pub fn load(
             },
         )?;
         let loaded = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+        let (rejected, rejected_count) = parsed.rejected.into_parts();
         Ok(LoadedNumbers {
             block: Some(to_block(block)?),
             loaded,
-            rejected: parsed.rejected,
+            rejected,
+            rejected_count,
         })
     })
 }

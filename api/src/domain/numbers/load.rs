@@ -6,10 +6,14 @@ use std::collections::BTreeSet;
 use shared::numbers::{NewNumberBlock, RejectedRow};
 
 use super::e164::E164;
-use crate::{domain::bounds, error::ApiError};
+use crate::{
+    domain::{bounds, rejected::Rejected},
+    error::ApiError,
+};
 
 /// The most numbers one load may hold.
-pub const MAX_NUMBERS_PER_LOAD: usize = 10_000;
+pub use shared::numbers::MAX_NUMBERS_PER_LOAD;
+/// The longest label or location: the bounds the numbers list's `location` filter keeps too.
 const LABEL_MAX_CHARS: usize = 100;
 
 /// A number to load, and the location its CSV row named.
@@ -25,7 +29,7 @@ pub struct Candidate {
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub numbers: Vec<Candidate>,
-    pub rejected: Vec<RejectedRow>,
+    pub rejected: Rejected,
     pub label: Option<String>,
     pub location: Option<String>,
 }
@@ -99,7 +103,9 @@ pub fn from_request(request: &NewNumberBlock) -> Result<Parsed, ApiError> {
 }
 
 /// A CSV load: a header row naming a `number` column (and optionally `location`), then one
-/// number per row. Line numbers count the header as line 1.
+/// number per row, at most [`MAX_NUMBERS_PER_LOAD`] rows (reading stops at the first row past
+/// them). A row's location keeps the bounds of the `location` parameter (a row that does not is
+/// a bad row). Line numbers count the header as line 1.
 pub fn from_csv(
     body: &[u8],
     label: Option<&str>,
@@ -131,7 +137,7 @@ pub fn from_csv(
     let location_column = column("location");
     for (i, record) in reader.records().enumerate() {
         let line = line_no(i + 2);
-        if parsed.numbers.len() + parsed.rejected.len() >= MAX_NUMBERS_PER_LOAD {
+        if parsed.numbers.len() + parsed.rejected.count() >= MAX_NUMBERS_PER_LOAD {
             return Err(ApiError::InvalidInput(format!(
                 "A CSV may hold at most {MAX_NUMBERS_PER_LOAD} numbers."
             )));
@@ -151,9 +157,21 @@ pub fn from_csv(
         let row_location = location_column
             .and_then(|c| record.get(c))
             .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(|l| l.chars().take(LABEL_MAX_CHARS).collect::<String>())
-            .or_else(|| parsed.location.clone());
+            .filter(|l| !l.is_empty());
+        let row_location = match row_location {
+            None => parsed.location.clone(),
+            Some(l) => match bounds::line("location", l, LABEL_MAX_CHARS) {
+                Ok(()) => Some(l.to_owned()),
+                Err(e) => {
+                    parsed.rejected.push(RejectedRow {
+                        line,
+                        value: text.chars().take(40).collect(),
+                        problem: e.to_string(),
+                    });
+                    continue;
+                }
+            },
+        };
         accept(&mut parsed, line, text, row_location);
     }
     if parsed.numbers.is_empty() && parsed.rejected.is_empty() {
@@ -198,7 +216,6 @@ impl Parsed {
             }
         }
         self.numbers = kept;
-        self.rejected.sort_by_key(|r| r.line);
     }
 }
 
@@ -245,9 +262,40 @@ mod tests {
         let parsed = from_csv(csv, None, Some("HQ")).unwrap();
         assert_eq!(parsed.numbers.len(), 2);
         assert_eq!(parsed.numbers[1].location.as_deref(), Some("HQ"));
-        assert_eq!(parsed.rejected.len(), 1);
-        assert_eq!(parsed.rejected[0].line, 3);
+        let (rejected, count) = parsed.rejected.into_parts();
+        assert_eq!((rejected[0].line, count), (3, 1));
         assert!(from_csv(b"phone\n+14255550100\n", None, None).is_err());
+    }
+
+    #[test]
+    fn a_rows_location_keeps_the_bounds_of_the_location_parameter() {
+        let long = "x".repeat(101);
+        let csv = format!(
+            "number,location\n+14255550100,\"a\0b\"\n+14255550101,\"Sea\r\ntle\"\n\
+             +14255550102,{long}\n+14255550103,{}\n+14255550104,  \n",
+            "é".repeat(100)
+        );
+        let parsed = from_csv(csv.as_bytes(), None, Some("HQ")).unwrap();
+        let kept: Vec<(u32, Option<&str>)> = parsed
+            .numbers
+            .iter()
+            .map(|c| (c.line, c.location.as_deref()))
+            .collect();
+        let accented = "é".repeat(100);
+        assert_eq!(kept, [(5, Some(accented.as_str())), (6, Some("HQ"))]);
+        let (rejected, _) = parsed.rejected.into_parts();
+        let lines: Vec<(u32, &str)> = rejected
+            .iter()
+            .map(|r| (r.line, r.value.as_str()))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (2, "+14255550100"),
+                (3, "+14255550101"),
+                (4, "+14255550102")
+            ]
+        );
     }
 
     #[test]
@@ -262,7 +310,7 @@ mod tests {
         .unwrap();
         parsed.reject_repeats();
         assert_eq!(parsed.numbers.len(), 1);
-        assert_eq!(parsed.rejected.len(), 1);
-        assert_eq!(parsed.rejected[0].line, 2);
+        let (rejected, count) = parsed.rejected.into_parts();
+        assert_eq!((rejected[0].line, count), (2, 1));
     }
 }

@@ -4,6 +4,7 @@
 pub mod capacity;
 pub mod e164;
 pub mod inventory;
+pub mod limits;
 pub mod load;
 
 pub use e164::E164;

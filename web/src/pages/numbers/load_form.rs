@@ -403,11 +403,24 @@ fn result(loaded: &LoadedNumbers) -> Html {
                 } }
             </p>
             if !loaded.rejected.is_empty() {
-                <p>{ format!("{} {} skipped:", loaded.rejected.len(),
-                    if loaded.rejected.len() == 1 { "row was" } else { "rows were" }) }</p>
+                <p>{ skipped(loaded) }</p>
                 { rejected_rows(&loaded.rejected) }
             }
         </div>
+    }
+}
+
+/// "3 rows were skipped:"; when the answer lists only the first of them (100), says so.
+fn skipped(loaded: &LoadedNumbers) -> String {
+    let listed = loaded.rejected.len();
+    let count = usize::try_from(loaded.rejected_count)
+        .unwrap_or(usize::MAX)
+        .max(listed);
+    let rows = if count == 1 { "row was" } else { "rows were" };
+    if count > listed {
+        format!("{count} {rows} skipped (the first {listed} are listed):")
+    } else {
+        format!("{count} {rows} skipped:")
     }
 }
 
