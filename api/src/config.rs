@@ -165,7 +165,7 @@ pub struct Config {
     pub connection_actions_per_window: u64,
 
     /// The window of CONNECTION_ACTIONS_PER_WINDOW, in seconds.
-    #[arg(long, env = "CONNECTION_ACTION_WINDOW_SECONDS", default_value_t = 30)]
+    #[arg(long, env = "CONNECTION_ACTION_WINDOW_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub connection_action_window_seconds: u64,
 
     /// Simulated mode: how long the simulator's Teams number operations take, in milliseconds.
@@ -250,7 +250,7 @@ pub struct Config {
     pub invites_per_hour: u32,
 
     /// How long an invitation's one-time password works, unused, in hours.
-    #[arg(long, env = "INVITATION_TTL_HOURS", default_value_t = 168)]
+    #[arg(long, env = "INVITATION_TTL_HOURS", default_value_t = 168, value_parser = clap::value_parser!(u32).range(1..=8_760))]
     pub invitation_ttl_hours: u32,
 
     /// Start in simulated mode even on a non-loopback BIND_ADDR or an https PUBLIC_URL. The

@@ -99,7 +99,9 @@ impl SecurityHeaders {
         }
     }
 
-    fn apply(&self, path: &str, headers: &mut actix_web::http::header::HeaderMap) {
+    /// `api`: the request was for the API, whatever its path looked like (`//api/…` or
+    /// `/%61pi/…` reach the same handlers).
+    fn apply(&self, path: &str, api: bool, headers: &mut actix_web::http::header::HeaderMap) {
         let mut set = |name: HeaderName, value: HeaderValue| {
             headers.insert(name, value);
         };
@@ -121,7 +123,7 @@ impl SecurityHeaders {
             set(header::CONTENT_SECURITY_POLICY, policy);
             set(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         }
-        if is_api(path) && !headers.contains_key(header::CACHE_CONTROL) {
+        if (api || is_api(path)) && !headers.contains_key(header::CACHE_CONTROL) {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
     }
@@ -193,7 +195,8 @@ pub async fn middleware(
     let path = req.path().to_owned();
     let mut res = next.call(req).await?;
     if let Some(settings) = settings {
-        settings.apply(&path, res.headers_mut());
+        let api = res.request().match_pattern().is_some_and(|p| is_api(&p));
+        settings.apply(&path, api, res.headers_mut());
     }
     Ok(res)
 }
@@ -275,10 +278,14 @@ const wasm = await init({ module_or_path: '/app-1_bg.wasm' });
     fn api_answers_are_never_cached() {
         let settings = SecurityHeaders::new(Path::new("/nonexistent"), false, true);
         let mut headers = actix_web::http::header::HeaderMap::new();
-        settings.apply("/api/v1/me", &mut headers);
+        settings.apply("/api/v1/me", false, &mut headers);
         assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
         let mut headers = actix_web::http::header::HeaderMap::new();
-        settings.apply("/members", &mut headers);
+        settings.apply("/members", false, &mut headers);
         assert!(headers.get(header::CACHE_CONTROL).is_none());
+        // Routed to the API under another spelling of its path.
+        let mut headers = actix_web::http::header::HeaderMap::new();
+        settings.apply("//api/v1/me", true, &mut headers);
+        assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
     }
 }

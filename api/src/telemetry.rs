@@ -41,13 +41,14 @@ const REDACTED_QUERY_PATHS: [&str; 2] = [
     "/api/v1/tenant-connection/consent-callback",
 ];
 
-/// What a request's line shows as its target.
-pub fn logged_target(path: &str, query: &str) -> String {
+/// What a request's line shows as its target; `route` is the pattern the path matched, which
+/// also catches other spellings of a redirect URI's path (`%2D` for `-`, doubled slashes).
+pub fn logged_target(path: &str, route: &str, query: &str) -> String {
     if query.is_empty() {
         path.to_owned()
     } else if REDACTED_QUERY_PATHS
         .iter()
-        .any(|p| path.trim_end_matches('/') == *p)
+        .any(|p| path.trim_end_matches('/') == *p || route == *p)
     {
         format!("{path}?[redacted]")
     } else {
@@ -63,7 +64,7 @@ impl tracing_actix_web::RootSpanBuilder for RedactingRootSpan {
             .and_then(|h| h.to_str().ok())
             .unwrap_or("");
         let route = request.match_pattern().unwrap_or_else(|| "default".into());
-        let target = logged_target(request.path(), request.query_string());
+        let target = logged_target(request.path(), &route, request.query_string());
         // TracingLogger puts the id in the request's extensions before it asks for the span.
         let request_id = request
             .extensions()
@@ -106,6 +107,7 @@ mod tests {
     fn the_redirect_uris_query_is_never_logged() {
         let target = logged_target(
             "/api/v1/tenant-connection/sign-in-callback",
+            "default",
             "code=0.AAAA-secret&state=abc",
         );
         assert_eq!(
@@ -114,14 +116,25 @@ mod tests {
         );
         assert!(!logged_target(
             "/api/v1/tenant-connection/consent-callback/",
+            "default",
             "admin_consent=True&state=abc"
         )
         .contains("state="));
+        // Another spelling of the path, known by the route it matched.
+        assert!(!logged_target(
+            "/api/v1/tenant-connection/sign%2Din-callback",
+            "/api/v1/tenant-connection/sign-in-callback",
+            "code=x"
+        )
+        .contains("code="));
         // Other queries stay, for debugging.
         assert_eq!(
-            logged_target("/api/v1/users", "limit=5"),
+            logged_target("/api/v1/users", "/api/v1/users", "limit=5"),
             "/api/v1/users?limit=5"
         );
-        assert_eq!(logged_target("/api/v1/users", ""), "/api/v1/users");
+        assert_eq!(
+            logged_target("/api/v1/users", "/api/v1/users", ""),
+            "/api/v1/users"
+        );
     }
 }

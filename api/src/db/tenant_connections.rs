@@ -328,15 +328,18 @@ pub fn use_consent_state(
     .map(|n| n == 1)
 }
 
-/// When the account's attempts since `since` started, newest first, at most `limit`.
+/// When the person's attempts for the account since `since` started, newest first, at most
+/// `limit`.
 pub fn attempts_since(
     conn: &mut DbConn,
     account_id: &AccountId,
+    user_id: &UserId,
     since: NaiveDateTime,
     limit: usize,
 ) -> QueryResult<Vec<NaiveDateTime>> {
     consent_states::table
         .filter(consent_states::account_id.eq(account_id))
+        .filter(consent_states::user_id.eq(user_id))
         .filter(consent_states::created_at.ge(since))
         .order(consent_states::created_at.desc())
         .limit(i64::try_from(limit).unwrap_or(i64::MAX))

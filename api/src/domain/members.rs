@@ -148,16 +148,22 @@ pub fn accept(
 ) -> Result<Option<UserRow>, ApiError> {
     db::transaction(conn, |conn| {
         let account = invitation.account_id.clone();
-        if db::invitations::delete(conn, &account, &invitation.id)? == 0 {
-            return Ok(None);
-        }
+        // The invitation as it is now, under the lock that role changes and withdrawals take:
+        // the password check took a while, and an admin may have changed or withdrawn it.
+        db::lock_account(conn, &account)?;
         let now = stored::now();
+        let Some(current) = db::invitations::find(conn, &account, &invitation.id)?
+            .filter(|i| i.expires_at > now && i.secret_hash == invitation.secret_hash)
+        else {
+            return Ok(None);
+        };
+        db::invitations::delete(conn, &account, &current.id)?;
         let row = UserRow {
-            id: invitation.id.clone(),
+            id: current.id.clone(),
             account_id: account.clone(),
-            email: invitation.email.clone(),
+            email: current.email.clone(),
             password_hash,
-            role: invitation.role,
+            role: current.role,
             created_at: now,
             password_changed_at: now,
         };

@@ -41,10 +41,15 @@ pub struct RateLimits {
     pub invitation_ttl: Duration,
 }
 
-/// Whether a request of this method counts as a write.
-pub fn is_write(method: &actix_web::http::Method) -> bool {
+/// Signing out is never refused for being too frequent: a person flooded out of their limit
+/// (or whose token leaked) must still be able to end their sessions.
+const SIGN_OUTS: [&str; 2] = ["/api/v1/auth/logout", "/api/v1/auth/logout-everywhere"];
+
+/// Whether a request of this method to this path counts as a write.
+pub fn is_write(method: &actix_web::http::Method, path: &str) -> bool {
     use actix_web::http::Method;
     [Method::POST, Method::PUT, Method::PATCH, Method::DELETE].contains(method)
+        && !SIGN_OUTS.contains(&path.trim_end_matches('/'))
 }
 
 /// Counts a request of `caller`'s; refuses it past the limit of its kind.
@@ -155,10 +160,13 @@ mod tests {
     fn writes_are_the_methods_that_change_something() {
         use actix_web::http::Method;
         for write in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
-            assert!(is_write(&write), "{write}");
+            assert!(is_write(&write, "/api/v1/numbers"), "{write}");
         }
         for read in [Method::GET, Method::HEAD, Method::OPTIONS] {
-            assert!(!is_write(&read), "{read}");
+            assert!(!is_write(&read, "/api/v1/numbers"), "{read}");
         }
+        // Signing out is never refused as a write.
+        assert!(!is_write(&Method::POST, "/api/v1/auth/logout"));
+        assert!(!is_write(&Method::POST, "/api/v1/auth/logout-everywhere/"));
     }
 }

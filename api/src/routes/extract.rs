@@ -1,6 +1,6 @@
 //! The `Principal` extractor: every `/api/v1` handler that takes one is authenticated, scoped
-//! to the caller's account and counted against the caller's request rate limit. And `ClientAddress`: who is calling, as the sign-in
-//! throttle counts them.
+//! to the caller's account and counted against the caller's request rate limit. And
+//! `ClientAddress`: who is calling, as the sign-in throttle counts them.
 
 use std::{
     future::{ready, Future, Ready},
@@ -23,7 +23,7 @@ impl FromRequest for Principal {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let bearer = bearer_token(req);
-        let write = rate_limit::is_write(req.method());
+        let write = rate_limit::is_write(req.method(), req.path());
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))?;
             let bearer = bearer?;

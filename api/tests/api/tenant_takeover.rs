@@ -304,4 +304,33 @@ async fn setup_and_verify_are_limited_per_account_and_repeats_add_nothing() {
         .filter(|e| e.message.starts_with("Started connecting"))
         .count();
     assert_eq!(setups, 3);
+    // The limit is each person's: one member's flood does not keep another admin out.
+    let (_, second) = member(&app, &a.token, "second@contoso.example", "admin").await;
+    app.start_setup(&second).await;
+}
+
+#[tokio::test]
+async fn the_same_finding_by_another_person_is_recorded() {
+    let app = spawn_app().await;
+    let a = app
+        .account("Contoso Telephony", "admin@contoso.example")
+        .await;
+    connect_contoso(&app, &a.token).await;
+    let (_, second) = member(&app, &a.token, "second@contoso.example", "admin").await;
+    app.verify(&a.token).await;
+    app.verify(&a.token).await;
+    app.verify(&second).await;
+    let verified: Vec<String> = app
+        .connection(&a.token)
+        .await
+        .history
+        .into_iter()
+        .filter(|e| e.message.starts_with("Verified the connection"))
+        .map(|e| e.actor)
+        .collect();
+    assert_eq!(
+        verified,
+        ["second@contoso.example", "admin@contoso.example"],
+        "newest first, one each"
+    );
 }

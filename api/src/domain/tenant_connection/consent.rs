@@ -28,7 +28,7 @@ use crate::{
     },
     domain::{
         api_token,
-        ids::{AccountId, TenantId},
+        ids::{AccountId, TenantId, UserId},
         ledger::Actor,
         principal::Principal,
         stored,
@@ -128,7 +128,7 @@ impl TenantConnections {
         let now = stored::now();
         let expires_at = now + self.settings.consent_ttl;
         let (account, actor) = (caller.account_id.clone(), Actor::of(caller));
-        let role = caller.role;
+        let (role, user) = (caller.role, caller.id.clone());
         let attempt = ConsentStateRow {
             state_hash: api_token::hash(&state),
             account_id: account.clone(),
@@ -151,7 +151,7 @@ impl TenantConnections {
                     if !may_run_setup(role, &connection) {
                         return Err(ApiError::Forbidden(copy::SETUP_ADMINS_ONLY.to_owned()));
                     }
-                    limit_attempts(conn, &account, &limit, now)?;
+                    limit_attempts(conn, &account, &user, &limit, now)?;
                     let previous = match connection.state.0 {
                         // A second attempt before the first came back keeps the first's origin.
                         ConnectionState::ConsentPending => {
@@ -454,23 +454,25 @@ pub(super) fn may_run_setup(role: Role, connection: &ConnectionRow) -> bool {
     connection.tenant_id.is_none() || role == Role::Admin
 }
 
-/// Refuses a new attempt when the account started `limit.attempts` within the window: each one
-/// writes the history, and a flood of them would bury it.
+/// Refuses a new attempt when the person started `limit.count` for the account within the
+/// window: each one writes the history, and a flood of them would bury it. Counted per person,
+/// so that one member's flood cannot keep the others (an admin connecting) out.
 fn limit_attempts(
     conn: &mut DbConn,
     account: &AccountId,
+    user: &UserId,
     limit: &ActionLimit,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
     // Newest first: the last is the one whose ageing out frees a place.
-    let recent =
-        db::tenant_connections::attempts_since(conn, account, now - limit.window, limit.count)?;
+    let since = now - limit.window;
+    let recent = db::tenant_connections::attempts_since(conn, account, user, since, limit.count)?;
     match (recent.first(), recent.last()) {
         (Some(newest), Some(oldest)) if recent.len() >= limit.count => {
             let wait = (*oldest + limit.window - now).num_seconds().max(1);
             Err(ApiError::Throttled {
                 detail: format!(
-                    "A Microsoft sign-in for your account was started {} seconds ago: finish it in the window it opened, or try again in {wait} seconds.",
+                    "You started a Microsoft sign-in {} seconds ago: finish it in the window it opened, or try again in {wait} seconds.",
                     (now - *newest).num_seconds().max(0)
                 ),
                 retry_after: u64::try_from(wait).unwrap_or(1),

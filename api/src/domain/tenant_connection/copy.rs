@@ -53,7 +53,7 @@ pub const TENANT_DIFFERS_TITLE: &str = "Your account is connected to a different
 pub const TENANT_DIFFERS: &str = "You signed in to a Microsoft tenant other than the one your account is connected to, so it was refused and nothing was changed. To connect a different tenant, an admin of your account must disconnect the current one first.";
 
 pub const NOT_ALLOWED_TITLE: &str = "Only an admin of your account can do this now";
-pub const NOT_ALLOWED: &str = "Your tenant is connected, and only an admin of your account can sign in to Microsoft again for it (or you are no longer a member of this account). Nothing was changed.";
+pub const NOT_ALLOWED: &str = "The person who started this sign-in may no longer connect the tenant: once a tenant is connected only an admin of your account can sign in to Microsoft again for it, and only members of your account can connect it. Nothing was changed.";
 
 /// Why a non-admin cannot start step 2 on a connected account.
 pub const SETUP_ADMINS_ONLY: &str = "Your account is connected to a Microsoft tenant: only an admin of your account can sign in to Microsoft again for it.";

@@ -192,9 +192,9 @@ fn event(
     Ok(())
 }
 
-/// Records a connection event unless it would repeat the account's last one word for word: a
-/// verification that finds what the last one found changes nothing, and recording it again
-/// would let anyone who may verify fill the ledger.
+/// Records a connection event unless it would repeat the account's last one word for word, by
+/// the same actor: a verification that finds what the last one found changes nothing, and
+/// recording it again would let anyone who may verify fill the ledger.
 fn event_unless_repeated(
     conn: &mut DbConn,
     account: &AccountId,
@@ -204,7 +204,9 @@ fn event_unless_repeated(
 ) -> Result<(), ApiError> {
     let last = db::ledger::latest_with_prefix(conn, account, CONNECTION_EVENTS, 1)?;
     let repeated = last.first().is_some_and(|e| {
-        e.kind.strip_prefix(CONNECTION_EVENTS) == Some(kind) && e.summary == message
+        e.kind.strip_prefix(CONNECTION_EVENTS) == Some(kind)
+            && e.summary == message
+            && e.actor == actor.key
     });
     if repeated {
         return Ok(());

@@ -109,9 +109,13 @@ impl TenantConnections {
                         limit.count,
                     )?
                 {
-                    if let Some(report) = row.last_report.as_deref().and_then(parse_report) {
-                        return Ok(Start::Answered(report));
-                    }
+                    return match row.last_report.as_deref().and_then(parse_report) {
+                        Some(report) => Ok(Start::Answered(report)),
+                        None => Err(ApiError::Throttled {
+                            detail: "Your account verified its connection several times in the last moments; try again shortly.".to_owned(),
+                            retry_after: u64::try_from(limit.window.num_seconds()).unwrap_or(30),
+                        }),
+                    };
                 }
                 if db::tenant_connections::try_lease_verification(conn, &acc, now, lease_until)? {
                     Ok(Start::Run(tenant))
