@@ -158,9 +158,9 @@ pub struct Config {
     #[arg(long, env = "CONSENT_TTL_MINUTES", default_value_t = 15)]
     pub consent_ttl_minutes: u64,
 
-    /// Sign-ins to Microsoft (setup step 2), and manual verifications, each account may start
-    /// within CONNECTION_ACTION_WINDOW_SECONDS. Past it, setup answers 429 and verify answers
-    /// the last report.
+    /// Sign-ins to Microsoft (setup step 2) each person may start for their account, and manual
+    /// verifications each account may start, within CONNECTION_ACTION_WINDOW_SECONDS. Past it,
+    /// setup answers 429 and verify answers the last report.
     #[arg(long, env = "CONNECTION_ACTIONS_PER_WINDOW", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     pub connection_actions_per_window: u64,
 

@@ -72,7 +72,7 @@ pub async fn get_connection(
 /// refused at sign-in ("disconnect first").
 ///
 /// Problems: 403 when called with an API token (consent needs a person in a browser), or by a
-/// non-admin once a tenant is connected; 429 when the account started
+/// non-admin once a tenant is connected; 429 when the caller started
 /// `CONNECTION_ACTIONS_PER_WINDOW` sign-ins within the window (`Retry-After` says when).
 #[utoipa::path(
     operation_id = "start_tenant_connection_setup",
@@ -197,10 +197,11 @@ fn redirect(landing: Landing, secure: bool) -> HttpResponse {
 /// and that the tenant's name is readable. Two verifications at once for one account run once.
 /// An account that verified `CONNECTION_ACTIONS_PER_WINDOW` times within the window gets its
 /// last report again, without asking Microsoft. A verification that finds what the last one
-/// found adds nothing to the history.
+/// found, by the same person, adds nothing to the history.
 ///
 /// Problems: 409 `consent_required` (no consent yet), 409 `verification_running` (another
-/// verification still running after its deadline).
+/// verification still running after its deadline), 429 (over the limit with no report to
+/// answer, or the caller's request rate).
 #[utoipa::path(
     operation_id = "verify_tenant_connection",
     tag = "Tenant connection",
