@@ -57,12 +57,12 @@ pub struct Settings {
     pub consent_ttl: chrono::Duration,
     pub verify_deadline: Duration,
     pub health_interval: chrono::Duration,
-    /// How many sign-in attempts (step 2), and how many manual verifications, an account may
-    /// start within a window.
+    /// How many sign-in attempts (step 2) a person may start for their account, and how many
+    /// manual verifications an account may start, within a window.
     pub action_limit: ActionLimit,
 }
 
-/// At most `count` actions of one kind per account within `window`.
+/// At most `count` actions of one kind (per person, or per account) within `window`.
 #[derive(Debug, Clone, Copy)]
 pub struct ActionLimit {
     pub count: usize,
