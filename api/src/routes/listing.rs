@@ -111,6 +111,27 @@ where
         .map_err(|e| crate::error::ApiError::internal(anyhow::anyhow!("parsing an upload: {e}")))?
 }
 
+/// Uploads this process reads and parses at once. Each may hold up to a MiB, and every person
+/// and token may send hundreds of writes a minute: without a bound, a burst of uploads would
+/// take memory and the blocking pool from everyone.
+const UPLOADS_AT_ONCE: usize = 8;
+/// How long an upload waits for its turn before it is refused (429).
+const UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A turn to read and parse an upload; hold it until the upload is parsed.
+pub async fn upload_slot() -> Result<tokio::sync::SemaphorePermit<'static>, crate::error::ApiError>
+{
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| tokio::sync::Semaphore::new(UPLOADS_AT_ONCE));
+    match tokio::time::timeout(UPLOAD_WAIT, slots.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(crate::error::ApiError::Throttled {
+            detail: "Too many uploads are being read right now; try again in a moment.".into(),
+            retry_after: 1,
+        }),
+    }
+}
+
 /// Reads a request body of at most `limit` bytes; a larger one is refused as 413 before the
 /// rest is read.
 pub async fn read_body(

@@ -86,11 +86,19 @@ pub async fn load_numbers(
     options: web::Query<LoadOptions>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_admin()?;
+    let limits = state.config.load_limits();
+    // Refused before the upload is read when the account made its loads of the window (the
+    // load checks again, under the account's lock).
+    let check = (caller.clone(), limits);
+    state
+        .db
+        .run(move |conn| inventory::may_load(conn, &check.0, &check.1))
+        .await?;
     let csv = listing::is_csv(&req);
     if !csv {
         listing::require_json(&req)?;
     }
+    let _slot = listing::upload_slot().await?;
     let body = listing::read_body(payload, listing::UPLOAD_MAX_BYTES).await?;
     let LoadOptions {
         on_error,
@@ -105,7 +113,6 @@ pub async fn load_numbers(
         }
     })
     .await?;
-    let limits = state.config.load_limits();
     let loaded = state
         .db
         .run(move |conn| inventory::load(conn, &caller, parsed, on_error, &limits))

@@ -50,6 +50,7 @@ pub async fn start_bulk(
     if !csv {
         listing::require_json(&req)?;
     }
+    let _slot = listing::upload_slot().await?;
     let body = listing::read_body(payload, listing::BULK_UPLOAD_MAX_BYTES).await?;
     let users = listing::parse_off_worker(move || {
         if csv {

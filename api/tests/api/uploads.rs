@@ -369,6 +369,14 @@ async fn loads_past_the_rate_limit_are_refused_in_every_process_until_the_window
         "too_many_requests",
     )
     .await;
+    // Refused before the upload is read: even a body that is not CSV at all is a 429, not a
+    // 422 after a parse.
+    assert_problem(
+        app.load_csv(&a.token, "", &"\"\n".repeat(100_000)).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+    )
+    .await;
     assert_eq!(app.numbers(&a.token, "").await.len(), 20);
     assert_eq!(blocks(&app, &a.token).await.len(), 2);
 

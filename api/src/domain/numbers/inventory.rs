@@ -44,6 +44,17 @@ fn to_block(row: BlockRow) -> Result<NumberBlock, ApiError> {
     })
 }
 
+/// Whether the caller may load numbers now (admins only, within the account's load rate):
+/// asked before an upload is read, so that a refused load costs no parse.
+pub fn may_load(
+    conn: &mut DbConn,
+    caller: &Principal,
+    limits: &LoadLimits,
+) -> Result<(), ApiError> {
+    caller.require_admin()?;
+    limits::check_rate(conn, &caller.account_id, limits, stored::now())
+}
+
 /// Loads a parsed request as one new block (admins only). With `OnError::Reject` any bad row
 /// refuses the whole load (422 listing the rows); numbers already in the inventory refuse it
 /// too (409, overlapping blocks), unless `OnError::Skip` leaves them out as rejected rows.
