@@ -100,3 +100,36 @@ async fn each_principal_has_its_own_count_and_reads_can_be_limited_too() {
     let problem = assert_problem(refused, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
     assert!(problem.detail.contains("3 reads a minute"), "{problem:?}");
 }
+
+/// A window that is over starts again at the next request, on both databases (the upsert's
+/// two branches are written once for both backends).
+#[tokio::test]
+async fn a_window_that_is_over_starts_again_at_the_next_request() {
+    let app = crate::helpers::spawn_app().await;
+    let t0 = chrono::NaiveDate::from_ymd_opt(2026, 12, 7)
+        .unwrap()
+        .and_hms_opt(12, 0, 0)
+        .unwrap();
+    let minute = chrono::Duration::seconds(60);
+    let counts = app
+        .db()
+        .run(move |conn| {
+            use tenant_connect::db::rate_limits::hit;
+            let at = |s| t0 + chrono::Duration::seconds(s);
+            Ok::<_, tenant_connect::error::ApiError>(vec![
+                hit(conn, "writes:test", at(0), at(0) - minute)?,
+                hit(conn, "writes:test", at(30), at(30) - minute)?,
+                hit(conn, "writes:other", at(30), at(30) - minute)?,
+                // The first window (from t0) is over at t0 + 60 s.
+                hit(conn, "writes:test", at(60), at(60) - minute)?,
+                hit(conn, "writes:test", at(61), at(61) - minute)?,
+            ])
+        })
+        .await
+        .unwrap();
+    let seen: Vec<(i32, i64)> = counts
+        .iter()
+        .map(|c| (c.hits, (c.window_started_at - t0).num_seconds()))
+        .collect();
+    assert_eq!(seen, [(1, 0), (2, 0), (1, 30), (1, 60), (2, 60)]);
+}
