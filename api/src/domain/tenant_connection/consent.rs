@@ -427,7 +427,8 @@ fn record_sign_in(
     let tenant = TenantId::from(person.tenant_id);
     db::transaction(conn, |conn| {
         db::lock_account(conn, attempt.account_id.as_str())?;
-        if let Some(ending) = refusal(conn, attempt, &tenant)? {
+        let row = load(conn, &attempt.account_id)?;
+        if let Some(ending) = refusal(conn, attempt, &row, &tenant)? {
             return Ok(Some(ending));
         }
         db::tenant_connections::record_sign_in(conn, hash, &tenant, &person.username)?;
@@ -483,20 +484,20 @@ fn limit_attempts(
 }
 
 /// Why an attempt may not go on to consent for `proven`, decided under the account's lock at
-/// each leg: the person must still be allowed, and a connected tenant is only ever consented
-/// for again, never replaced.
+/// each leg (`row` is the connection read under it): the person must still be allowed, and a
+/// connected tenant is only ever consented for again, never replaced.
 fn refusal(
     conn: &mut DbConn,
     attempt: &ConsentStateRow,
+    row: &ConnectionRow,
     proven: &TenantId,
 ) -> Result<Option<Ending>, ApiError> {
     let account = &attempt.account_id;
-    let row = load(conn, account)?;
     let role = db::users::find(conn, account.as_str(), attempt.user_id.as_str())?.map(|u| u.role.0);
-    if !role.is_some_and(|role| may_run_setup(role, &row)) {
+    if !role.is_some_and(|role| may_run_setup(role, row)) {
         return Ok(Some(Ending::NotAllowed));
     }
-    if let Some(connected) = row.tenant_id.filter(|t| t != proven) {
+    if let Some(connected) = row.tenant_id.clone().filter(|t| t != proven) {
         return Ok(Some(Ending::TenantDiffers {
             connected,
             proven: proven.clone(),
@@ -523,11 +524,11 @@ fn grant(conn: &mut DbConn, state: &str, binding: &str, named: &str) -> Result<S
         }
         let account = attempt.account_id.clone();
         db::lock_account(conn, account.as_str())?;
-        if let Some(ending) = refusal(conn, &attempt, &proven)? {
+        let mut row = load(conn, &account)?;
+        if let Some(ending) = refusal(conn, &attempt, &row, &proven)? {
             return finish(conn, &attempt, ending);
         }
         let now = stored::now();
-        let mut row = load(conn, &account)?;
         move_to(&mut row, Event::ConsentGranted)?;
         row.claimed_tenant_id = Some(proven.clone());
         row.consent_granted_at = Some(now);
