@@ -72,9 +72,9 @@ impl ApiError {
         ApiError::NotFound(format!("No such {what} in your account."))
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> ApiError {
+    pub fn conflict(code: shared::problem::ConflictCode, detail: impl Into<String>) -> ApiError {
         ApiError::Conflict {
-            code,
+            code: code.as_str(),
             detail: detail.into(),
         }
     }

@@ -61,6 +61,53 @@ dto! {
         /// The background job following Teams' operation, while pending or removing.
         pub job_id: Option<Uuid>,
         pub updated_at: Option<DateTime<Utc>>,
+        /// The voice profile the service came from.
+        pub profile_id: Option<Uuid>,
+        /// Each part of the service (number, emergency location, each policy): what the
+        /// portal asked for and what Teams reports.
+        pub parts: Vec<ServicePart>,
+    }
+}
+
+/// A part of a user's phone service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ServicePartKind {
+    Number,
+    EmergencyLocation,
+    Policy,
+}
+
+/// Where a part stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PartState {
+    /// Asked for; Teams has not confirmed it yet.
+    Pending,
+    /// Teams reports what was asked for.
+    InEffect,
+    /// Teams reports something else (`reported`).
+    Differs,
+    /// Graph does not take this policy type: an admin assigns it in the Teams admin center.
+    NeedsManualAction,
+    /// This step failed; the change was undone.
+    Failed,
+}
+
+dto! {
+    /// One part of a user's phone service.
+    pub struct ServicePart {
+        pub kind: ServicePartKind,
+        /// For a policy.
+        pub policy_type: Option<crate::voice_profiles::PolicyType>,
+        /// What the portal asked for: the number, the location id, or the policy's name.
+        pub wanted: String,
+        /// What Teams reported at the last read.
+        pub reported: Option<String>,
+        pub state: PartState,
+        pub detail: Option<String>,
     }
 }
 

@@ -22,16 +22,19 @@ pub enum JobKind {
     BulkPhoneService,
     /// Settles in-flight reservations and flags numbers Teams disagrees about.
     Reconciliation,
+    /// Undoes what a bulk job gave, for users whose service is still that one.
+    BulkRollback,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 6] = [
+    pub const ALL: [JobKind; 7] = [
         JobKind::ConnectionHealth,
         JobKind::Echo,
         JobKind::UserSync,
         JobKind::PhoneServiceChange,
         JobKind::BulkPhoneService,
         JobKind::Reconciliation,
+        JobKind::BulkRollback,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +45,7 @@ impl JobKind {
             JobKind::PhoneServiceChange => "phone_service_change",
             JobKind::BulkPhoneService => "bulk_phone_service",
             JobKind::Reconciliation => "reconciliation",
+            JobKind::BulkRollback => "bulk_rollback",
         }
     }
 

@@ -30,4 +30,5 @@ pub mod role;
 #[cfg(feature = "openapi")]
 mod schemas;
 pub mod tenant_connection;
+pub mod voice_profiles;
 pub mod webhooks;

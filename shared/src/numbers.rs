@@ -126,6 +126,42 @@ dto! {
         pub last: String,
         pub count: u32,
         pub created_at: DateTime<Utc>,
+        /// How Teams knows these numbers.
+        pub number_type: TeamsNumberType,
+        /// The voice profile these numbers take when a change names none.
+        pub default_profile_id: Option<Uuid>,
+    }
+}
+
+/// Teams' `numberType` of a block's numbers: what `assignNumber` and `unassignNumber` send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum TeamsNumberType {
+    /// Routed by the provider's SBC (the usual case here).
+    #[default]
+    DirectRouting,
+    OperatorConnect,
+    CallingPlan,
+}
+
+impl TeamsNumberType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TeamsNumberType::DirectRouting => "directRouting",
+            TeamsNumberType::OperatorConnect => "operatorConnect",
+            TeamsNumberType::CallingPlan => "callingPlan",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TeamsNumberType> {
+        [
+            TeamsNumberType::DirectRouting,
+            TeamsNumberType::OperatorConnect,
+            TeamsNumberType::CallingPlan,
+        ]
+        .into_iter()
+        .find(|t| t.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -162,6 +198,9 @@ dto! {
         #[serde(default)]
         #[cfg_attr(feature = "openapi", schema(pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\u0000-\\u001f\\u007f-\\u009f]{0,100}[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
         pub location: Option<String>,
+        /// How Teams knows these numbers; `directRouting` when left out.
+        #[serde(default)]
+        pub number_type: Option<TeamsNumberType>,
     }
 }
 

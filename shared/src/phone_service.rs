@@ -15,6 +15,10 @@ dto! {
         #[serde(default)]
         #[cfg_attr(feature = "openapi", schema(pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*(\\+[1-9][0-9]{1,14})?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
         pub number: Option<String>,
+        /// The voice profile to apply (its policies and emergency location); the account's
+        /// default profile when left out.
+        #[serde(default)]
+        pub profile: Option<Uuid>,
     }
 }
 
@@ -39,6 +43,9 @@ dto! {
         #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::bulk_users))]
         #[serde(deserialize_with = "crate::bounded::list::<_, _, MAX_BULK_USERS>")]
         pub users: Vec<String>,
+        /// The voice profile to apply to every user; the account's default when left out.
+        #[serde(default)]
+        pub profile: Option<Uuid>,
     }
 }
 
@@ -55,14 +62,20 @@ pub enum BulkItemOutcome {
     AlreadyActive,
     /// Not done; `detail` says why.
     Failed,
+    /// A rollback took away the service the bulk job gave.
+    Removed,
+    /// A rollback left this user alone: their service changed after the bulk job.
+    Skipped,
 }
 
 impl BulkItemOutcome {
-    pub const ALL: [BulkItemOutcome; 4] = [
+    pub const ALL: [BulkItemOutcome; 6] = [
         BulkItemOutcome::Queued,
         BulkItemOutcome::Assigned,
         BulkItemOutcome::AlreadyActive,
         BulkItemOutcome::Failed,
+        BulkItemOutcome::Removed,
+        BulkItemOutcome::Skipped,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +84,8 @@ impl BulkItemOutcome {
             BulkItemOutcome::Assigned => "assigned",
             BulkItemOutcome::AlreadyActive => "already_active",
             BulkItemOutcome::Failed => "failed",
+            BulkItemOutcome::Removed => "removed",
+            BulkItemOutcome::Skipped => "skipped",
         }
     }
 
@@ -104,6 +119,50 @@ dto! {
     pub struct BulkAccepted {
         pub job_id: Uuid,
         pub users: u32,
+    }
+}
+
+dto! {
+    /// What would happen: the same input as a single change (one user, a profile, a number) or
+    /// a bulk (users, a profile). Nothing changes and nothing is reserved.
+    #[serde(deny_unknown_fields)]
+    pub struct PreviewRequest {
+        /// 1 to 5,000 users, each an object id or UPN.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::bulk_users))]
+        #[serde(deserialize_with = "crate::bounded::list::<_, _, MAX_BULK_USERS>")]
+        pub users: Vec<String>,
+        #[serde(default)]
+        pub profile: Option<Uuid>,
+        /// A named number (one user only).
+        #[serde(default)]
+        pub number: Option<String>,
+    }
+}
+
+dto! {
+    /// One user of a preview.
+    pub struct PreviewRow {
+        /// As given (object id or UPN).
+        pub user: String,
+        pub user_id: Option<String>,
+        pub display_name: Option<String>,
+        pub would_succeed: bool,
+        /// The number the change would take now (auto-select's pick, or the named one).
+        pub number: Option<String>,
+        /// Why it would fail; empty when it would succeed.
+        pub problems: Vec<String>,
+        /// What would need a hand (a policy type Graph does not take).
+        pub notes: Vec<String>,
+    }
+}
+
+dto! {
+    /// What a change would do, row by row.
+    pub struct Preview {
+        pub profile: Option<crate::voice_profiles::VoiceProfile>,
+        pub rows: Vec<PreviewRow>,
+        pub would_succeed: u32,
+        pub would_fail: u32,
     }
 }
 

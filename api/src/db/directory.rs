@@ -43,6 +43,13 @@ pub struct DirectoryUserRow {
     pub service_operation: Option<String>,
     pub service_updated_at: Option<NaiveDateTime>,
     pub synced_at: NaiveDateTime,
+    pub service_profile_id: Option<String>,
+    /// `Vec<ServicePart>` as JSON.
+    pub service_parts: Option<String>,
+    /// The change under way (`phone_service::saga::SagaRecord`) as JSON.
+    pub service_saga: Option<String>,
+    /// The job whose change gave the current service.
+    pub service_given_by: Option<String>,
 }
 
 /// What a sync writes of a user: who they are, never their service.
@@ -278,6 +285,50 @@ pub fn set_service(
     change: &ServiceChange,
 ) -> QueryResult<usize> {
     diesel::update(one(account, id)).set(change).execute(conn)
+}
+
+/// What a phone service change keeps beside its state: the profile, each part as Teams
+/// reported it, the saga's record, and the job that gave the service.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = directory_users, treat_none_as_null = true)]
+pub struct ServiceRecord {
+    pub service_profile_id: Option<String>,
+    pub service_parts: Option<String>,
+    pub service_saga: Option<String>,
+    pub service_given_by: Option<String>,
+}
+
+pub fn set_record(
+    conn: &mut DbConn,
+    account: &AccountId,
+    id: &str,
+    record: &ServiceRecord,
+) -> QueryResult<usize> {
+    diesel::update(one(account, id)).set(record).execute(conn)
+}
+
+/// Replaces the change's saga record alone (as a step completes).
+pub fn set_saga(
+    conn: &mut DbConn,
+    account: &AccountId,
+    id: &str,
+    saga: Option<&str>,
+) -> QueryResult<usize> {
+    diesel::update(one(account, id))
+        .set(directory_users::service_saga.eq(saga))
+        .execute(conn)
+}
+
+/// Replaces the service's parts alone.
+pub fn set_parts(
+    conn: &mut DbConn,
+    account: &AccountId,
+    id: &str,
+    parts: Option<&str>,
+) -> QueryResult<usize> {
+    diesel::update(one(account, id))
+        .set(directory_users::service_parts.eq(parts))
+        .execute(conn)
 }
 
 /// Records the Teams operation a service change waits on.

@@ -51,6 +51,10 @@ pub struct BlockRow {
     pub last_number: String,
     pub count: i32,
     pub created_at: NaiveDateTime,
+    /// The profile the block's numbers take when a change names none.
+    pub default_profile_id: Option<String>,
+    /// Teams' `numberType` of the block's numbers (`directRouting` unless loaded otherwise).
+    pub number_type: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -307,11 +311,49 @@ fn available<'a>(account: &'a AccountId, country: &'a str) -> _ {
         .filter(phone_numbers::conflict_kind.is_null())
 }
 
+/// Where auto-select may take a number from, within a country (a voice profile's source).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pool<'a> {
+    pub block: Option<&'a str>,
+    pub location: Option<&'a str>,
+}
+
+/// The lowest candidate of the query, locked on PostgreSQL (see [`reserve_from`]).
+macro_rules! first_candidate {
+    ($conn:expr, $query:expr) => {{
+        let candidate = $query
+            .select(phone_numbers::number)
+            .order(phone_numbers::number.asc())
+            .limit(1);
+        match $conn {
+            DbConn::Postgres(pg) => candidate
+                .for_update()
+                .skip_locked()
+                .first::<String>(pg)
+                .optional()?,
+            DbConn::Sqlite(lite) => candidate.first::<String>(lite).optional()?,
+        }
+    }};
+}
+
 /// Reserves the lowest available number of `country` for `user`; `None` when there is none.
 pub fn reserve_any(
     conn: &mut DbConn,
     account: &AccountId,
     country: &str,
+    user: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<String>> {
+    reserve_from(conn, account, country, Pool::default(), user, now)
+}
+
+/// Reserves the lowest available number of `country` in `pool` for `user`; `None` when there
+/// is none.
+pub fn reserve_from(
+    conn: &mut DbConn,
+    account: &AccountId,
+    country: &str,
+    pool: Pool<'_>,
     user: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
@@ -321,17 +363,15 @@ pub fn reserve_any(
     // different rows without waiting. (An `UPDATE ... WHERE number IN (SELECT ... LIMIT 1 FOR
     // UPDATE SKIP LOCKED)` may run its subquery again per row and take several numbers.)
     for _ in 0..5 {
-        let candidate = available(account, country)
-            .select(phone_numbers::number)
-            .order(phone_numbers::number.asc())
-            .limit(1);
-        let number = match conn {
-            DbConn::Postgres(pg) => candidate
-                .for_update()
-                .skip_locked()
-                .first::<String>(pg)
-                .optional()?,
-            DbConn::Sqlite(lite) => candidate.first::<String>(lite).optional()?,
+        let base = available(account, country);
+        let number = match (pool.block, pool.location) {
+            (Some(block), _) => {
+                first_candidate!(conn, base.filter(phone_numbers::block_id.eq(block)))
+            }
+            (None, Some(location)) => {
+                first_candidate!(conn, base.filter(phone_numbers::location.eq(location)))
+            }
+            (None, None) => first_candidate!(conn, base),
         };
         let Some(number) = number else {
             return Ok(None);
@@ -345,6 +385,64 @@ pub fn reserve_any(
         }
     }
     Ok(None)
+}
+
+/// The `limit` lowest numbers auto-select could take in `country` and `pool` at `now` (aging
+/// numbers whose rest is over count as available), without taking any: what a preview hands
+/// out.
+pub fn could_take(
+    conn: &mut DbConn,
+    account: &AccountId,
+    country: &str,
+    pool: Pool<'_>,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
+    let mut query = phone_numbers::table
+        .filter(phone_numbers::account_id.eq(account))
+        .filter(phone_numbers::country.eq(country))
+        .filter(phone_numbers::conflict_kind.is_null())
+        .filter(
+            phone_numbers::status.eq(AVAILABLE).or(phone_numbers::status
+                .eq(AGING)
+                .and(phone_numbers::available_from.le(now))),
+        )
+        .select(phone_numbers::number)
+        .order(phone_numbers::number.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(block) = pool.block {
+        query = query.filter(phone_numbers::block_id.eq(block));
+    }
+    if let Some(location) = pool.location {
+        query = query.filter(phone_numbers::location.eq(location));
+    }
+    query.load(conn)
+}
+
+/// The block a number belongs to.
+pub fn block_of(
+    conn: &mut DbConn,
+    account: &AccountId,
+    number: &str,
+) -> QueryResult<Option<BlockRow>> {
+    phone_numbers::table
+        .inner_join(number_blocks::table)
+        .filter(phone_numbers::account_id.eq(account))
+        .filter(phone_numbers::number.eq(number))
+        .select(BlockRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// One block of the account.
+pub fn block(conn: &mut DbConn, account: &AccountId, id: &str) -> QueryResult<Option<BlockRow>> {
+    number_blocks::table
+        .filter(number_blocks::account_id.eq(account))
+        .filter(number_blocks::id.eq(id))
+        .select(BlockRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// The reservation of `number` for `user` became an assignment.

@@ -177,6 +177,10 @@ diesel::table! {
         service_operation -> Nullable<Text>,
         service_updated_at -> Nullable<Timestamp>,
         synced_at -> Timestamp,
+        service_profile_id -> Nullable<Text>,
+        service_parts -> Nullable<Text>,
+        service_saga -> Nullable<Text>,
+        service_given_by -> Nullable<Text>,
     }
 }
 
@@ -201,6 +205,23 @@ diesel::table! {
         last_number -> Text,
         count -> Integer,
         created_at -> Timestamp,
+        default_profile_id -> Nullable<Text>,
+        number_type -> Text,
+    }
+}
+
+diesel::table! {
+    voice_profiles (id) {
+        id -> Text,
+        account_id -> Text,
+        name -> Text,
+        number_source -> Text,
+        policies -> Text,
+        location_id -> Nullable<Text>,
+        location_label -> Nullable<Text>,
+        is_default -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 

@@ -45,13 +45,13 @@ pub fn create(
     db::transaction(conn, |conn| {
         if db::accounts::find_by_name(conn, name)?.is_some() {
             return Err(ApiError::conflict(
-                "account_exists",
+                shared::problem::ConflictCode::AccountExists,
                 format!("An account named '{name}' exists already."),
             ));
         }
         if db::users::find_by_email(conn, email.as_str())?.is_some() {
             return Err(ApiError::conflict(
-                "email_taken",
+                shared::problem::ConflictCode::EmailTaken,
                 format!("{} already has a portal sign-in.", email.as_str()),
             ));
         }

@@ -166,7 +166,7 @@ pub async fn change_password(
                 db::users::set_password(conn, &account, &id, &user.password_hash, &hash, now)?;
             if changed == 0 {
                 return Err(ApiError::conflict(
-                    "password_changed",
+                    shared::problem::ConflictCode::PasswordChanged,
                     "Your password was changed meanwhile. Please sign in again.",
                 ));
             }

@@ -133,7 +133,7 @@ pub fn start(
         if let Some(earlier) = unfinished.first() {
             if unfinished.len() >= usize::try_from(most_unfinished.max(1)).unwrap_or(usize::MAX) {
                 return Err(ApiError::conflict(
-                    "bulk_job_unfinished",
+                    shared::problem::ConflictCode::BulkJobUnfinished,
                     format!(
                         "Your account's bulk job {earlier} has not finished yet. Follow it at \
                          /api/v1/phone-service/bulk/{earlier} and start this one when it is done."

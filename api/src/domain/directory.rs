@@ -49,6 +49,18 @@ pub fn to_user(row: DirectoryUserRow) -> Result<DirectoryUser, ApiError> {
             detail: row.service_detail,
             job_id,
             updated_at: row.service_updated_at.map(stored::time),
+            profile_id: row
+                .service_profile_id
+                .as_deref()
+                .filter(|_| state != ServiceState::None)
+                .map(stored::uuid)
+                .transpose()?,
+            parts: row
+                .service_parts
+                .as_deref()
+                .filter(|_| state != ServiceState::None)
+                .and_then(|p| serde_json::from_str(p).ok())
+                .unwrap_or_default(),
         },
         synced_at: stored::time(row.synced_at),
     })

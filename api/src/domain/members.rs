@@ -104,7 +104,7 @@ pub async fn invite(
                 let member = db::users::find_by_email(conn, &row.email)?;
                 if member.is_some_and(|user| user.account_id == account) {
                     return Err(ApiError::conflict(
-                        "email_taken",
+                        shared::problem::ConflictCode::EmailTaken,
                         format!("{} is already a member of your account.", row.email),
                     ));
                 }
@@ -274,7 +274,7 @@ fn audit(
 
 fn last_admin() -> ApiError {
     ApiError::conflict(
-        "last_admin",
+        shared::problem::ConflictCode::LastAdmin,
         "An account needs at least one admin. Make someone else an admin first.",
     )
 }

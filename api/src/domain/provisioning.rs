@@ -77,7 +77,7 @@ fn first_time(
             Ok(Some(super::directory::get(conn, account, user_id)?))
         }
         Some(_) => Err(ApiError::conflict(
-            "idempotency_key_reused",
+            shared::problem::ConflictCode::IdempotencyKeyReused,
             "This Idempotency-Key was used for a different request. Use a new key for each \
              change.",
         )),
@@ -205,7 +205,7 @@ pub fn begin_assignment(
         }
         ServiceState::Active | ServiceState::Pending | ServiceState::Removing => {
             return Err(ApiError::conflict(
-                "already_has_service",
+                shared::problem::ConflictCode::AlreadyHasService,
                 format!(
                     "{} already has phone service ({}). Remove it first to change the number.",
                     row.user_principal_name,
@@ -313,7 +313,7 @@ fn reserve_named(
     };
     if !db::numbers::reserve_number(conn, account, number.as_str(), user, now)? {
         return Err(ApiError::conflict(
-            "number_taken",
+            shared::problem::ConflictCode::NumberTaken,
             format!(
                 "{number} is not available (it is {}). Choose another number, or leave the \
                  number out to have one selected.",
@@ -351,7 +351,7 @@ fn reserve_auto(
         }
     }
     Err(ApiError::conflict(
-        "no_available_number",
+        shared::problem::ConflictCode::NoAvailableNumber,
         if countries.is_empty() {
             "There is no available number: your inventory is empty. An admin can load numbers \
              on the Numbers page."
@@ -441,7 +441,7 @@ pub fn remove_service(
             }
             ServiceState::Pending => {
                 return Err(ApiError::conflict(
-                    "service_pending",
+                    shared::problem::ConflictCode::ServicePending,
                     "Teams is still assigning this user's number. Wait until it finishes, \
                      then remove it.",
                 ))

@@ -95,7 +95,7 @@ pub fn tenant_for(
     });
     if missing && state != ConnectionState::Connected {
         return Err(ApiError::conflict(
-            "missing_permission",
+            shared::problem::ConflictCode::MissingPermission,
             format!(
                 "Your tenant connection lacks the {} permission this needs. An admin can \
                  grant admin consent again on the Tenant Connection page.",
@@ -111,7 +111,7 @@ pub fn tenant_for(
 
 fn not_connected() -> ApiError {
     ApiError::conflict(
-        "tenant_not_connected",
+        shared::problem::ConflictCode::TenantNotConnected,
         "Your Microsoft tenant is not connected. An admin can connect it on the Tenant \
          Connection page.",
     )

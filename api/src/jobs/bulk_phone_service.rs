@@ -189,6 +189,7 @@ impl Job for BulkPhoneService {
                 BulkItemOutcome::Assigned => summary.assigned += 1,
                 BulkItemOutcome::AlreadyActive => summary.already_active += 1,
                 BulkItemOutcome::Failed | BulkItemOutcome::Queued => summary.failed += 1,
+                BulkItemOutcome::Removed | BulkItemOutcome::Skipped => {}
             }
         }
         let (job, actor, done) = (ctx.job_id().clone(), self.actor.clone(), summary.clone());

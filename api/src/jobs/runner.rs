@@ -548,6 +548,8 @@ async fn dispatch(
         JobKind::PhoneServiceChange => perform::<PhoneServiceChange>(&payload, ctx).await,
         JobKind::BulkPhoneService => perform::<BulkPhoneService>(&payload, ctx).await,
         JobKind::Reconciliation => perform::<Reconciliation>(&payload, ctx).await,
+        // TODO(issue 17): the rollback job lands with the phone-service wing.
+        JobKind::BulkRollback => Err(JobError::permanent("not yet")),
     }
 }
 

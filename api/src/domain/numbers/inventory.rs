@@ -41,6 +41,12 @@ fn to_block(row: BlockRow) -> Result<NumberBlock, ApiError> {
         last: row.last_number,
         count: u32::try_from(row.count).unwrap_or(0),
         created_at: stored::time(row.created_at),
+        number_type: shared::numbers::TeamsNumberType::parse(&row.number_type).unwrap_or_default(),
+        default_profile_id: row
+            .default_profile_id
+            .as_deref()
+            .map(stored::uuid)
+            .transpose()?,
     })
 }
 
@@ -94,7 +100,7 @@ pub fn load(
                 let mut first: Vec<&String> = taken.keys().collect();
                 first.sort();
                 return Err(ApiError::conflict(
-                    "numbers_overlap",
+                    shared::problem::ConflictCode::NumbersOverlap,
                     format!(
                         "{} of these numbers are already in your inventory (e.g. {}): blocks may \
                          not overlap. Nothing was loaded.",
@@ -137,6 +143,8 @@ pub fn load(
             last_number: sorted[sorted.len() - 1].to_owned(),
             count: i32::try_from(parsed.numbers.len()).unwrap_or(i32::MAX),
             created_at: now,
+            default_profile_id: None,
+            number_type: parsed.number_type.as_str().to_owned(),
         };
         let rows: Vec<NumberRow> = parsed
             .numbers

@@ -75,7 +75,7 @@ pub fn check_quota(
         return Ok(());
     }
     Err(ApiError::conflict(
-        "number_quota_exceeded",
+        shared::problem::ConflictCode::NumberQuotaExceeded,
         format!(
             "Your inventory holds {held} numbers and this load would add {adding}: an account \
              may hold at most {} numbers. Nothing was loaded. The operator of this service can \

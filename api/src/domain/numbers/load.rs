@@ -32,6 +32,7 @@ pub struct Parsed {
     pub rejected: Rejected,
     pub label: Option<String>,
     pub location: Option<String>,
+    pub number_type: shared::numbers::TeamsNumberType,
 }
 
 /// What to do with bad rows.
@@ -60,6 +61,7 @@ pub fn from_request(request: &NewNumberBlock) -> Result<Parsed, ApiError> {
     let mut parsed = Parsed {
         label,
         location: location.clone(),
+        number_type: request.number_type.unwrap_or_default(),
         ..Parsed::default()
     };
     match (&request.start, request.count, &request.numbers) {
@@ -232,6 +234,7 @@ mod tests {
             numbers: None,
             label: None,
             location: Some("Seattle".into()),
+            number_type: None,
         }
     }
 

@@ -111,7 +111,7 @@ impl TenantConnections {
                     let previous = load(conn, &account)?;
                     if transition(previous.state.0, Event::Disconnected).is_err() {
                         return Err(ApiError::conflict(
-                            "not_connected",
+                            shared::problem::ConflictCode::NotConnected,
                             "Your tenant is not connected.",
                         ));
                     }

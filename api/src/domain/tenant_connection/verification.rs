@@ -48,7 +48,7 @@ enum Start {
 
 fn consent_required() -> ApiError {
     ApiError::conflict(
-        "consent_required",
+            shared::problem::ConflictCode::ConsentRequired,
         "There is nothing to verify yet: complete step 2 first (sign in to Microsoft and grant admin consent).",
     )
 }
@@ -191,7 +191,7 @@ impl TenantConnections {
             }
             if tokio::time::Instant::now() > give_up {
                 return Err(ApiError::conflict(
-                    "verification_running",
+                    shared::problem::ConflictCode::VerificationRunning,
                     "A verification is already running for your account. Try again in a moment.",
                 ));
             }

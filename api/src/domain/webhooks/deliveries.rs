@@ -103,7 +103,7 @@ pub fn resend(
             db::webhooks::find_delivery(conn, &caller.account_id, id)?.ok_or_else(not_found)?;
         if row.status == db::webhooks::status_text(DeliveryStatus::Pending) {
             return Err(ApiError::conflict(
-                "delivery_pending",
+                shared::problem::ConflictCode::DeliveryPending,
                 "This delivery is already waiting to be sent.",
             ));
         }
@@ -111,7 +111,7 @@ pub fn resend(
             .ok_or_else(not_found)?;
         if !endpoint.enabled {
             return Err(ApiError::conflict(
-                "endpoint_disabled",
+                shared::problem::ConflictCode::EndpointDisabled,
                 "The delivery's endpoint is disabled; enable it first.",
             ));
         }

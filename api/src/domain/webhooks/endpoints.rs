@@ -120,7 +120,7 @@ pub async fn create(
                 db::lock_account(conn, caller.account_id.as_str())?;
                 if db::webhooks::endpoints_of(conn, &caller.account_id)?.len() >= MAX_ENDPOINTS {
                     return Err(ApiError::conflict(
-                        "too_many_endpoints",
+                        shared::problem::ConflictCode::TooManyEndpoints,
                         format!(
                             "An account can have at most {MAX_ENDPOINTS} webhook endpoints; \
                              delete one first."
