@@ -11,14 +11,15 @@ pub enum ConsentOutcome {
     /// `admin_consent=True` and no error. `tenant` is informational only: it must equal the
     /// `tid` of the person's validated ID token, and a token must confirm it.
     Granted { tenant: String, state: String },
-    /// The admin cancelled (`access_denied`, AADSTS65004).
+    /// The person cancelled or declined: AADSTS65004 (whatever the `error`), or
+    /// `error_subcode=cancel` without 90094/90095. The product calls it "cancelled".
     Declined {
         state: Option<String>,
         code: Option<u32>,
         description: String,
     },
-    /// A non-admin needs an admin's approval (AADSTS90094 / 90095, or `error_subcode=cancel`
-    /// from the admin-consent request workflow).
+    /// A non-admin needs an admin's approval (AADSTS90094 / 90095), even when they then
+    /// clicked "Back to app" (`error_subcode=cancel`).
     ApprovalRequired {
         state: Option<String>,
         code: Option<u32>,
@@ -78,7 +79,9 @@ pub(crate) fn single_params(query: &str) -> Result<HashMap<String, String>, Stri
 /// Parses the query string (without `?`) of the redirect back from admin consent.
 ///
 /// Microsoft's error redirects carry `admin_consent=True` too (CONTRACT section 1), so an
-/// `error` decides first and `admin_consent` alone never means success.
+/// `error` decides first and `admin_consent` alone never means success. An error is classified
+/// by its AADSTS code, never by the `error` value alone: 90094/90095 need an admin's approval;
+/// 65004, or `error_subcode=cancel` otherwise, is a cancellation.
 pub fn parse_consent_callback(query: &str) -> ConsentOutcome {
     let params = match single_params(query) {
         Ok(p) => p,
@@ -89,18 +92,14 @@ pub fn parse_consent_callback(query: &str) -> ConsentOutcome {
     if let Some(error) = get("error") {
         let description = get("error_description").unwrap_or_default();
         let code = aadsts_code(&description);
-        let subcode = get("error_subcode");
-        return if subcode
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("cancel"))
-            || matches!(code, Some(90094 | 90095))
-        {
+        let cancelled = get("error_subcode").is_some_and(|s| s.eq_ignore_ascii_case("cancel"));
+        return if matches!(code, Some(90094 | 90095)) {
             ConsentOutcome::ApprovalRequired {
                 state,
                 code,
                 description,
             }
-        } else if error == "access_denied" && code == Some(65004) {
+        } else if code == Some(65004) || cancelled {
             ConsentOutcome::Declined {
                 state,
                 code,

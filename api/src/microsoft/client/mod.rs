@@ -10,7 +10,7 @@
 //! - `tokens`: the per-tenant token cache and claims
 //! - `sign_in`: OpenID Connect sign-in of the customer's admin (who consents, in which tenant)
 //! - `consent`: the admin-consent URL and callback
-//! - `graph`, `paging`: the Graph calls; `wire`: their JSON
+//! - `graph`, `paging`, `policies`: the Graph calls; `wire`: their JSON
 
 use std::{fmt, sync::Arc};
 
@@ -23,11 +23,14 @@ mod error;
 mod graph;
 mod metrics;
 mod paging;
+mod policies;
 mod retry;
 mod sign_in;
 mod tokens;
 mod wire;
 
+#[cfg(test)]
+mod policy_tests;
 #[cfg(test)]
 mod sign_in_tests;
 #[cfg(test)]
@@ -39,13 +42,14 @@ pub use config::{CallPolicy, ClientConfig};
 pub use consent::{parse_consent_callback, ConsentOutcome};
 pub use error::{aadsts_code, MsError};
 pub use graph::Probe;
+pub use shared::voice_profiles::PolicyType;
 pub use sign_in::{parse_sign_in_callback, SignInOutcome, SignInRequest, SignedIn};
 pub use tokens::{AppToken, AppTokenClaims};
 pub use wire::{
     ActivationState, AssignNumber, AssignedLicense, AssignedPlan, AssignmentCategory,
-    AssignmentStatus, DeltaPage, GraphUser, NumberAssignment, NumberType, Operation,
-    OperationNumber, OperationRef, OperationStatus, Organization, TenantInformation,
-    UserConfiguration, UserTelephoneNumber, VerifiedDomain,
+    AssignmentStatus, DeltaPage, EffectivePolicyAssignment, GraphUser, NumberAssignment,
+    NumberType, Operation, OperationNumber, OperationRef, OperationStatus, Organization,
+    PolicyAssignment, TenantInformation, UserConfiguration, UserTelephoneNumber, VerifiedDomain,
 };
 
 /// The scope of every app token: all the Graph application permissions consented to.

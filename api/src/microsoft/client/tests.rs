@@ -1215,18 +1215,63 @@ fn consent_cancelled_by_the_admin() {
     );
 }
 
+/// "Back to app" from Microsoft's "Need admin approval" page carries `error_subcode=cancel`:
+/// without AADSTS90094/90095 it is a cancellation, never "Need admin approval".
 #[test]
-fn consent_request_workflow_cancel_needs_approval() {
-    let outcome = parse_consent_callback(
+fn consent_cancel_subcode_without_approval_codes_is_cancelled() {
+    for query in [
         "error=access_denied&error_subcode=cancel&error_description=AADSTS65004%3A+User+declined+to+consent+to+access+the+app.&state=abc",
+        "error=access_denied&error_subcode=cancel&state=abc",
+        "error=server_error&error_subcode=Cancel&error_description=Something+else.&state=abc",
+    ] {
+        let outcome = parse_consent_callback(query);
+        assert!(
+            matches!(&outcome, ConsentOutcome::Declined { state: Some(s), .. } if s == "abc"),
+            "{query}: {outcome:?}"
+        );
+    }
+}
+
+#[test]
+fn consent_cancel_subcode_with_an_approval_code_needs_approval() {
+    let outcome = parse_consent_callback(
+        "error=access_denied&error_subcode=cancel&error_description=AADSTS90094%3A+Admin+consent+is+required.&state=abc",
     );
     assert!(
         matches!(
             &outcome,
-            ConsentOutcome::ApprovalRequired { state: Some(s), code: Some(65004), .. } if s == "abc"
+            ConsentOutcome::ApprovalRequired {
+                code: Some(90094),
+                ..
+            }
         ),
         "{outcome:?}"
     );
+}
+
+/// AADSTS65004 is a cancellation whatever `error` Microsoft sends with it.
+#[test]
+fn consent_65004_is_cancelled_whatever_the_error_value() {
+    for error in [
+        "access_denied",
+        "consent_required",
+        "invalid_request",
+        "interaction_required",
+    ] {
+        let outcome = parse_consent_callback(&format!(
+            "error={error}&error_description=AADSTS65004%3A+User+declined+to+consent+to+access+the+app.&state=abc"
+        ));
+        assert!(
+            matches!(
+                &outcome,
+                ConsentOutcome::Declined {
+                    code: Some(65004),
+                    ..
+                }
+            ),
+            "{error}: {outcome:?}"
+        );
+    }
 }
 
 #[test]
@@ -1276,12 +1321,12 @@ fn consent_error_redirects_in_microsofts_real_shape() {
         matches!(&other_directory, ConsentOutcome::WrongAccount { state: Some(s), .. } if s == "abc"),
         "{other_directory:?}"
     );
-    let approval = parse_consent_callback(
+    let back_to_app = parse_consent_callback(
         "error=access_denied&error_subcode=cancel&error_description=AADSTS65004%3a+User+declined.&admin_consent=True&state=abc",
     );
     assert!(
-        matches!(approval, ConsentOutcome::ApprovalRequired { .. }),
-        "{approval:?}"
+        matches!(back_to_app, ConsentOutcome::Declined { .. }),
+        "{back_to_app:?}"
     );
     // An error never reads as a grant, whatever else the URL says.
     let both = parse_consent_callback(

@@ -2,6 +2,7 @@
 //! keep values they do not know (`Other`) rather than failing a whole page on them.
 
 use serde::{Deserialize, Deserializer, Serialize};
+use shared::voice_profiles::PolicyType;
 
 /// `findTenantInformationByTenantId`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -315,6 +316,24 @@ pub struct UserConfiguration {
     /// E.g. `Teams`, `CallingPlan`, `PhoneSystem` (a Teams Phone licence).
     #[serde(default, deserialize_with = "null_as_vec")]
     pub feature_types: Vec<String>,
+    /// The policies in effect, direct or through a group; a type without an entry is the
+    /// org-wide default (Global).
+    #[serde(default, deserialize_with = "null_as_vec")]
+    pub effective_policy_assignments: Vec<EffectivePolicyAssignment>,
+}
+
+impl UserConfiguration {
+    /// The user's policy of that type in effect, `None` for the org-wide default (Global).
+    pub fn effective_policy(&self, policy_type: PolicyType) -> Option<&PolicyAssignment> {
+        self.effective_policy_assignments
+            .iter()
+            .find(|e| {
+                e.policy_type
+                    .trim()
+                    .eq_ignore_ascii_case(policy_type.as_str())
+            })
+            .map(|e| &e.policy_assignment)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -323,6 +342,43 @@ pub struct UserTelephoneNumber {
     pub telephone_number: String,
     #[serde(default)]
     pub assignment_category: Option<AssignmentCategory>,
+}
+
+/// A policy Teams has in effect on a user, by type (`userConfigurations`). A type without an
+/// entry means the org-wide default (Global).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EffectivePolicyAssignment {
+    /// E.g. `OnlineVoiceRoutingPolicy`; kept as Teams sends it (types the portal does not set
+    /// appear too).
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub policy_type: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub policy_assignment: PolicyAssignment,
+}
+
+/// Which policy, and how the user has it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyAssignment {
+    /// The policy's name (`US-Route`).
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// `direct`, or `group` (inherited through `group_id`).
+    #[serde(default)]
+    pub assignment_type: Option<String>,
+    #[serde(default)]
+    pub policy_id: Option<String>,
+    #[serde(default)]
+    pub group_id: Option<String>,
+}
+
+/// One item of `getPolicyId`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PolicyIdentifier {
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub(crate) policy_id: String,
 }
 
 /// `{"value":[...]}`, with `@odata.nextLink` while more pages follow.
@@ -349,6 +405,14 @@ pub(crate) fn unwrap_single(body: serde_json::Value) -> serde_json::Value {
 
 fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 fn null_as_vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
