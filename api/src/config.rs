@@ -154,6 +154,11 @@ pub struct Config {
     #[arg(long, env = "OPERATION_POLL_MS", default_value_t = 500)]
     pub operation_poll_ms: u64,
 
+    /// How long a change reads Teams back for its number, location and policies to be in
+    /// effect before it is undone, in seconds (Teams applies policies with a delay).
+    #[arg(long, env = "READ_BACK_TIMEOUT_SECONDS", default_value_t = 120)]
+    pub read_back_timeout_seconds: u64,
+
     /// How long a consent link (setup step 2) stays usable, in minutes.
     #[arg(long, env = "CONSENT_TTL_MINUTES", default_value_t = 15)]
     pub consent_ttl_minutes: u64,
@@ -335,13 +340,16 @@ impl Config {
         crate::domain::telephony::TelephonySettings {
             aging_days: self
                 .number_aging_days
-                .min(crate::domain::provisioning::MAX_AGING_DAYS),
+                .min(crate::domain::phone_service::MAX_AGING_DAYS),
             low_stock_threshold: self.low_stock_threshold,
             bulk_concurrency: self.bulk_concurrency.clamp(1, 64),
             sync_interval_seconds: self.user_sync_interval_seconds,
             reconcile_interval_seconds: self.reconcile_interval_seconds,
             operation_poll: std::time::Duration::from_millis(
                 self.operation_poll_ms.clamp(10, 10_000),
+            ),
+            read_back_timeout: std::time::Duration::from_secs(
+                self.read_back_timeout_seconds.clamp(1, 3600),
             ),
             ..Default::default()
         }

@@ -61,7 +61,11 @@ pub struct ApiDoc;
 /// Everything mounted under `/api/v1` (see `routes::configure`).
 #[derive(OpenApi)]
 #[openapi(
-    components(schemas(routes::audit::AuditEventType, routes::numbers::OnErrorParam)),
+    components(schemas(
+        routes::audit::AuditEventType,
+        routes::numbers::OnErrorParam,
+        shared::problem::ConflictCode
+    )),
     paths(
         routes::auth::login,
         routes::auth::me,
@@ -90,6 +94,8 @@ pub struct ApiDoc;
         routes::users::remove_service,
         routes::phone_service::start_bulk,
         routes::phone_service::bulk_status,
+        routes::phone_service::preview_changes,
+        routes::phone_service::rollback_bulk,
         routes::numbers::load_numbers,
         routes::numbers::list_blocks,
         routes::numbers::list_numbers,

@@ -507,6 +507,8 @@ pub fn purge_periodic(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<u
     diesel::delete(
         jobs::table
             .filter(jobs::dedupe_key.is_not_null())
+            // An account's keyed jobs (a bulk rollback) stay: the account reads them.
+            .filter(jobs::account_id.is_null())
             .filter(jobs::status.eq_any([SUCCEEDED, FAILED]))
             .filter(jobs::finished_at.lt(before)),
     )

@@ -48,6 +48,23 @@ macro_rules! uuid_id {
         }
 
         crate::db::text_column!($name, |id| id.as_str(), |text| $name::parse(&text));
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        /// A job payload's id is checked when the payload is read: a malformed one is a
+        /// payload that does not parse (the job fails for good), never a silent guess.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$name, D::Error> {
+                let text = String::deserialize(d)?;
+                $name::parse(&text).ok_or_else(|| {
+                    serde::de::Error::custom(format!("{text:?} is not a valid id"))
+                })
+            }
+        }
     };
 }
 

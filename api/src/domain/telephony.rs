@@ -27,6 +27,8 @@ pub struct TelephonySettings {
     /// How long a Teams operation is followed before the job gives up (reconciliation settles
     /// the reservation later).
     pub operation_timeout: std::time::Duration,
+    /// How long a change reads Teams back for everything to be in effect before it is undone.
+    pub read_back_timeout: std::time::Duration,
 }
 
 impl Default for TelephonySettings {
@@ -39,6 +41,7 @@ impl Default for TelephonySettings {
             reconcile_interval_seconds: 900,
             operation_poll: std::time::Duration::from_millis(500),
             operation_timeout: std::time::Duration::from_secs(300),
+            read_back_timeout: std::time::Duration::from_secs(120),
         }
     }
 }

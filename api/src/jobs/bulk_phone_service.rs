@@ -20,16 +20,19 @@ use serde::{Deserialize, Serialize};
 use shared::{directory::ServiceState, jobs::JobKind, phone_service::BulkItemOutcome};
 use tokio::sync::Semaphore;
 
-use super::{
-    phone_service_change::{carry_out, BulkLine, Change, PhoneServiceChange},
-    Job, JobContext, JobError,
-};
+use super::{Job, JobContext, JobError};
 use crate::{
     db::{self, bulk_items::BulkItemRow},
     domain::{
         ids::{AccountId, JobId},
         ledger::{self, Actor, Entry},
-        provisioning::{self, Begun, Follow},
+        phone_service::{
+            self,
+            bulk::record_line,
+            plan,
+            saga::{carry_out, BulkLine, Change, ChangeOf, ChangeOutcome},
+            Begun, Follow,
+        },
     },
     error::ApiError,
 };
@@ -37,9 +40,12 @@ use crate::{
 /// Give phone service to the users listed in `bulk_items` for this job.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BulkPhoneService {
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Who asked, for the ledger.
     pub actor: String,
+    /// The voice profile the request named (else the account's default applies).
+    #[serde(default)]
+    pub profile_id: Option<uuid::Uuid>,
 }
 
 /// Counts by outcome.
@@ -56,8 +62,7 @@ impl Job for BulkPhoneService {
     type Output = BulkDone;
 
     async fn run(self, ctx: JobContext) -> Result<BulkDone, JobError> {
-        let account = AccountId::parse(&self.account_id)
-            .ok_or_else(|| JobError::permanent("The job names no valid account."))?;
+        let account = self.account_id.clone();
         let job = ctx.job_id().clone();
         let items = ctx
             .db
@@ -92,7 +97,7 @@ impl Job for BulkPhoneService {
                 let (ctx, account, actor, gate, done, reporting, slots, taken, lost, calm) = (
                     ctx.clone(),
                     account.clone(),
-                    self.actor.clone(),
+                    (self.actor.clone(), self.profile_id),
                     gate.clone(),
                     done.clone(),
                     reporting.clone(),
@@ -105,7 +110,8 @@ impl Job for BulkPhoneService {
                     let mut permit = gate.clone().acquire_owned().await.ok();
                     let mut waits = 0;
                     loop {
-                        let outcome = one(&ctx, &account, &actor, &item, &taken, &lost).await;
+                        let outcome =
+                            one(&ctx, &account, (&actor.0, actor.1), &item, &taken, &lost).await;
                         match outcome {
                             Ok(()) => {
                                 if calm.fetch_add(1, Ordering::Relaxed) + 1 >= CALM {
@@ -244,7 +250,7 @@ struct Later {
 async fn one(
     ctx: &JobContext,
     account: &AccountId,
-    actor: &str,
+    (actor, profile): (&str, Option<uuid::Uuid>),
     item: &BulkItemRow,
     taken: &Taken,
     lost: &OnceLock<String>,
@@ -270,12 +276,14 @@ async fn one(
         ctx.db
             .run(move |conn| {
                 Ok(db::transaction(conn, |conn| {
-                    provisioning::begin_assignment(
+                    let chosen = plan::chosen_profile(conn, &account, profile)?;
+                    phone_service::begin_assignment(
                         conn,
                         &account,
                         &actor,
                         &user_ref,
                         None,
+                        chosen.as_ref(),
                         Follow::Bulk(&job),
                         threshold,
                     )
@@ -319,8 +327,8 @@ async fn one(
             settled_elsewhere(ctx, account, user_id, number).await?
         }
         Ok(Begun::Reserved { user_id, number } | Begun::InFlight { user_id, number }) => {
-            let change = PhoneServiceChange {
-                account_id: account.to_string(),
+            let change = ChangeOf {
+                account_id: account.clone(),
                 user_id: user_id.clone(),
                 number: number.clone(),
                 change: Change::Assign,
@@ -331,10 +339,10 @@ async fn one(
                 position: item.position,
             };
             match carry_out(ctx, &change, Some(line)).await {
-                Ok(result) if result.outcome == "assigned" => {
+                Ok(result) if result.outcome == ChangeOutcome::Assigned => {
                     (BulkItemOutcome::Assigned, Some(user_id), Some(number), None)
                 }
-                Ok(result) if result.outcome == "already_settled" => {
+                Ok(result) if result.outcome == ChangeOutcome::AlreadySettled => {
                     // Settled by an earlier attempt: read what it came to.
                     settled_outcome(ctx, account, user_id, number, Settler::ThisJob).await?
                 }
@@ -359,18 +367,20 @@ async fn one(
             }
         }
     };
-    let position = item.position;
+    let line = BulkLine {
+        job,
+        position: item.position,
+    };
     ctx.db
         .run(move |conn| {
-            Ok(db::bulk_items::record(
+            record_line(
                 conn,
-                &job,
-                position,
+                &line,
                 user_id.as_deref(),
                 outcome,
                 number.as_deref(),
                 detail.as_deref(),
-            )?)
+            )
         })
         .await
         .map_err(|e| Later {
@@ -454,10 +464,12 @@ async fn give_up(
                         format!("Not started: {why}"),
                     ),
                 };
-                db::bulk_items::record(
+                record_line(
                     conn,
-                    &job,
-                    item.position,
+                    &BulkLine {
+                        job: job.clone(),
+                        position: item.position,
+                    },
                     user_id,
                     BulkItemOutcome::Failed,
                     number,

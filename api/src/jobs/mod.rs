@@ -14,6 +14,7 @@
 //! outcome is recorded runs it again).
 
 mod bulk_phone_service;
+mod bulk_rollback;
 mod connection_health;
 mod echo;
 pub mod periodic;
@@ -31,6 +32,7 @@ use shared::jobs::JobKind;
 
 pub use self::{
     bulk_phone_service::BulkPhoneService,
+    bulk_rollback::BulkRollback,
     connection_health::ConnectionHealth,
     echo::Echo,
     phone_service_change::{Change, PhoneServiceChange},

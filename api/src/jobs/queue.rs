@@ -59,6 +59,19 @@ pub fn enqueue_once<J: Job>(
     Ok(db::jobs::insert_once(conn, &row)?)
 }
 
+/// Enqueues a job for an account unless a job with this `key` exists already; `None` then.
+pub fn enqueue_keyed<J: Job>(
+    conn: &mut DbConn,
+    account_id: &AccountId,
+    key: &str,
+    job: &J,
+) -> Result<Option<JobId>, ApiError> {
+    let now = stored::now();
+    let mut row = row(job, Some(account_id.clone()), now, now)?;
+    row.dedupe_key = Some(key.to_owned());
+    Ok(db::jobs::insert_once(conn, &row)?.then_some(row.id))
+}
+
 /// The caller's job. Another account's job, or a system job, is not found, exactly as an
 /// unknown id is.
 pub fn get(conn: &mut DbConn, caller: &Principal, id: Uuid) -> Result<jobs::Job, ApiError> {

@@ -18,12 +18,13 @@ use shared::{
     numbers::{Mismatch, NumberStatus},
 };
 
-use super::{phone_service_change::holder_of, Job, JobContext, JobError};
+use super::{Job, JobContext, JobError};
+use crate::domain::phone_service::teams::holder_of;
 use crate::{
     db::{self, directory::DirectoryUserRow},
     domain::{
         ids::{AccountId, JobId, TenantId},
-        provisioning::{Settle, SYSTEM},
+        phone_service::{Settle, SYSTEM},
         stored,
     },
     error::ApiError,

@@ -25,8 +25,8 @@ use tokio::{
 use tracing::Instrument;
 
 use super::{
-    periodic, queue, BulkPhoneService, ConnectionHealth, Echo, Job, JobContext, JobError,
-    PhoneServiceChange, Reconciliation, UserSync,
+    periodic, queue, BulkPhoneService, BulkRollback, ConnectionHealth, Echo, Job, JobContext,
+    JobError, PhoneServiceChange, Reconciliation, UserSync,
 };
 use crate::{
     db::{
@@ -43,7 +43,7 @@ use crate::{
 
 /// The kinds that hold a worker for minutes (a bulk of thousands of users): never given a
 /// runner's last free worker, which stays for the short ones (one user's change, a sync).
-const HOLDS_A_WORKER_LONG: [JobKind; 1] = [JobKind::BulkPhoneService];
+const HOLDS_A_WORKER_LONG: [JobKind; 2] = [JobKind::BulkPhoneService, JobKind::BulkRollback];
 /// How often the runner fails jobs abandoned on their last attempt (see `db::jobs::fail_abandoned`).
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// How often the runner looks for accounts whose user sync is due.
@@ -548,8 +548,7 @@ async fn dispatch(
         JobKind::PhoneServiceChange => perform::<PhoneServiceChange>(&payload, ctx).await,
         JobKind::BulkPhoneService => perform::<BulkPhoneService>(&payload, ctx).await,
         JobKind::Reconciliation => perform::<Reconciliation>(&payload, ctx).await,
-        // TODO(issue 17): the rollback job lands with the phone-service wing.
-        JobKind::BulkRollback => Err(JobError::permanent("not yet")),
+        JobKind::BulkRollback => perform::<BulkRollback>(&payload, ctx).await,
     }
 }
 

@@ -20,7 +20,7 @@ use crate::{
     db::{self, directory::SyncedUser},
     domain::{
         ids::AccountId,
-        provisioning, stored,
+        phone_service, stored,
         telephony::{self, Need},
     },
     microsoft::client::{GraphUser, MsError},
@@ -194,7 +194,7 @@ async fn write_page(
         .run(move |conn| {
             db::transaction(conn, |conn| Ok(db::directory::upsert(conn, &users)?))?;
             if !removed.is_empty() {
-                provisioning::forget_users(conn, &account, &removed, aging)?;
+                phone_service::forget_users(conn, &account, &removed, aging)?;
             }
             Ok(())
         })
@@ -233,7 +233,7 @@ async fn full_round(
         .db
         .run(move |conn| {
             let gone = db::directory::unseen_since(conn, &account_id, started)?;
-            let removed = provisioning::forget_users(conn, &account_id, &gone, aging)?;
+            let removed = phone_service::forget_users(conn, &account_id, &gone, aging)?;
             save_link(conn, &account_id, &tenant_id, link)?;
             Ok(removed as u64)
         })

@@ -53,6 +53,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(users::remove_service)
             .service(phone_service::start_bulk)
             .service(phone_service::bulk_status)
+            .service(phone_service::preview_changes)
+            .service(phone_service::rollback_bulk)
             .service(numbers::load_numbers)
             .service(numbers::list_blocks)
             .service(numbers::capacity)

@@ -8,7 +8,7 @@ use shared::{
 
 use super::listing;
 use crate::{
-    domain::{directory, principal::Principal, provisioning},
+    domain::{directory, phone_service, principal::Principal},
     error::ApiError,
     openapi::problems,
     state::AppState,
@@ -136,7 +136,7 @@ pub async fn get_user(
     Ok(web::Json(user))
 }
 
-fn outcome_response(outcome: provisioning::Outcome) -> HttpResponse {
+fn outcome_response(outcome: phone_service::Outcome) -> HttpResponse {
     let mut response = if outcome.user.service.state.is_in_flight() {
         HttpResponse::Accepted()
     } else {
@@ -198,11 +198,12 @@ pub async fn add_service(
     let outcome = state
         .db
         .run(move |conn| {
-            provisioning::request_service(
+            phone_service::request_service(
                 conn,
                 &caller,
                 &id,
                 body.number.as_deref(),
+                body.profile,
                 key.as_deref(),
                 threshold,
             )
@@ -247,7 +248,7 @@ pub async fn remove_service(
     let key = listing::idempotency_key(&req)?;
     let outcome = state
         .db
-        .run(move |conn| provisioning::remove_service(conn, &caller, &id, key.as_deref()))
+        .run(move |conn| phone_service::remove_service(conn, &caller, &id, key.as_deref()))
         .await?;
     Ok(outcome_response(outcome))
 }

@@ -384,18 +384,17 @@ impl TestApp {
     }
 }
 
-/// Licensed users of the directory, without phone service, in the country given (any when
-/// `None`), enabled, and without a Teams number already.
+/// Licensed users of the directory, without phone service, in the country given (the US, the
+/// country of the numbers most tests load, when `None`: Teams gives a user only numbers of
+/// their usage location's country), enabled, and without a Teams number already.
 pub async fn licensed_users(
     app: &TestApp,
     token: &str,
     country: Option<&str>,
     count: usize,
 ) -> Vec<DirectoryUser> {
-    let query = match country {
-        Some(c) => format!("licensed=true&service=none&usage_location={c}"),
-        None => "licensed=true&service=none".to_owned(),
-    };
+    let country = country.unwrap_or("US");
+    let query = format!("licensed=true&service=none&usage_location={country}");
     let users: Vec<DirectoryUser> = app
         .users(token, &query)
         .await

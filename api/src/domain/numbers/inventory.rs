@@ -26,8 +26,9 @@ use crate::{
         ids::AccountId,
         ledger::{self, Actor, Entry},
         paging::{self, ListAddress, PageQuery, PageRequest},
+        phone_service,
         principal::Principal,
-        provisioning, stored,
+        stored,
     },
     error::ApiError,
 };
@@ -83,7 +84,7 @@ pub fn load(
         }));
     }
     let account = caller.account_id.clone();
-    let actor = provisioning::actor(caller);
+    let actor = phone_service::actor(caller);
     db::transaction(conn, |conn| {
         db::lock_account(conn, account.as_str())?;
         limits::check_rate(conn, &account, limits, stored::now())?;

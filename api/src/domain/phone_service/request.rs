@@ -1,8 +1,8 @@
-//! Giving a user phone service and taking it away: the rules and the database side of them.
+//! What a caller asks of one user's phone service, checked and reserved in one transaction.
 //!
-//! A request reserves a number for the user in one transaction (so no two requests can take
-//! the same number) and enqueues a `phone_service_change` job, which calls Teams and follows
-//! its operation; the outcome is settled here, again in one transaction with its ledger event:
+//! A request reserves a number for the user (so no two requests can take the same number),
+//! records the change's plan, and enqueues a `phone_service_change` job, which carries the
+//! saga through (`super::saga`); the outcome is settled in `super::settle`:
 //! - assigned: the number is `assigned`, the user `active`;
 //! - refused: the number is `available` again, the user `failed` with Microsoft's words;
 //! - removed: the number rests (`aging`), the user has no service.
@@ -10,10 +10,12 @@
 use chrono::NaiveDateTime;
 use shared::{
     directory::{DirectoryUser, ServiceState},
-    numbers::Mismatch,
+    voice_profiles::{NumberSource, VoiceProfile},
 };
 
-use super::{
+use super::plan;
+
+use crate::domain::{
     directory::to_user,
     ids::{AccountId, JobId},
     ledger::{Actor, Entry},
@@ -25,8 +27,10 @@ use super::{
 use crate::{
     db::{
         self,
-        directory::{DirectoryUserRow, ServiceChange, StoredServiceState},
-        ledger, DbConn,
+        directory::{DirectoryUserRow, ServiceChange, ServiceRecord, StoredServiceState},
+        ledger,
+        numbers::Pool,
+        DbConn,
     },
     error::ApiError,
     jobs::{queue, Change, PhoneServiceChange},
@@ -37,7 +41,7 @@ pub fn actor(caller: &Principal) -> String {
     Actor::of(caller).key
 }
 
-pub use super::ledger::SYSTEM;
+pub use crate::domain::ledger::SYSTEM;
 
 /// What a provisioning request came to.
 #[derive(Debug)]
@@ -74,7 +78,7 @@ fn first_time(
     match db::idempotency::claim(conn, account, key, fingerprint, stored::now())? {
         None => Ok(None),
         Some(earlier) if earlier == fingerprint => {
-            Ok(Some(super::directory::get(conn, account, user_id)?))
+            Ok(Some(crate::domain::directory::get(conn, account, user_id)?))
         }
         Some(_) => Err(ApiError::conflict(
             shared::problem::ConflictCode::IdempotencyKeyReused,
@@ -94,6 +98,7 @@ pub fn request_service(
     caller: &Principal,
     user_id: &str,
     number: Option<&str>,
+    profile: Option<uuid::Uuid>,
     key: Option<&str>,
     low_stock_threshold: u64,
 ) -> Result<Outcome, ApiError> {
@@ -103,7 +108,7 @@ pub fn request_service(
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(|n| {
-            super::bounds::line("number", n, 40)?;
+            crate::domain::bounds::line("number", n, 40)?;
             E164::parse(n).map_err(|e| ApiError::InvalidInput(e.0))
         })
         .transpose()?;
@@ -113,9 +118,10 @@ pub fn request_service(
         // The key belongs to this change of this user, however the user was named.
         let target = user(conn, &account, user_id)?;
         let fingerprint = format!(
-            "PUT {} {}",
+            "PUT {} {}{}",
             target.id,
-            number.as_ref().map_or("auto", |n| n.as_str())
+            number.as_ref().map_or("auto", |n| n.as_str()),
+            profile.map(|p| format!(" {p}")).unwrap_or_default()
         );
         if let Some(user) = first_time(conn, &account, key, &fingerprint, &target.id)? {
             return Ok(Outcome {
@@ -123,17 +129,19 @@ pub fn request_service(
                 replayed: true,
             });
         }
+        let chosen = plan::chosen_profile(conn, &account, profile)?;
         let started = begin_assignment(
             conn,
             &account,
             &actor,
             &target.id,
             number.as_ref(),
+            chosen.as_ref(),
             Follow::OwnJob,
             low_stock_threshold,
         )?;
         Ok(Outcome {
-            user: super::directory::get(conn, &account, started.user_id())?,
+            user: crate::domain::directory::get(conn, &account, started.user_id())?,
             replayed: false,
         })
     })
@@ -169,16 +177,19 @@ impl Begun {
     }
 }
 
-/// Reserves a number for the user (by object id or UPN) and marks them pending, inside the
-/// caller's transaction. Refuses, before any call to Microsoft: an unknown user, a tenant
-/// without the permission, an unlicensed user, a number not in the inventory or taken, an
-/// empty inventory.
+/// Reserves a number for the user (by object id or UPN), records the change's plan (the
+/// profile's location and policies) and marks them pending, inside the caller's transaction.
+/// Refuses, before any call to Microsoft: an unknown user, a tenant without the permission, an
+/// unlicensed user, a number of another country than the user's usage location, a number not
+/// in the inventory or taken, no free number where the profile takes them from.
+#[allow(clippy::too_many_arguments)]
 pub fn begin_assignment(
     conn: &mut DbConn,
     account: &AccountId,
     actor: &str,
     user_ref: &str,
     number: Option<&E164>,
+    profile: Option<&VoiceProfile>,
     follow: Follow<'_>,
     low_stock_threshold: u64,
 ) -> Result<Begun, ApiError> {
@@ -225,8 +236,15 @@ pub fn begin_assignment(
     let now = stored::now();
     db::numbers::end_aging(conn, account, now)?;
     let chosen = match number {
-        Some(number) => reserve_named(conn, account, number, &row.id, now)?,
-        None => reserve_auto(conn, account, row.usage_location.as_deref(), &row.id, now)?,
+        Some(number) => {
+            check_country(&row, number.country(), None)?;
+            reserve_named(conn, account, number, &row.id, now)?
+        }
+        None => {
+            let source = profile.map(|p| (p.name.as_str(), &p.number_source));
+            let (country, pool) = where_from(conn, account, &row, source)?;
+            reserve_auto(conn, account, &country, pool.as_pool(), &row.id, now)?
+        }
     };
     warn_if_low_stock(conn, account, actor, &chosen, low_stock_threshold)?;
     let job = match follow {
@@ -234,7 +252,7 @@ pub fn begin_assignment(
             conn,
             Some(account),
             &PhoneServiceChange {
-                account_id: account.to_string(),
+                account_id: account.clone(),
                 user_id: row.id.clone(),
                 number: chosen.clone(),
                 change: Change::Assign,
@@ -252,6 +270,18 @@ pub fn begin_assignment(
         None,
         Some(&job),
         now,
+    )?;
+    let (profile, record) = plan::plan(conn, account, profile, &chosen)?;
+    db::directory::set_record(
+        conn,
+        account,
+        &row.id,
+        &ServiceRecord {
+            service_profile_id: profile.map(|p| p.id.to_string()),
+            service_parts: serde_json::to_string(&record.pending_parts(&chosen)).ok(),
+            service_saga: Some(record.to_json()),
+            service_given_by: None,
+        },
     )?;
     Ok(Begun::Reserved {
         user_id: row.id,
@@ -289,7 +319,7 @@ fn warn_if_low_stock(
          {threshold}). An admin can load more on the Numbers page."
     );
     let detail = format!("{marker}available={left} threshold={threshold}");
-    super::ledger::record(
+    crate::domain::ledger::record(
         conn,
         Entry {
             detail: Some(&detail),
@@ -324,45 +354,143 @@ fn reserve_named(
     Ok(number.to_string())
 }
 
-/// An available number in the user's usage-location country, else in the account's default
+/// A pool of numbers auto-select takes from (owned, for [`where_from`]'s answer).
+#[derive(Debug, Clone, Default)]
+pub struct OwnedPool {
+    pub block: Option<String>,
+    pub location: Option<String>,
+}
+
+impl OwnedPool {
+    pub fn as_pool(&self) -> Pool<'_> {
+        Pool {
+            block: self.block.as_deref(),
+            location: self.location.as_deref(),
+        }
+    }
+}
+
+/// Teams assigns a number only in the country of the user's usage location: refuses another.
+pub fn check_country(
+    user: &DirectoryUserRow,
+    country: &str,
+    profile: Option<&str>,
+) -> Result<(), ApiError> {
+    let Some(usage) = user
+        .usage_location
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+    else {
+        return Err(ApiError::InvalidInput(format!(
+            "{} has no usage location, and Teams gives numbers only to users with one. Set \
+             it in Microsoft 365, then sync users.",
+            user.user_principal_name
+        )));
+    };
+    if usage.eq_ignore_ascii_case(country) {
+        return Ok(());
+    }
+    let numbers = match profile {
+        Some(name) => format!("the numbers of profile '{name}' are in {country}"),
+        None => format!("the number is in {country}"),
+    };
+    Err(ApiError::InvalidInput(format!(
+        "{}'s usage location is {}, but {numbers}: Teams gives a user only numbers of their          usage location's country. Choose another number or profile, or change the usage          location in Microsoft 365.",
+        user.user_principal_name,
+        usage.to_ascii_uppercase()
+    )))
+}
+
+/// The country and pool auto-select takes the user's number from: the profile's source
+/// (`(name, source)`), in the user's usage-location country, else the account's default
 /// country (that of its first block).
+pub fn where_from(
+    conn: &mut DbConn,
+    account: &AccountId,
+    user: &DirectoryUserRow,
+    source: Option<(&str, &NumberSource)>,
+) -> Result<(String, OwnedPool), ApiError> {
+    let usage = user.usage_location.as_deref().map(str::to_ascii_uppercase);
+    let (name, source) = match source {
+        Some((name, source)) => (Some(name), source.clone()),
+        None => (None, NumberSource::Any),
+    };
+    let (country, pool) = match source {
+        NumberSource::Any => (
+            usage.clone().or(default_country(conn, account)?),
+            OwnedPool::default(),
+        ),
+        NumberSource::Location { location } => (
+            usage.clone().or(default_country(conn, account)?),
+            OwnedPool {
+                location: Some(location),
+                block: None,
+            },
+        ),
+        NumberSource::Country { country } => {
+            (Some(country.to_ascii_uppercase()), OwnedPool::default())
+        }
+        NumberSource::Block { block_id } => {
+            let id = block_id.to_string();
+            let block = db::numbers::block(conn, account, &id)?.ok_or_else(|| {
+                ApiError::InvalidInput(format!(
+                    "The number block of profile '{}' no longer exists. An admin can choose                      another on the Voice profiles page.",
+                    name.unwrap_or_default()
+                ))
+            })?;
+            let country = E164::parse(&block.first_number)
+                .ok()
+                .map(|n| n.country().to_owned());
+            (
+                country,
+                OwnedPool {
+                    block: Some(id),
+                    location: None,
+                },
+            )
+        }
+    };
+    let Some(country) = country else {
+        return Err(ApiError::conflict(
+            shared::problem::ConflictCode::NoAvailableNumber,
+            "There is no available number: your inventory is empty. An admin can load numbers \
+             on the Numbers page.",
+        ));
+    };
+    check_country(user, &country, name)?;
+    Ok((country, pool))
+}
+
+/// The country of the account's first block.
+fn default_country(conn: &mut DbConn, account: &AccountId) -> Result<Option<String>, ApiError> {
+    Ok(db::numbers::first_block(conn, account)?
+        .and_then(|b| E164::parse(&b.first_number).ok())
+        .map(|n| n.country().to_owned()))
+}
+
+/// An available number of `country` in `pool`.
 fn reserve_auto(
     conn: &mut DbConn,
     account: &AccountId,
-    usage_location: Option<&str>,
+    country: &str,
+    pool: Pool<'_>,
     user: &str,
     now: NaiveDateTime,
 ) -> Result<String, ApiError> {
-    let default_country = db::numbers::first_block(conn, account)?
-        .and_then(|b| E164::parse(&b.first_number).ok())
-        .map(|n| n.country().to_owned());
-    let mut countries: Vec<String> = usage_location
-        .map(str::to_ascii_uppercase)
-        .into_iter()
-        .collect();
-    if let Some(default) = default_country {
-        if !countries.contains(&default) {
-            countries.push(default);
-        }
+    if let Some(number) = db::numbers::reserve_from(conn, account, country, pool, user, now)? {
+        return Ok(number);
     }
-    for country in &countries {
-        if let Some(number) = db::numbers::reserve_any(conn, account, country, user, now)? {
-            return Ok(number);
-        }
-    }
+    let within = match (pool.block, pool.location) {
+        (Some(_), _) => " in the profile's number block",
+        (None, Some(_)) => " at the profile's location",
+        (None, None) => "",
+    };
     Err(ApiError::conflict(
         shared::problem::ConflictCode::NoAvailableNumber,
-        if countries.is_empty() {
-            "There is no available number: your inventory is empty. An admin can load numbers \
-             on the Numbers page."
-                .to_owned()
-        } else {
-            format!(
-                "There is no available number in {}. An admin can load more numbers on the \
-                 Numbers page.",
-                countries.join(" or ")
-            )
-        },
+        format!(
+            "There is no available number in {country}{within}. An admin can load more \
+             numbers on the Numbers page."
+        ),
     ))
 }
 
@@ -435,7 +563,7 @@ pub fn remove_service(
                     now,
                 )?;
                 return Ok(Outcome {
-                    user: super::directory::get(conn, &account, &row.id)?,
+                    user: crate::domain::directory::get(conn, &account, &row.id)?,
                     replayed: false,
                 });
             }
@@ -456,7 +584,7 @@ pub fn remove_service(
             conn,
             Some(&account),
             &PhoneServiceChange {
-                account_id: account.to_string(),
+                account_id: account.clone(),
                 user_id: row.id.clone(),
                 number: number.clone(),
                 change: Change::Unassign,
@@ -474,197 +602,10 @@ pub fn remove_service(
             now,
         )?;
         Ok(Outcome {
-            user: super::directory::get(conn, &account, &row.id)?,
+            user: crate::domain::directory::get(conn, &account, &row.id)?,
             replayed: false,
         })
     })
-}
-
-/// Records a change of a user's phone service in the ledger, with a sentence naming them.
-#[allow(clippy::too_many_arguments)]
-fn event(
-    conn: &mut DbConn,
-    account: &AccountId,
-    kind: &str,
-    actor: &str,
-    user: &str,
-    number: &str,
-    operation: Option<&str>,
-    detail: Option<&str>,
-) -> Result<(), ApiError> {
-    let who = db::directory::find(conn, account, user)?
-        .map(|u| u.user_principal_name)
-        .unwrap_or_else(|| user.to_owned());
-    let summary = match kind {
-        ledger::PHONE_SERVICE_ENABLED => format!("Gave {who} phone service with {number}."),
-        ledger::PHONE_SERVICE_DISABLED => format!("Removed phone service ({number}) from {who}."),
-        _ => format!("A phone service change for {who} ({number}) failed."),
-    };
-    let actor = Actor::resolve(conn, account, actor)?;
-    super::ledger::record(
-        conn,
-        Entry {
-            user_id: Some(user),
-            number: Some(number),
-            operation_id: operation,
-            detail,
-            ..Entry::new(account, kind, &actor, summary)
-        },
-    )?;
-    Ok(())
-}
-
-/// Which change a settlement closes.
-pub struct Settle<'a> {
-    pub account: &'a AccountId,
-    pub user: &'a str,
-    pub number: &'a str,
-    pub actor: &'a str,
-    pub operation: Option<&'a str>,
-}
-
-impl Settle<'_> {
-    /// Whether the user still waits on this change (`state` for this number). A settled change
-    /// is not settled twice (a job run again after a crash finds nothing to do).
-    pub fn is_open(&self, conn: &mut DbConn, state: ServiceState) -> Result<bool, ApiError> {
-        let row = db::directory::find(conn, self.account, self.user)?;
-        Ok(row.is_some_and(|r| {
-            r.service_state.0 == state && r.service_number.as_deref() == Some(self.number)
-        }))
-    }
-
-    /// Moves the user from `from` to `to` if they still wait there: the one settlement that
-    /// wins. Everything else a settlement does follows in the same transaction.
-    fn claim(
-        &self,
-        conn: &mut DbConn,
-        from: ServiceState,
-        to: ServiceState,
-        number: Option<&str>,
-        detail: Option<&str>,
-    ) -> Result<bool, ApiError> {
-        let change = ServiceChange {
-            service_state: StoredServiceState(to),
-            service_number: number.map(str::to_owned),
-            service_detail: detail.map(str::to_owned),
-            service_job_id: None,
-            service_operation: None,
-            service_updated_at: Some(stored::now()),
-        };
-        Ok(db::directory::move_service(
-            conn,
-            self.account,
-            self.user,
-            from,
-            self.number,
-            &change,
-        )?)
-    }
-
-    fn record(&self, conn: &mut DbConn, kind: &str, detail: Option<&str>) -> Result<(), ApiError> {
-        event(
-            conn,
-            self.account,
-            kind,
-            self.actor,
-            self.user,
-            self.number,
-            self.operation,
-            detail,
-        )
-    }
-
-    /// Teams assigned the number.
-    pub fn assigned(&self, conn: &mut DbConn) -> Result<bool, ApiError> {
-        db::transaction(conn, |conn| {
-            let active = ServiceState::Active;
-            if !self.claim(conn, ServiceState::Pending, active, Some(self.number), None)? {
-                return Ok(false);
-            }
-            let now = stored::now();
-            db::numbers::mark_assigned(conn, self.account, self.number, self.user, now)?;
-            self.record(conn, ledger::PHONE_SERVICE_ENABLED, None)?;
-            Ok(true)
-        })
-    }
-
-    /// Teams refused the number: it goes back to the inventory (flagged when Teams showed it
-    /// with someone else, so it is not chosen again before a person looks); the user shows why.
-    pub fn refused(
-        &self,
-        conn: &mut DbConn,
-        detail: &str,
-        disputed_by: Option<&str>,
-    ) -> Result<bool, ApiError> {
-        db::transaction(conn, |conn| {
-            let failed = ServiceState::Failed;
-            if !self.claim(conn, ServiceState::Pending, failed, None, Some(detail))? {
-                return Ok(false);
-            }
-            let now = stored::now();
-            db::numbers::release(conn, self.account, self.number, self.user, None, now)?;
-            if let Some(holder) = disputed_by {
-                let conflict = (Mismatch::AssignedOutsidePortal, Some(holder));
-                db::numbers::set_conflict(conn, self.account, self.number, Some(conflict), now)?;
-            }
-            self.record(conn, ledger::PHONE_SERVICE_FAILED, Some(detail))?;
-            Ok(true)
-        })
-    }
-
-    /// Teams can no longer be asked (the tenant was disconnected) whether it assigned the
-    /// number: the user shows why, and the number rests rather than going straight back, as
-    /// Teams may hold it.
-    pub fn abandoned(
-        &self,
-        conn: &mut DbConn,
-        detail: &str,
-        aging_days: u32,
-    ) -> Result<bool, ApiError> {
-        db::transaction(conn, |conn| {
-            let failed = ServiceState::Failed;
-            if !self.claim(conn, ServiceState::Pending, failed, None, Some(detail))? {
-                return Ok(false);
-            }
-            let now = stored::now();
-            let rest = rest_until(now, aging_days);
-            db::numbers::release(conn, self.account, self.number, self.user, Some(rest), now)?;
-            self.record(conn, ledger::PHONE_SERVICE_FAILED, Some(detail))?;
-            Ok(true)
-        })
-    }
-
-    /// Teams removed the number: it rests for `aging_days`, the user has no service.
-    pub fn removed(&self, conn: &mut DbConn, aging_days: u32) -> Result<bool, ApiError> {
-        db::transaction(conn, |conn| {
-            if !self.claim(conn, ServiceState::Removing, ServiceState::None, None, None)? {
-                return Ok(false);
-            }
-            let now = stored::now();
-            let rest = rest_until(now, aging_days);
-            db::numbers::release(conn, self.account, self.number, self.user, Some(rest), now)?;
-            self.record(conn, ledger::PHONE_SERVICE_DISABLED, None)?;
-            Ok(true)
-        })
-    }
-
-    /// Teams did not remove the number: the user keeps service, and shows why.
-    pub fn removal_refused(&self, conn: &mut DbConn, detail: &str) -> Result<bool, ApiError> {
-        db::transaction(conn, |conn| {
-            let active = ServiceState::Active;
-            let settled = self.claim(
-                conn,
-                ServiceState::Removing,
-                active,
-                Some(self.number),
-                Some(detail),
-            )?;
-            if settled {
-                self.record(conn, ledger::PHONE_SERVICE_FAILED, Some(detail))?;
-            }
-            Ok(settled)
-        })
-    }
 }
 
 /// When a number released at `now` may be given again.
@@ -692,7 +633,7 @@ pub fn forget_users(
                 let rest = Some(rest_until(now, aging_days));
                 db::numbers::release(conn, account, &held.number, id, rest, now)?;
                 if assigned {
-                    event(
+                    super::settle::event(
                         conn,
                         account,
                         ledger::PHONE_SERVICE_DISABLED,

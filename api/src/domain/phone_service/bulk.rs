@@ -8,10 +8,10 @@ use shared::{
 };
 use uuid::Uuid;
 
-use super::{
+use super::saga::BulkLine;
+use crate::domain::{
     ids::JobId,
     principal::Principal,
-    provisioning,
     rejected::Rejected,
     telephony::{self, Need},
 };
@@ -95,7 +95,7 @@ fn user_problem(value: &str) -> Option<String> {
     if value.is_empty() {
         return Some("Give a user principal name or object id.".into());
     }
-    super::bounds::line("user", value, REF_MAX_CHARS)
+    crate::domain::bounds::line("user", value, REF_MAX_CHARS)
         .err()
         .map(|e| e.to_string())
 }
@@ -107,6 +107,7 @@ pub fn start(
     conn: &mut DbConn,
     caller: &Principal,
     users: Vec<String>,
+    profile: Option<Uuid>,
     most_unfinished: u32,
 ) -> Result<BulkAccepted, ApiError> {
     caller.require_staff()?;
@@ -121,14 +122,16 @@ pub fn start(
         )));
     }
     for user in &users {
-        super::bounds::line("users", user, REF_MAX_CHARS)?;
+        crate::domain::bounds::line("users", user, REF_MAX_CHARS)?;
     }
     let account = caller.account_id.clone();
-    let actor = provisioning::actor(caller);
+    let actor = super::actor(caller);
     db::transaction(conn, |conn| {
         // Two requests at once: the second waits here, then counts the first's job.
         db::lock_account(conn, account.as_str())?;
         telephony::tenant_for(conn, &account, Need::Numbers)?;
+        // A profile named must be the account's (checked now, not user by user).
+        super::plan::chosen_profile(conn, &account, profile)?;
         let unfinished = db::jobs::unfinished_of_kind(conn, &account, JobKind::BulkPhoneService)?;
         if let Some(earlier) = unfinished.first() {
             if unfinished.len() >= usize::try_from(most_unfinished.max(1)).unwrap_or(usize::MAX) {
@@ -145,8 +148,9 @@ pub fn start(
             conn,
             Some(&account),
             &BulkPhoneService {
-                account_id: account.to_string(),
+                account_id: account.clone(),
                 actor,
+                profile_id: profile,
             },
         )?;
         let rows: Vec<BulkItemRow> = users
@@ -173,7 +177,7 @@ pub fn start(
 /// The job and each user's outcome so far: the account's bulk jobs only.
 pub fn status(conn: &mut DbConn, caller: &Principal, id: Uuid) -> Result<BulkStatus, ApiError> {
     let job = queue::get(conn, caller, id)?;
-    if job.kind != JobKind::BulkPhoneService {
+    if !matches!(job.kind, JobKind::BulkPhoneService | JobKind::BulkRollback) {
         return Err(ApiError::not_found("bulk job"));
     }
     let items = db::bulk_items::of_job(conn, &JobId::from(id))?
@@ -187,4 +191,26 @@ pub fn status(conn: &mut DbConn, caller: &Principal, id: Uuid) -> Result<BulkSta
         })
         .collect();
     Ok(BulkStatus { job, items })
+}
+
+/// Writes the outcome of one line of a bulk job (or rollback): the one writer of `bulk_items`
+/// outcomes.
+pub fn record_line(
+    conn: &mut DbConn,
+    line: &BulkLine,
+    user_id: Option<&str>,
+    outcome: BulkItemOutcome,
+    number: Option<&str>,
+    detail: Option<&str>,
+) -> Result<(), ApiError> {
+    db::bulk_items::record(
+        conn,
+        &line.job,
+        line.position,
+        user_id,
+        outcome,
+        number,
+        detail,
+    )?;
+    Ok(())
 }
