@@ -380,6 +380,7 @@ pub enum OperationKind {
     },
     Unassign {
         telephone_number: String,
+        number_type: NumberType,
     },
 }
 
@@ -680,7 +681,10 @@ impl Tenant {
                 }
                 result.map(|_| ()).map_err(|e| e.detail())
             }
-            OperationKind::Unassign { telephone_number } => {
+            OperationKind::Unassign {
+                telephone_number,
+                number_type,
+            } => {
                 let Some(i) = self
                     .number_index(&telephone_number)
                     .filter(|&i| self.numbers[i].assignment_target_id.is_some())
@@ -689,6 +693,16 @@ impl Tenant {
                         "The telephone number {telephone_number} is not assigned to a user."
                     ));
                 };
+                // The numberType must be the number's own (UNCONFIRMED how Teams words it).
+                let actual = self.numbers[i].number_type;
+                if actual != number_type {
+                    return Err(AssignError::WrongType {
+                        telephone_number,
+                        actual,
+                        wanted: number_type,
+                    }
+                    .detail());
+                }
                 self.release(i);
                 Ok(())
             }

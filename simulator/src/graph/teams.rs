@@ -269,12 +269,15 @@ pub async fn unassign_number(
     let claims = authorize(&req, &sim, Need::NumbersWrite).await?;
     let b: UnassignBody = parse_body(&req, &body)?;
     let telephone_number = required_number(&req, b.telephone_number)?;
-    required_type(&req, b.number_type)?;
+    let number_type = required_type(&req, b.number_type)?;
     start_operation(
         &req,
         &sim,
         &claims.tid,
-        OperationKind::Unassign { telephone_number },
+        OperationKind::Unassign {
+            telephone_number,
+            number_type,
+        },
         |_| Ok(()),
     )
 }

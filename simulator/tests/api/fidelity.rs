@@ -459,6 +459,34 @@ async fn numbers_of_resource_accounts_and_conference_bridges() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
+
+    // Unassigning takes the number's own numberType: the bridge's Calling Plan number.
+    let unassign = |number_type: &str| {
+        let body = json!({"telephoneNumber": "+14255550171", "numberType": number_type});
+        let (sim, token) = (&sim, &token);
+        async move {
+            let res = sim
+                .post_json(
+                    token,
+                    &sim.graph(&format!("{NUMBERS}/unassignNumber")),
+                    body,
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::ACCEPTED);
+            let location = res.headers()["location"].to_str().unwrap().to_string();
+            wait_done(sim, token, &location).await
+        }
+    };
+    let op = unassign("directRouting").await;
+    assert_eq!(op["status"], "failed");
+    assert_eq!(
+        op["numbers"][0]["statusDetail"],
+        "The telephone number +14255550171 is a callingPlan number, not directRouting."
+    );
+    assert_eq!(unassign("callingPlan").await["status"], "succeeded");
+    let freed = number(&sim, &token, "+14255550171").await;
+    assert_eq!(freed["assignmentStatus"], "unassigned");
+    assert!(freed["assignmentTargetId"].is_null());
 }
 
 #[actix_web::test]
