@@ -99,10 +99,16 @@ struct NewPolicy {
     name: String,
 }
 
-/// A policy name as Teams allows it: 1 to 64 characters, no control characters.
+/// A policy name as Teams allows it: 1 to 64 characters, no control characters, not starting
+/// with `Tag:` (the prefix of a policy's identity, which getPolicyId accepts).
 fn name_problem(name: &str) -> Option<String> {
     if name.is_empty() || name.chars().count() > 64 {
         Some("name must be 1 to 64 characters".into())
+    } else if name
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("tag:"))
+    {
+        Some("name must not start with Tag:".into())
     } else if name.chars().any(char::is_control) {
         Some("name must not hold control characters".into())
     } else {
@@ -119,7 +125,7 @@ async fn create_policy(
         Ok(n) => n,
         Err(r) => return *r,
     };
-    let t_ = match policy_type(&new.policy_type) {
+    let kind = match policy_type(&new.policy_type) {
         Ok(t) => t,
         Err(r) => return *r,
     };
@@ -128,15 +134,15 @@ async fn create_policy(
         return bad_request(problem);
     }
     with_tenant(&sim, &path.into_inner(), |t| {
-        if t.policies.by_name(t_, &name).is_some() {
+        if t.policies.by_name(kind, &name).is_some() {
             return error(
                 StatusCode::CONFLICT,
                 "conflict",
-                format!("the tenant has a {} named '{name}'", t_.as_str()),
+                format!("the tenant has a {} named '{name}'", kind.as_str()),
             );
         }
         let policy = Policy {
-            policy_type: t_,
+            policy_type: kind,
             name,
             id: crate::http::new_id(),
         };
@@ -373,7 +379,7 @@ async fn set_group_policy(
         Ok(g) => g,
         Err(r) => return *r,
     };
-    let t_ = match policy_type(&g.policy_type) {
+    let kind = match policy_type(&g.policy_type) {
         Ok(t) => t,
         Err(r) => return *r,
     };
@@ -386,16 +392,16 @@ async fn set_group_policy(
         let Some(user_id) = t.user(&who).map(|u| u.id.clone()) else {
             return unknown_user(&id, &who);
         };
-        let Some(policy_id) = t.policies.by_id(t_, &g.policy_id).map(|p| p.id.clone()) else {
+        let Some(policy_id) = t.policies.by_id(kind, &g.policy_id).map(|p| p.id.clone()) else {
             return bad_request(format!(
                 "no {} with policyId '{}' in tenant '{id}'",
-                t_.as_str(),
+                kind.as_str(),
                 g.policy_id
             ));
         };
         t.policies.set_group(
             &user_id,
-            t_,
+            kind,
             Some(GroupAssignment {
                 policy_id,
                 group_id,
@@ -410,7 +416,7 @@ async fn remove_group_policy(
     path: web::Path<(String, String, String)>,
 ) -> HttpResponse {
     let (id, who, raw_type) = path.into_inner();
-    let t_ = match policy_type(&raw_type) {
+    let kind = match policy_type(&raw_type) {
         Ok(t) => t,
         Err(r) => return *r,
     };
@@ -418,7 +424,7 @@ async fn remove_group_policy(
         let Some(user_id) = t.user(&who).map(|u| u.id.clone()) else {
             return unknown_user(&id, &who);
         };
-        t.policies.set_group(&user_id, t_, None);
+        t.policies.set_group(&user_id, kind, None);
         HttpResponse::NoContent().finish()
     })
 }

@@ -662,6 +662,10 @@ async fn the_control_api_creates_and_removes_policies() {
             StatusCode::BAD_REQUEST,
         ),
         (
+            json!({"policyType": "CallingLineIdentity", "name": "Tag:Other"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
             json!({"policyType": "CallingLineIdentity", "name": "X", "extra": 1}),
             StatusCode::BAD_REQUEST,
         ),
