@@ -275,7 +275,7 @@ async fn a_bulk_of_200_users_through_a_429_storm_5xx_bursts_and_hangs_gives_each
     let (app, token, tenant) = (&t.app, t.token(), t.tenant.as_str());
     let control = app.url("/_microsoft/control");
     // Contoso's seeded directory has fewer than 200 licensed users without a number.
-    add_licensed_users(app, &control, tenant, 60).await;
+    add_licensed_users(app, &control, tenant, USERS).await;
     assert_eq!(app.sync_users(token).await.status, JobStatus::Succeeded);
     app.load_range(token, FIRST_NUMBER, LOADED as u32).await;
     let users = licensed_users(app, token, None, USERS).await;
@@ -435,7 +435,8 @@ async fn portal_with_own_simulator(
         tenants: vec![TenantSeed {
             name: "Contoso".to_owned(),
             domain: "contoso.onmicrosoft.com".to_owned(),
-            users: 300,
+            // Enough licensed US users (the country of the numbers) for a bulk of 200.
+            users: 1000,
         }],
         operation_delay,
         token_lifetime,

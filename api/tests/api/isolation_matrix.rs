@@ -116,6 +116,10 @@ async fn victim(t: &Connected) -> Victim {
             bulk.job_id.to_string(),
         ),
         (
+            "/api/v1/phone-service/bulk/{job_id}/rollback",
+            bulk.job_id.to_string(),
+        ),
+        (
             "/api/v1/webhook-endpoints/{id}",
             endpoint["endpoint"]["id"].as_str().unwrap().to_owned(),
         ),

@@ -127,13 +127,16 @@ pub async fn submit(
             65004,
             "The resource owner or authorization server denied the request. User declined to consent to access the app.",
         ),
+        // "Back to app" from the "Need admin approval" page: whether Microsoft redirects at
+        // all is UNCONFIRMED (CONTRACT.md); if it does, the page's own code (AADSTS90094) is
+        // what tells this apart from a person who cancelled (issue 17's review).
         "back" => redirect_error(
             &req,
             &consent,
             "access_denied",
             Some("cancel"),
-            65004,
-            "User declined to consent to access the app.",
+            90094,
+            "Admin consent is required for the permissions requested by this application.",
         ),
         "accept" => {
             // A posted user wins; otherwise the signed-in session's user.
