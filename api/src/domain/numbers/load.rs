@@ -309,6 +309,7 @@ mod tests {
             numbers: Some(vec!["+14255550100".into(), "+1 425 555 0100".into()]),
             label: None,
             location: None,
+            number_type: None,
         })
         .unwrap();
         parsed.reject_repeats();
