@@ -26,4 +26,5 @@ pub mod stored;
 pub mod telephony;
 pub mod tenant_connection;
 pub mod throttle;
+pub mod voice_profiles;
 pub mod webhooks;

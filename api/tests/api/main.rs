@@ -39,4 +39,5 @@ mod tenant_proof;
 mod tenant_takeover;
 mod throttle;
 mod uploads;
+mod voice_profiles;
 mod webhooks;
