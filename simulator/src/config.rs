@@ -5,13 +5,14 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 /// Default application permissions (CONTRACT.md section 5): the product description's two, plus
-/// what Graph requires for user sync, numbers and each user's Teams phone state.
-pub const DEFAULT_PERMISSIONS: [&str; 5] = [
+/// what Graph requires for user sync, numbers, each user's Teams phone state and voice policies.
+pub const DEFAULT_PERMISSIONS: [&str; 6] = [
     "CrossTenantInformation.ReadBasic.All",
     "TeamSettings.ReadWrite.All",
     "User.Read.All",
     "TeamsTelephoneNumber.ReadWrite.All",
     "TeamsUserConfiguration.Read.All",
+    "TeamsPolicyUserAssign.ReadWrite.All",
 ];
 
 pub struct SimulatorConfig {

@@ -7,13 +7,15 @@ use serde_json::{json, Value};
 
 use chrono::Utc;
 
+mod policies;
+
 use crate::{
     config::{domain_label, TenantSeed},
     faults::Fault,
     graph, http, identity, seed,
     state::{
-        can_grant_consent, role_name, AssignError, NumberType, Tenant, User,
-        TEAMS_COMMUNICATIONS_ADMINISTRATOR, TEAMS_PHONE_SKU,
+        can_grant_consent, role_name, Activation, AssignError, NumberAssignment, NumberType,
+        TargetKind, Tenant, User, TEAMS_COMMUNICATIONS_ADMINISTRATOR, TEAMS_PHONE_SKU,
     },
     Simulator,
 };
@@ -49,6 +51,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/tenants/{id}/number-assignments/{number}",
             web::delete().to(unassign_number),
         )
+        .configure(policies::routes)
         .route("/settings", web::get().to(get_settings))
         .route("/settings", web::put().to(put_settings))
         .route("/faults", web::get().to(list_faults))
@@ -422,7 +425,7 @@ fn user_json(t: &Tenant, u: &User) -> Value {
         "usageLocation": u.usage_location,
         "accountEnabled": u.account_enabled,
         "teamsPhoneLicense": u.has_teams_phone(),
-        "assignedLicenses": u.licenses.iter().map(|sku| json!({"disabledPlans": [], "skuId": sku})).collect::<Vec<_>>(),
+        "assignedLicenses": u.licenses.iter().map(|sku| json!({"disabledPlans": u.disabled_plans(sku), "skuId": sku})).collect::<Vec<_>>(),
         "isEnterpriseVoiceEnabled": u.enterprise_voice,
         "telephoneNumbers": t.numbers_of(&u.id).map(|n| json!({
             "telephoneNumber": n.telephone_number,
@@ -569,6 +572,7 @@ async fn create_user(
         } else {
             Vec::new()
         },
+        e5_phone_disabled: false,
         licensed: now,
         enterprise_voice: false,
         created: now,
@@ -647,11 +651,7 @@ async fn update_user(
         .teams_phone_license
         .filter(|l| *l != u.has_teams_phone())
     {
-        if licensed {
-            u.licenses.push(TEAMS_PHONE_SKU);
-        } else {
-            u.licenses.retain(|l| *l != TEAMS_PHONE_SKU);
-        }
+        u.set_teams_phone(licensed);
         u.licensed = Utc::now();
         changed = true;
     }
@@ -662,7 +662,19 @@ async fn update_user(
     HttpResponse::Ok().json(user_json(t, &t.users[i]))
 }
 
-async fn delete_user(sim: web::Data<Simulator>, path: web::Path<(String, String)>) -> HttpResponse {
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteQuery {
+    /// Gone for good (`@removed` reason `deleted`); by default a soft delete (`changed`).
+    #[serde(default)]
+    permanent: bool,
+}
+
+async fn delete_user(
+    sim: web::Data<Simulator>,
+    path: web::Path<(String, String)>,
+    query: web::Query<DeleteQuery>,
+) -> HttpResponse {
     let (id, who) = path.into_inner();
     sim.settle(&id);
     let mut world = sim.write();
@@ -672,7 +684,7 @@ async fn delete_user(sim: web::Data<Simulator>, path: web::Path<(String, String)
     let Some(i) = t.user_index(&who) else {
         return unknown_user(&id, &who);
     };
-    if let Some(user) = t.delete_user(i) {
+    if let Some(user) = t.delete_user(i, query.permanent) {
         tracing::info!(tenant = %t.id, user = %user.id, "user deleted (control API)");
     }
     HttpResponse::NoContent().finish()
@@ -699,12 +711,27 @@ fn telephone_number(raw: &str) -> Result<String, Box<HttpResponse>> {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct NewAssignment {
     telephone_number: String,
-    /// The user's object id or UPN.
-    user_id: String,
+    /// The user's object id or UPN (for a user's number, the default).
+    #[serde(default)]
+    user_id: Option<String>,
+    /// `userAssigned` (default), `voiceApplicationAssigned` (a resource account: auto
+    /// attendant or call queue) or `conferenceAssigned` (an audio conferencing bridge).
+    #[serde(default)]
+    assignment_status: Option<String>,
+    /// The resource account's or bridge's id (generated when absent); not with a user.
+    #[serde(default)]
+    assignment_target_id: Option<String>,
+    /// `directRouting` (default), `callingPlan` or `operatorConnect`.
+    #[serde(default)]
+    number_type: Option<String>,
+    /// One of the tenant's LIS locations.
+    #[serde(default)]
+    location_id: Option<String>,
 }
 
-/// Assigns a Direct Routing number now, as Set-CsPhoneNumberAssignment would: the number joins
-/// the inventory if it was not there.
+/// Assigns a number now, as Set-CsPhoneNumberAssignment would: to a user (Direct Routing; the
+/// number joins the inventory if it was not there), or to a resource account or conference
+/// bridge (any number type; such numbers are not users' and Graph cannot assign them to one).
 async fn assign_number(
     sim: web::Data<Simulator>,
     path: web::Path<String>,
@@ -718,22 +745,63 @@ async fn assign_number(
         Ok(n) => n,
         Err(r) => return *r,
     };
+    let kind = match new.assignment_status.as_deref().unwrap_or("userAssigned") {
+        "userAssigned" => TargetKind::User,
+        "voiceApplicationAssigned" => TargetKind::VoiceApplication,
+        "conferenceAssigned" => TargetKind::Conference,
+        other => {
+            return bad_request(format!(
+                "assignmentStatus '{other}' must be userAssigned, voiceApplicationAssigned or conferenceAssigned"
+            ))
+        }
+    };
+    let number_type = match new.number_type.as_deref() {
+        None => NumberType::DirectRouting,
+        Some(t) => match NumberType::parse(t) {
+            Some(t) => t,
+            None => {
+                return bad_request(format!(
+                    "numberType '{t}' must be directRouting, callingPlan or operatorConnect"
+                ))
+            }
+        },
+    };
     let id = path.into_inner();
     sim.settle(&id);
     let mut world = sim.write();
     let Some(t) = world.tenant_mut(&id) else {
         return unknown_tenant(&id);
     };
-    let Some(user_id) = t.user(&new.user_id).map(|u| u.id.clone()) else {
-        return unknown_user(&id, &new.user_id);
+    let location_id = match new.location_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(l) => match t.policies.location(l) {
+            Some(found) => Some(found.id.clone()),
+            None => return bad_request(format!("no LIS location '{l}' in tenant '{id}'")),
+        },
     };
-    match t.assign(
-        &number,
-        &user_id,
-        NumberType::DirectRouting,
-        "primary",
-        None,
-    ) {
+    if kind != TargetKind::User {
+        if new.user_id.is_some() {
+            return bad_request("userId is for userAssigned numbers; give assignmentTargetId");
+        }
+        return assign_to_resource(
+            t,
+            number,
+            number_type,
+            kind,
+            new.assignment_target_id,
+            location_id,
+        );
+    }
+    if new.assignment_target_id.is_some() {
+        return bad_request("a user's number names the user with userId");
+    }
+    let Some(who) = new.user_id else {
+        return bad_request("userId is required for a userAssigned number");
+    };
+    let Some(user_id) = t.user(&who).map(|u| u.id.clone()) else {
+        return unknown_user(&id, &who);
+    };
+    match t.assign(&number, &user_id, number_type, "primary", location_id) {
         Ok(i) => {
             tracing::info!(tenant = %t.id, user = %user_id, "number assigned (control API)");
             HttpResponse::Created().json(graph::number_json(&t.numbers[i]))
@@ -741,15 +809,82 @@ async fn assign_number(
         Err(e) => {
             let code = match e {
                 AssignError::UserNotFound(_) => {
-                    return unknown_user(&id, &new.user_id);
+                    return unknown_user(&id, &who);
                 }
                 AssignError::NotLicensed { .. } => "not_licensed",
                 AssignError::AssignedToOther(_) => "conflict",
                 AssignError::WrongType { .. } | AssignError::NotInInventory { .. } => "number_type",
+                AssignError::UnknownLocation(_) => "not_found",
             };
             error(StatusCode::CONFLICT, code, e.detail())
         }
     }
+}
+
+/// A resource account's or conference bridge's number: free (or already that holder's)
+/// numbers only.
+fn assign_to_resource(
+    t: &mut Tenant,
+    number: String,
+    number_type: NumberType,
+    kind: TargetKind,
+    target: Option<String>,
+    location_id: Option<String>,
+) -> HttpResponse {
+    let target = target
+        .map(|t| t.trim().to_ascii_lowercase())
+        .unwrap_or_else(http::new_id);
+    if uuid::Uuid::parse_str(&target).is_err() {
+        return bad_request(format!("assignmentTargetId '{target}' is not a GUID"));
+    }
+    if t.by_id.contains_key(&target) {
+        return bad_request(format!(
+            "'{target}' is a user; a user's number is userAssigned"
+        ));
+    }
+    let i = match t.number_index(&number) {
+        Some(i) => {
+            let n = &t.numbers[i];
+            if n.assignment_target_id
+                .as_ref()
+                .is_some_and(|holder| *holder != target)
+            {
+                return error(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    format!(
+                        "Telephone Number '{number}' has already been assigned to another user"
+                    ),
+                );
+            }
+            if n.number_type != number_type {
+                return error(
+                    StatusCode::CONFLICT,
+                    "number_type",
+                    format!(
+                        "The telephone number {number} is a {} number, not {}.",
+                        n.number_type.as_str(),
+                        number_type.as_str()
+                    ),
+                );
+            }
+            i
+        }
+        None => {
+            let iso = crate::state::country_of_number(&number).map(str::to_string);
+            t.insert_number(NumberAssignment::new(number, number_type, iso))
+        }
+    };
+    let n = &mut t.numbers[i];
+    n.assignment_target_id = Some(target);
+    n.target_kind = kind;
+    n.assignment_category = "primary".into();
+    n.activation = Activation::Activated;
+    if location_id.is_some() {
+        n.location_id = location_id;
+    }
+    tracing::info!(tenant = %t.id, status = n.assignment_status(), "number assigned (control API)");
+    HttpResponse::Created().json(graph::number_json(n))
 }
 
 /// Unassigns a number now, as Remove-CsPhoneNumberAssignment would: it stays in the inventory.
@@ -782,14 +917,25 @@ async fn unassign_number(
 
 // --- Simulator-wide switches.
 
+/// A PUT changes the settings it names and keeps the others.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {
-    number_assignments_next_link: bool,
+    #[serde(default)]
+    number_assignments_next_link: Option<bool>,
+    /// How long after assign/unassign `effectivePolicyAssignments` shows the change.
+    #[serde(default)]
+    policy_delay_ms: Option<u64>,
 }
 
+/// Longest policy delay the settings accept (a test waits that long).
+const MAX_POLICY_DELAY_MS: u64 = 600_000;
+
 fn settings_json(sim: &Simulator) -> Value {
-    json!({"number_assignments_next_link": sim.number_next_links()})
+    json!({
+        "number_assignments_next_link": sim.number_next_links(),
+        "policy_delay_ms": u64::try_from(sim.policy_delay().as_millis()).unwrap_or(u64::MAX),
+    })
 }
 
 async fn get_settings(sim: web::Data<Simulator>) -> HttpResponse {
@@ -801,6 +947,19 @@ async fn put_settings(sim: web::Data<Simulator>, body: web::Bytes) -> HttpRespon
         Ok(s) => s,
         Err(r) => return *r,
     };
-    sim.set_number_next_links(settings.number_assignments_next_link);
+    if settings
+        .policy_delay_ms
+        .is_some_and(|ms| ms > MAX_POLICY_DELAY_MS)
+    {
+        return bad_request(format!(
+            "policy_delay_ms must be at most {MAX_POLICY_DELAY_MS}"
+        ));
+    }
+    if let Some(on) = settings.number_assignments_next_link {
+        sim.set_number_next_links(on);
+    }
+    if let Some(ms) = settings.policy_delay_ms {
+        sim.set_policy_delay(std::time::Duration::from_millis(ms));
+    }
     HttpResponse::Ok().json(settings_json(&sim))
 }

@@ -22,6 +22,8 @@ pub enum Endpoint {
     Users,
     /// Teams telephony and userConfigurations.
     Teams,
+    /// Teams policies: getPolicyId, userAssignments/assign and /unassign.
+    Policies,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

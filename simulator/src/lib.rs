@@ -14,12 +14,13 @@ mod graph;
 mod http;
 mod identity;
 mod keys;
+mod policies;
 mod seed;
 mod state;
 
 use std::{
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
     },
     time::{Duration, Instant},
@@ -48,6 +49,9 @@ struct Inner {
     /// Whether numberAssignments lists emit `@odata.nextLink` (off by default: TELEPHONY.md
     /// section 3).
     number_next_links: AtomicBool,
+    /// Milliseconds after a policy assign/unassign before `effectivePolicyAssignments` shows it
+    /// (Teams applies policies with a delay).
+    policy_delay_ms: AtomicU64,
     state: RwLock<state::State>,
     faults: Mutex<faults::Faults>,
     /// Authorization codes and sign-in sessions (never held together with `state`).
@@ -80,6 +84,7 @@ impl Simulator {
                 operation_delay: config.operation_delay,
                 token_lifetime: config.token_lifetime,
                 number_next_links: AtomicBool::new(false),
+                policy_delay_ms: AtomicU64::new(0),
                 state: RwLock::new(world),
                 faults: Mutex::new(faults::Faults::default()),
                 sessions: Mutex::new(identity::session::Sessions::default()),
@@ -162,6 +167,18 @@ impl Simulator {
 
     fn number_next_links(&self) -> bool {
         self.inner.number_next_links.load(Ordering::Relaxed)
+    }
+
+    /// How long after a policy assign or unassign Graph's `effectivePolicyAssignments` shows
+    /// the change (0 by default: at once). Also `PUT /_microsoft/control/settings`
+    /// `{"policy_delay_ms": n}`.
+    pub fn set_policy_delay(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.inner.policy_delay_ms.store(ms, Ordering::Relaxed);
+    }
+
+    fn policy_delay(&self) -> Duration {
+        Duration::from_millis(self.inner.policy_delay_ms.load(Ordering::Relaxed))
     }
 
     /// (id, name, domain) of each organization tenant, for start-up banners (the personal

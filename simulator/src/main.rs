@@ -43,8 +43,8 @@ struct Args {
         default_value = "http://127.0.0.1:8080/api/v1/tenant-connection/callback"
     )]
     redirect_uris: Vec<String>,
-    /// Application permissions the app requests (comma list). Default: the five of CONTRACT.md
-    /// section 5 (ms_simulator::DEFAULT_PERMISSIONS).
+    /// Application permissions the app requests (comma list). Default: CONTRACT.md section 5's
+    /// five plus TeamsPolicyUserAssign.ReadWrite.All (ms_simulator::DEFAULT_PERMISSIONS).
     #[arg(long, env = "SIM_PERMISSIONS", value_delimiter = ',')]
     permissions: Vec<String>,
     /// Tenants seeded at start (the first is the demo Contoso).
@@ -59,6 +59,9 @@ struct Args {
     /// numberAssignments lists emit @odata.nextLink (Microsoft is reported not to).
     #[arg(long, env = "SIM_NUMBER_NEXT_LINKS")]
     number_next_links: bool,
+    /// How long after a policy assign/unassign userConfigurations shows it.
+    #[arg(long, env = "SIM_POLICY_DELAY_MS", default_value_t = 0)]
+    policy_delay_ms: u64,
 }
 
 #[actix_web::main]
@@ -95,6 +98,7 @@ async fn main() -> anyhow::Result<()> {
         token_lifetime: Duration::from_secs(3599),
     })?;
     sim.set_number_next_links(args.number_next_links);
+    sim.set_policy_delay(Duration::from_millis(args.policy_delay_ms));
     let server = {
         let sim = sim.clone();
         HttpServer::new(move || {

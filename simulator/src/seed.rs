@@ -9,8 +9,9 @@ use uuid::Uuid;
 
 use crate::{
     config::TenantSeed,
+    policies::TeamsPolicies,
     state::{
-        number_id, ChangeLog, NumberAssignment, NumberType, Tenant, User, E3_SKU, E5_SKU,
+        ChangeLog, NumberAssignment, NumberType, Tenant, User, E3_SKU, E5_SKU,
         GLOBAL_ADMINISTRATOR, PERSONAL_ACCOUNTS_DOMAIN, PERSONAL_ACCOUNTS_TENANT_ID,
         PERSONAL_ACCOUNTS_TENANT_NAME, PERSONAL_USER_UPN, PRIVILEGED_ROLE_ADMINISTRATOR,
         TEAMS_PHONE_SKU,
@@ -130,6 +131,7 @@ pub fn build_tenant(seed: &TenantSeed) -> Tenant {
     let mut rng = StdRng::seed_from_u64(fold(&id));
     let now = Utc::now();
     let country = "US";
+    let policies = TeamsPolicies::seeded(&id);
     let mut tenant = Tenant {
         id,
         name: seed.name.clone(),
@@ -147,6 +149,7 @@ pub fn build_tenant(seed: &TenantSeed) -> Tenant {
         numbers: Vec::new(),
         operations: HashMap::new(),
         pending: Vec::new(),
+        policies,
     };
     let domain = tenant.domain.clone();
     let created = now - ChronoDuration::days(400);
@@ -157,6 +160,7 @@ pub fn build_tenant(seed: &TenantSeed) -> Tenant {
         usage_location: Some(country.to_string()),
         account_enabled: true,
         licenses: vec![E5_SKU],
+        e5_phone_disabled: false,
         licensed: created,
         enterprise_voice: false,
         created,
@@ -215,6 +219,7 @@ pub fn build_tenant(seed: &TenantSeed) -> Tenant {
             usage_location,
             account_enabled: rng.random_range(0..100) >= 3,
             licenses,
+            e5_phone_disabled: false,
             licensed: created,
             enterprise_voice: false,
             created,
@@ -247,6 +252,7 @@ pub fn build_personal_tenant() -> Tenant {
         numbers: Vec::new(),
         operations: HashMap::new(),
         pending: Vec::new(),
+        policies: TeamsPolicies::empty(PERSONAL_ACCOUNTS_TENANT_ID),
     };
     tenant.push_user(User {
         // Personal accounts' object ids start with 16 zero hex digits (they wrap the account's PUID).
@@ -256,6 +262,7 @@ pub fn build_personal_tenant() -> Tenant {
         usage_location: None,
         account_enabled: true,
         licenses: Vec::new(),
+        e5_phone_disabled: false,
         licensed: created,
         enterprise_voice: false,
         created,
@@ -289,15 +296,9 @@ fn seed_numbers(tenant: &mut Tenant) {
             _ => format!("+1206555{n:04}"),
         };
         let user_id = user.id.clone();
-        tenant.insert_number(NumberAssignment {
-            id: number_id(&number),
-            telephone_number: number,
-            number_type: NumberType::DirectRouting,
-            assignment_target_id: Some(user_id),
-            assignment_category: "primary".into(),
-            location_id: None,
-            iso_country_code: Some(loc),
-        });
+        let mut n = NumberAssignment::new(number, NumberType::DirectRouting, Some(loc));
+        n.assignment_target_id = Some(user_id);
+        tenant.insert_number(n);
         tenant.users[i].enterprise_voice = true;
         given += 1;
     }

@@ -10,6 +10,8 @@ use std::{
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::policies::TeamsPolicies;
+
 pub const GLOBAL_ADMINISTRATOR: &str = "62e90394-69f5-4237-9190-012177145e10";
 pub const PRIVILEGED_ROLE_ADMINISTRATOR: &str = "e8611ab8-c189-46e8-94e1-60213ab1f814";
 pub const TEAMS_COMMUNICATIONS_ADMINISTRATOR: &str = "baf37b3a-610e-45da-9e62-d9d1e5e8914b";
@@ -74,6 +76,8 @@ pub struct User {
     pub usage_location: Option<String>,
     pub account_enabled: bool,
     pub licenses: Vec<&'static str>,
+    /// MCOEV is in E5's `disabledPlans` (an E5 user without Teams Phone).
+    pub e5_phone_disabled: bool,
     /// When the licences were last set (the `assignedDateTime` of the assigned plans).
     pub licensed: DateTime<Utc>,
     pub enterprise_voice: bool,
@@ -88,22 +92,52 @@ pub struct User {
 }
 
 impl User {
+    /// Phone System (MCOEV) from Teams Phone Standard, or from E5 unless an admin disabled the
+    /// plan there (TELEPHONY.md section 10: E5 includes it, E3 does not).
     pub fn has_teams_phone(&self) -> bool {
         self.licenses.contains(&TEAMS_PHONE_SKU)
+            || (self.licenses.contains(&E5_SKU) && !self.e5_phone_disabled)
     }
 
-    /// The service plans the user's licences carry, as (service, servicePlanId). The simulated
-    /// suites (E3, E5) carry Teams but not Phone System, so that Teams Phone depends on one SKU
-    /// only, as `has_teams_phone`, userConfigurations' `featureTypes` and assignNumber agree.
+    /// The service plans the user's licences carry, as (service, servicePlanId): `service` is
+    /// the workload, `MicrosoftCommunicationsOnline` for MCOEV (TELEPHONY.md section 10), listed
+    /// once however many licences carry it. `has_teams_phone`, userConfigurations'
+    /// `featureTypes` and assignNumber agree with it.
     pub fn plans(&self) -> Vec<(&'static str, &'static str)> {
         let mut plans = Vec::new();
         if self.licenses.iter().any(|l| *l == E3_SKU || *l == E5_SKU) {
             plans.push(("TeamspaceAPI", TEAMS1_PLAN));
         }
         if self.has_teams_phone() {
-            plans.push(("MCOEV", MCOEV_PLAN));
+            plans.push(("MicrosoftCommunicationsOnline", MCOEV_PLAN));
         }
         plans
+    }
+
+    /// The `disabledPlans` of one of the user's licences.
+    pub fn disabled_plans(&self, sku: &str) -> Vec<&'static str> {
+        if sku == E5_SKU && self.e5_phone_disabled {
+            vec![MCOEV_PLAN]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Turns Teams Phone on or off: on adds the Teams Phone Standard licence (or re-enables
+    /// MCOEV in E5); off removes that licence and disables MCOEV in E5 (as an admin does
+    /// through `disabledPlans`).
+    pub fn set_teams_phone(&mut self, on: bool) {
+        let e5 = self.licenses.contains(&E5_SKU);
+        if on {
+            if e5 {
+                self.e5_phone_disabled = false;
+            } else if !self.licenses.contains(&TEAMS_PHONE_SKU) {
+                self.licenses.push(TEAMS_PHONE_SKU);
+            }
+        } else {
+            self.licenses.retain(|l| *l != TEAMS_PHONE_SKU);
+            self.e5_phone_disabled = e5;
+        }
     }
 }
 
@@ -112,8 +146,9 @@ impl User {
 pub enum Change {
     /// The user (by id) changed; a delta round reports its current state.
     Updated(String),
-    /// The user (by id) was deleted: a tombstone.
-    Deleted(String),
+    /// The user (by id) was deleted: a tombstone. `permanent`: gone for good (`@removed` reason
+    /// `deleted`), else soft-deleted, restorable for 30 days (reason `changed`).
+    Deleted { id: String, permanent: bool },
 }
 
 /// Users delta tracking: a monotonic sequence, each user's last change and each deletion indexed
@@ -173,6 +208,8 @@ pub enum AssignError {
         telephone_number: String,
         tenant_id: String,
     },
+    /// A `locationId` that is not one of the tenant's LIS locations.
+    UnknownLocation(String),
 }
 
 impl AssignError {
@@ -204,6 +241,7 @@ impl AssignError {
             } => format!(
                 "Telephone Number '{telephone_number}' is not found from tenant '{tenant_id}'"
             ),
+            AssignError::UnknownLocation(id) => format!("Location '{id}' is not found."),
         }
     }
 }
@@ -266,10 +304,69 @@ pub struct NumberAssignment {
     /// The user id, or None when unassigned. A number stays in the tenant's inventory after
     /// unassignment, Direct Routing ones included (TELEPHONY.md section 4).
     pub assignment_target_id: Option<String>,
+    /// What holds the number (meaningful while assigned).
+    pub target_kind: TargetKind,
     /// The category of the assignment (meaningful while assigned).
     pub assignment_category: String,
     pub location_id: Option<String>,
     pub iso_country_code: Option<String>,
+    pub activation: Activation,
+}
+
+impl NumberAssignment {
+    /// A number of the inventory, unassigned and activated.
+    pub fn new(telephone_number: String, number_type: NumberType, iso: Option<String>) -> Self {
+        NumberAssignment {
+            id: number_id(&telephone_number),
+            telephone_number,
+            number_type,
+            assignment_target_id: None,
+            target_kind: TargetKind::User,
+            assignment_category: "primary".into(),
+            location_id: None,
+            iso_country_code: iso,
+            activation: Activation::Activated,
+        }
+    }
+
+    /// `assignmentStatus`.
+    pub fn assignment_status(&self) -> &'static str {
+        match (&self.assignment_target_id, self.target_kind) {
+            (None, _) => "unassigned",
+            (Some(_), TargetKind::User) => "userAssigned",
+            (Some(_), TargetKind::VoiceApplication) => "voiceApplicationAssigned",
+            (Some(_), TargetKind::Conference) => "conferenceAssigned",
+        }
+    }
+}
+
+/// What a number is assigned to: a user, a resource account (auto attendant or call queue), or
+/// an audio conferencing bridge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetKind {
+    User,
+    VoiceApplication,
+    Conference,
+}
+
+/// A number's `activationState` (the values the simulator produces).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    Activated,
+    /// An assignNumber operation for it is under way.
+    AssignmentPending,
+    /// The last assignNumber operation for it failed.
+    AssignmentFailed,
+}
+
+impl Activation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Activation::Activated => "activated",
+            Activation::AssignmentPending => "assignmentPending",
+            Activation::AssignmentFailed => "assignmentFailed",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -283,6 +380,7 @@ pub enum OperationKind {
     },
     Unassign {
         telephone_number: String,
+        number_type: NumberType,
     },
 }
 
@@ -332,6 +430,8 @@ pub struct Tenant {
     pub operations: HashMap<String, Operation>,
     /// Ids of operations not completed yet, oldest first.
     pub pending: Vec<String>,
+    /// Voice policies, their assignments and LIS locations.
+    pub policies: TeamsPolicies,
 }
 
 impl Tenant {
@@ -379,9 +479,11 @@ impl Tenant {
         self.delta.log.insert(seq, Change::Updated(user.id.clone()));
     }
 
-    /// Deletes user `i` for good: its numbers are unassigned (they stay in the inventory), its
-    /// directory roles go, and delta reports it removed. O(users) for the index fix-up.
-    pub fn delete_user(&mut self, i: usize) -> Option<User> {
+    /// Deletes user `i`: gone from Graph, its numbers unassigned (they stay in the inventory),
+    /// its directory roles and policy assignments gone; delta reports it removed (`permanent`
+    /// picks the reason). Restoring a soft-deleted user is not modelled. O(users) for the index
+    /// fix-up.
+    pub fn delete_user(&mut self, i: usize, permanent: bool) -> Option<User> {
         if i >= self.users.len() {
             return None;
         }
@@ -398,13 +500,18 @@ impl Tenant {
             }
         }
         self.role_assignments.retain(|a| a.principal_id != user.id);
+        self.policies.forget_user(&user.id);
         if user.changed != 0 {
             self.delta.log.remove(&user.changed);
         }
         self.delta.seq += 1;
-        self.delta
-            .log
-            .insert(self.delta.seq, Change::Deleted(user.id.clone()));
+        self.delta.log.insert(
+            self.delta.seq,
+            Change::Deleted {
+                id: user.id.clone(),
+                permanent,
+            },
+        );
         Some(user)
     }
 
@@ -514,9 +621,9 @@ impl Tenant {
         &'a self,
         user_id: &'a str,
     ) -> impl Iterator<Item = &'a NumberAssignment> {
-        self.numbers
-            .iter()
-            .filter(move |n| n.assignment_target_id.as_deref() == Some(user_id))
+        self.numbers.iter().filter(move |n| {
+            n.target_kind == TargetKind::User && n.assignment_target_id.as_deref() == Some(user_id)
+        })
     }
 
     /// Completes the operations whose time has come, applying their effects in order.
@@ -549,17 +656,35 @@ impl Tenant {
                 number_type,
                 category,
                 location_id,
-            } => self
-                .assign(
+            } => {
+                let result = self.assign(
                     &telephone_number,
                     &target,
                     number_type,
                     &category,
                     location_id,
-                )
-                .map(|_| ())
-                .map_err(|e| e.detail()),
-            OperationKind::Unassign { telephone_number } => {
+                );
+                if result.is_err() {
+                    // The number shows the failure, unless it is another holder's (whose
+                    // assignment stands).
+                    if let Some(n) = self
+                        .number_index(&telephone_number)
+                        .map(|i| &mut self.numbers[i])
+                        .filter(|n| {
+                            n.assignment_target_id
+                                .as_deref()
+                                .is_none_or(|t| t.eq_ignore_ascii_case(&target))
+                        })
+                    {
+                        n.activation = Activation::AssignmentFailed;
+                    }
+                }
+                result.map(|_| ()).map_err(|e| e.detail())
+            }
+            OperationKind::Unassign {
+                telephone_number,
+                number_type,
+            } => {
                 let Some(i) = self
                     .number_index(&telephone_number)
                     .filter(|&i| self.numbers[i].assignment_target_id.is_some())
@@ -568,6 +693,16 @@ impl Tenant {
                         "The telephone number {telephone_number} is not assigned to a user."
                     ));
                 };
+                // The numberType must be the number's own (UNCONFIRMED how Teams words it).
+                let actual = self.numbers[i].number_type;
+                if actual != number_type {
+                    return Err(AssignError::WrongType {
+                        telephone_number,
+                        actual,
+                        wanted: number_type,
+                    }
+                    .detail());
+                }
                 self.release(i);
                 Ok(())
             }
@@ -591,6 +726,15 @@ impl Tenant {
         };
         let user = &self.users[ui];
         let target = user.id.clone();
+        // An empty locationId sets none; an unknown one fails (TELEPHONY.md section 12: failed
+        // operation or 400, UNCONFIRMED; the simulator fails the operation).
+        let location_id = match location_id.filter(|l| !l.trim().is_empty()) {
+            None => None,
+            Some(l) => match self.policies.location(&l) {
+                Some(found) => Some(found.id.clone()),
+                None => return Err(AssignError::UnknownLocation(l)),
+            },
+        };
         if !user.has_teams_phone() {
             return Err(AssignError::NotLicensed {
                 user_id: target,
@@ -601,7 +745,7 @@ impl Tenant {
             let n = &self.numbers[i];
             if n.assignment_target_id
                 .as_ref()
-                .is_some_and(|other| *other != target)
+                .is_some_and(|other| *other != target || n.target_kind != TargetKind::User)
             {
                 return Err(AssignError::AssignedToOther(telephone_number.to_string()));
             }
@@ -630,7 +774,9 @@ impl Tenant {
             Some(i) => {
                 let n = &mut self.numbers[i];
                 n.assignment_target_id = Some(target.clone());
+                n.target_kind = TargetKind::User;
                 n.assignment_category = category.to_string();
+                n.activation = Activation::Activated;
                 if location_id.is_some() {
                     n.location_id = location_id;
                 }
@@ -640,15 +786,11 @@ impl Tenant {
                 let iso = country_of_number(telephone_number)
                     .map(str::to_string)
                     .or_else(|| self.users[ui].usage_location.clone());
-                self.insert_number(NumberAssignment {
-                    id: number_id(telephone_number),
-                    telephone_number: telephone_number.to_string(),
-                    number_type,
-                    assignment_target_id: Some(target.clone()),
-                    assignment_category: category.to_string(),
-                    location_id,
-                    iso_country_code: iso,
-                })
+                let mut n = NumberAssignment::new(telephone_number.to_string(), number_type, iso);
+                n.assignment_target_id = Some(target.clone());
+                n.assignment_category = category.to_string();
+                n.location_id = location_id;
+                self.insert_number(n)
             }
         };
         self.users[ui].enterprise_voice = true;
@@ -656,14 +798,29 @@ impl Tenant {
         Ok(i)
     }
 
+    /// An assignNumber operation for the number started: a number of the inventory that is free
+    /// or already the target's shows `assignmentPending` until the operation completes.
+    pub fn mark_assignment_pending(&mut self, telephone_number: &str, target: &str) {
+        if let Some(i) = self.number_index(telephone_number) {
+            let n = &mut self.numbers[i];
+            let free_or_theirs = match &n.assignment_target_id {
+                None => true,
+                Some(t) => n.target_kind == TargetKind::User && t.eq_ignore_ascii_case(target),
+            };
+            if free_or_theirs {
+                n.activation = Activation::AssignmentPending;
+            }
+        }
+    }
+
     /// Unassigns number `i` now: it stays in the inventory, unassigned (TELEPHONY.md section 4);
     /// the user it leaves is changed.
     pub fn release(&mut self, i: usize) {
-        let Some(target) = self
-            .numbers
-            .get_mut(i)
-            .and_then(|n| n.assignment_target_id.take())
-        else {
+        let Some(target) = self.numbers.get_mut(i).and_then(|n| {
+            n.activation = Activation::Activated;
+            n.target_kind = TargetKind::User;
+            n.assignment_target_id.take()
+        }) else {
             return;
         };
         if let Some(ui) = self.by_id.get(&target).copied() {

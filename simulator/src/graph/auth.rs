@@ -26,6 +26,8 @@ pub enum Need {
     NumbersRead,
     NumbersWrite,
     UserConfigurations,
+    /// getPolicyId, userAssignments/assign and /unassign.
+    Policies,
     RoleAssignmentsRead,
     RoleAssignmentsWrite,
 }
@@ -38,6 +40,7 @@ impl Need {
             Need::NumbersRead | Need::NumbersWrite | Need::UserConfigurations => {
                 &[Endpoint::Graph, Endpoint::Teams]
             }
+            Need::Policies => &[Endpoint::Graph, Endpoint::Policies],
             _ => &[Endpoint::Graph],
         }
     }
@@ -46,7 +49,7 @@ impl Need {
     fn teams(self) -> bool {
         matches!(
             self,
-            Need::NumbersRead | Need::NumbersWrite | Need::UserConfigurations
+            Need::NumbersRead | Need::NumbersWrite | Need::UserConfigurations | Need::Policies
         )
     }
 
@@ -88,6 +91,8 @@ impl Need {
             Need::NumbersWrite => &["TeamsTelephoneNumber.ReadWrite.All"],
             // userConfigurations: no higher permission.
             Need::UserConfigurations => &["TeamsUserConfiguration.Read.All"],
+            // Policy assignment and getPolicyId: no higher permission (TELEPHONY.md section 8).
+            Need::Policies => &["TeamsPolicyUserAssign.ReadWrite.All"],
             Need::RoleAssignmentsRead => &[
                 "RoleManagement.Read.Directory",
                 "RoleManagement.ReadWrite.Directory",
@@ -126,11 +131,13 @@ pub fn allowed(claims: &AccessClaims, need: Need) -> bool {
         | Need::Users
         | Need::Organization
         | Need::ServicePrincipals => true,
-        Need::NumbersRead | Need::NumbersWrite | Need::UserConfigurations => has_wid(&[
-            TEAMS_COMMUNICATIONS_ADMINISTRATOR,
-            TEAMS_ADMINISTRATOR,
-            GLOBAL_ADMINISTRATOR,
-        ]),
+        Need::NumbersRead | Need::NumbersWrite | Need::UserConfigurations | Need::Policies => {
+            has_wid(&[
+                TEAMS_COMMUNICATIONS_ADMINISTRATOR,
+                TEAMS_ADMINISTRATOR,
+                GLOBAL_ADMINISTRATOR,
+            ])
+        }
         // A signed-in admin acting through a delegated token.
         Need::RoleAssignmentsRead | Need::RoleAssignmentsWrite => {
             has_wid(&[GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR])

@@ -179,8 +179,11 @@ pub async fn delta(
                             values.push(user_json(u, select.as_deref()));
                         }
                     }
-                    Change::Deleted(id) => {
-                        values.push(json!({"id": id, "@removed": {"reason": "deleted"}}));
+                    // A deleted user is soft-deleted first: `changed` (TELEPHONY.md section
+                    // 9); `deleted` once it is gone for good.
+                    Change::Deleted { id, permanent } => {
+                        let reason = if *permanent { "deleted" } else { "changed" };
+                        values.push(json!({"id": id, "@removed": {"reason": reason}}));
                     }
                 }
             }
@@ -261,7 +264,7 @@ mod tests {
         t.touch(3);
         t.touch(2);
         let id3 = t.users[3].id.clone();
-        let gone = t.delete_user(3).map(|u| u.id);
+        let gone = t.delete_user(3, false).map(|u| u.id);
         assert_eq!(gone.as_deref(), Some(id3.as_str()));
         let log: Vec<(u64, String)> = t
             .delta
@@ -271,7 +274,7 @@ mod tests {
                     *s,
                     match c {
                         Change::Updated(id) => format!("u:{id}"),
-                        Change::Deleted(id) => format!("d:{id}"),
+                        Change::Deleted { id, .. } => format!("d:{id}"),
                     },
                 )
             })

@@ -5,6 +5,7 @@ mod delta;
 mod directory;
 mod errors;
 mod paging;
+mod policy;
 mod roles;
 mod teams;
 mod users;
@@ -17,6 +18,9 @@ pub(crate) use teams::{number_json, valid_e164};
 use crate::http;
 
 const TELEPHONY: &str = "/v1.0/admin/teams/telephoneNumberManagement";
+const POLICY: &str = "/v1.0/admin/teams/policy";
+/// The namespace SDKs put before bound actions and functions.
+const NAMESPACE: &str = "microsoft.graph.teamsAdministration.";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1.0/users", web::get().to(users::list))
@@ -47,18 +51,38 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             &format!("{TELEPHONY}/numberAssignments"),
             web::get().to(teams::list_numbers),
         )
+        .configure(|cfg| {
+            // The docs' short action names and the namespace-qualified ones SDKs send
+            // (TELEPHONY.md correction 4).
+            for prefix in ["", NAMESPACE] {
+                cfg.route(
+                    &format!("{TELEPHONY}/numberAssignments/{prefix}assignNumber"),
+                    web::post().to(teams::assign_number),
+                )
+                .route(
+                    &format!("{TELEPHONY}/numberAssignments/{prefix}unassignNumber"),
+                    web::post().to(teams::unassign_number),
+                )
+                .route(
+                    &format!("{TELEPHONY}/numberAssignments/{prefix}updateNumber"),
+                    web::post().to(teams::update_number),
+                )
+                .route(
+                    &format!("{POLICY}/userAssignments/{prefix}assign"),
+                    web::post().to(policy::assign),
+                )
+                .route(
+                    &format!("{POLICY}/userAssignments/{prefix}unassign"),
+                    web::post().to(policy::unassign),
+                );
+            }
+        })
         .route(
-            &format!("{TELEPHONY}/numberAssignments/assignNumber"),
-            web::post().to(teams::assign_number),
+            &format!("{TELEPHONY}/numberAssignments/{{id}}"),
+            web::get().to(teams::get_number),
         )
-        .route(
-            &format!("{TELEPHONY}/numberAssignments/unassignNumber"),
-            web::post().to(teams::unassign_number),
-        )
-        .route(
-            &format!("{TELEPHONY}/numberAssignments/updateNumber"),
-            web::post().to(teams::update_number),
-        )
+        // getPolicyId(type='…',name='…'); userAssignments (no list method).
+        .route(&format!("{POLICY}/{{call}}"), web::get().to(policy::get))
         .route(
             &format!("{TELEPHONY}/operations/{{id}}"),
             web::get().to(teams::operation),

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     http,
-    state::{NumberAssignment, NumberType, Operation, OperationKind, Tenant, User},
+    state::{NumberAssignment, NumberType, Operation, OperationKind, TargetKind, Tenant, User},
     Simulator,
 };
 
@@ -53,10 +53,10 @@ pub(crate) fn number_json(n: &NumberAssignment) -> Value {
         "telephoneNumber": n.telephone_number,
         "operatorId": null,
         "numberType": n.number_type.as_str(),
-        "activationState": "activated",
+        "activationState": n.activation.as_str(),
         "assignmentTargetId": n.assignment_target_id,
         "assignmentCategory": if assigned { Some(n.assignment_category.as_str()) } else { None },
-        "assignmentStatus": if assigned { "userAssigned" } else { "unassigned" },
+        "assignmentStatus": n.assignment_status(),
         "capabilities": capabilities,
         "locationId": n.location_id,
         "civicAddressId": null,
@@ -76,13 +76,9 @@ fn number_field<'a>(n: &'a NumberAssignment, field: &str) -> Option<&'a str> {
         "telephoneNumber" => Some(&n.telephone_number),
         "numberType" => Some(n.number_type.as_str()),
         "assignmentTargetId" => n.assignment_target_id.as_deref(),
-        "assignmentStatus" => Some(if assigned {
-            "userAssigned"
-        } else {
-            "unassigned"
-        }),
+        "assignmentStatus" => Some(n.assignment_status()),
         "assignmentCategory" => assigned.then_some(n.assignment_category.as_str()),
-        "activationState" => Some("activated"),
+        "activationState" => Some(n.activation.as_str()),
         "isoCountryCode" => n.iso_country_code.as_deref(),
         "locationId" => n.location_id.as_deref(),
         _ => None,
@@ -273,12 +269,15 @@ pub async fn unassign_number(
     let claims = authorize(&req, &sim, Need::NumbersWrite).await?;
     let b: UnassignBody = parse_body(&req, &body)?;
     let telephone_number = required_number(&req, b.telephone_number)?;
-    required_type(&req, b.number_type)?;
+    let number_type = required_type(&req, b.number_type)?;
     start_operation(
         &req,
         &sim,
         &claims.tid,
-        OperationKind::Unassign { telephone_number },
+        OperationKind::Unassign {
+            telephone_number,
+            number_type,
+        },
         |_| Ok(()),
     )
 }
@@ -297,6 +296,14 @@ fn start_operation(
         .tenant_mut(tid)
         .ok_or_else(|| GraphError::internal(req))?;
     check(t).map_err(|m| bad_request(req, m))?;
+    if let OperationKind::Assign {
+        telephone_number,
+        target,
+        ..
+    } = &kind
+    {
+        t.mark_assignment_pending(telephone_number, target);
+    }
     let id = http::new_id();
     t.operations.insert(
         id.clone(),
@@ -336,21 +343,66 @@ pub async fn update_number(
     let t = world
         .tenant_mut(&claims.tid)
         .ok_or_else(|| GraphError::internal(&req))?;
-    let n = t
+    let i = t
         .number_index(&telephone_number)
-        .and_then(|i| t.numbers.get_mut(i))
+        .ok_or_else(|| not_in_tenant(&req, &telephone_number))?;
+    // `""` clears the location, null or absent keeps it (TELEPHONY.md section 5); an unknown one
+    // is refused (section 12: a 400 or a failure, UNCONFIRMED).
+    let location = match b.location_id.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(l) => match t.policies.location(l) {
+            Some(found) => Some(Some(found.id.clone())),
+            None => return Err(bad_request(&req, format!("Location '{l}' is not found."))),
+        },
+    };
+    if let Some(location) = location {
+        t.numbers[i].location_id = location;
+    }
+    Ok(HttpResponse::Ok().finish())
+}
+
+fn not_in_tenant(req: &HttpRequest, telephone_number: &str) -> GraphError {
+    GraphError::new(
+        req,
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        format!("The telephone number {telephone_number} was not found in the tenant."),
+    )
+}
+
+/// `GET numberAssignments/{id}`: one number by its (opaque) id.
+pub async fn get_number(
+    req: HttpRequest,
+    sim: web::Data<Simulator>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, GraphError> {
+    let claims = authorize(&req, &sim, Need::NumbersRead).await?;
+    let id = http::decode_path(&path.into_inner());
+    sim.settle(&claims.tid);
+    let world = sim.read();
+    let n = world
+        .tenant(&claims.tid)
+        .and_then(|t| t.numbers.iter().find(|n| n.id.eq_ignore_ascii_case(&id)))
         .ok_or_else(|| {
             GraphError::new(
                 &req,
                 StatusCode::NOT_FOUND,
                 "NotFound",
-                format!("The telephone number {telephone_number} was not found in the tenant."),
+                format!("The number assignment '{id}' was not found."),
             )
         })?;
-    if b.location_id.is_some() {
-        n.location_id = b.location_id;
+    let mut body = number_json(n);
+    if let Value::Object(o) = &mut body {
+        o.insert(
+            "@odata.context".into(),
+            json!(paging::context(
+                &req,
+                "admin/teams/telephoneNumberManagement/numberAssignments/$entity"
+            )),
+        );
     }
-    Ok(HttpResponse::Ok().finish())
+    Ok(HttpResponse::Ok().json(body))
 }
 
 pub async fn operation(
@@ -410,7 +462,31 @@ async fn operation_by_id(
     })))
 }
 
-fn user_configuration_json(t: &Tenant, u: &User, numbers: &[&NumberAssignment]) -> Value {
+/// A userConfiguration (TELEPHONY.md section 7): no `userId` (the `id` is the user's).
+/// `effectivePolicyAssignments` lists the types with a direct or group assignment in effect
+/// at `now`; a type not listed is at its Global policy.
+fn user_configuration_json(
+    t: &Tenant,
+    u: &User,
+    numbers: &[&NumberAssignment],
+    now: Instant,
+) -> Value {
+    let effective: Vec<Value> = t
+        .policies
+        .effective_of(&u.id, now)
+        .iter()
+        .map(|e| {
+            json!({
+                "policyType": e.policy_type.as_str(),
+                "policyAssignment": {
+                    "displayName": e.policy.name,
+                    "assignmentType": if e.group_id.is_some() { "group" } else { "direct" },
+                    "policyId": e.policy.id,
+                    "groupId": e.group_id,
+                },
+            })
+        })
+        .collect();
     let mut feature_types = vec!["Teams", "AudioConferencing"];
     if u.has_teams_phone() {
         feature_types.push("PhoneSystem");
@@ -424,10 +500,9 @@ fn user_configuration_json(t: &Tenant, u: &User, numbers: &[&NumberAssignment]) 
             "assignmentCategory": n.assignment_category,
         })).collect::<Vec<_>>(),
         "accountType": "user",
-        "effectivePolicyAssignments": [],
+        "effectivePolicyAssignments": effective,
         "featureTypes": feature_types,
         "tenantId": t.id,
-        "userId": u.id,
         "createdDateTime": u.created.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         "modifiedDateTime": u.modified.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     })
@@ -448,7 +523,11 @@ pub async fn list_user_configurations(
         .ok_or_else(|| GraphError::internal(&req))?;
     let mut by_user: HashMap<&str, Vec<&NumberAssignment>> = HashMap::new();
     for n in &t.numbers {
-        if let Some(target) = &n.assignment_target_id {
+        if let Some(target) = n
+            .assignment_target_id
+            .as_ref()
+            .filter(|_| n.target_kind == TargetKind::User)
+        {
             by_user.entry(target.as_str()).or_default().push(n);
         }
     }
@@ -459,11 +538,12 @@ pub async fn list_user_configurations(
         .last()
         .filter(|_| rest.len() > page.len())
         .map(|u| usize::try_from(u.ordinal + 1).unwrap_or(usize::MAX));
+    let now = Instant::now();
     let value: Vec<Value> = page
         .iter()
         .map(|u| {
             let numbers = by_user.get(u.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
-            user_configuration_json(t, u, numbers)
+            user_configuration_json(t, u, numbers, now)
         })
         .collect();
     let mut body = Map::new();
@@ -507,7 +587,7 @@ pub async fn user_configuration(
         )
     })?;
     let numbers: Vec<&NumberAssignment> = t.numbers_of(&u.id).collect();
-    let mut body = user_configuration_json(t, u, &numbers);
+    let mut body = user_configuration_json(t, u, &numbers, Instant::now());
     if let Value::Object(o) = &mut body {
         o.insert(
             "@odata.context".into(),

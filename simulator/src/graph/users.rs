@@ -200,7 +200,7 @@ pub fn user_json(u: &User, select: Option<&[String]>) -> Value {
         Value::Array(
             u.licenses
                 .iter()
-                .map(|sku| json!({"disabledPlans": [], "skuId": sku}))
+                .map(|sku| json!({"disabledPlans": u.disabled_plans(sku), "skuId": sku}))
                 .collect(),
         ),
     );

@@ -23,6 +23,10 @@ use crate::{
     Simulator,
 };
 
+/// The directory role every app-only token lists in `wids` (seen in real tokens; the
+/// contract's authorization ignores `wids` for app tokens, so it opens nothing here).
+pub const IMPLICIT_APP_ROLE: &str = "0997a1d0-0d1d-4acb-b408-d5ca73121e90";
+
 /// ID tokens live one hour.
 const ID_TOKEN_LIFETIME: i64 = 3600;
 
@@ -129,9 +133,11 @@ pub async fn token(
     if !sp.roles.is_empty() {
         claims.insert("roles".into(), json!(sp.roles));
     }
-    if !wids.is_empty() {
-        claims.insert("wids".into(), json!(wids));
-    }
+    // Every app token carries the implicit role of service principals, besides the directory
+    // roles assigned to ours.
+    let mut wids = wids;
+    wids.push(IMPLICIT_APP_ROLE.to_string());
+    claims.insert("wids".into(), json!(wids));
     let access_token = sim.inner.key.sign(&Value::Object(claims)).map_err(|e| {
         tracing::error!(error = %e, "signing failed");
         TokenError::injected(&req, 500, None)

@@ -238,21 +238,30 @@ async fn assigned_plans_follow_the_teams_phone_licence() {
         .unwrap();
     let users = page["value"].as_array().unwrap();
     let mut licensed = 0;
+    let mut e5_only = 0;
     for u in users {
-        let has_sku = u["assignedLicenses"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|l| l["skuId"] == TEAMS_PHONE_SKU);
+        let has_sku = |sku: &str| {
+            u["assignedLicenses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["skuId"] == sku)
+        };
+        // Teams Phone Standard, or E5, which includes Phone System (TELEPHONY.md section 10).
+        let phone = has_sku(TEAMS_PHONE_SKU) || has_sku(E5_SKU);
+        if has_sku(E5_SKU) && !has_sku(TEAMS_PHONE_SKU) {
+            e5_only += 1;
+        }
         let plans = u["assignedPlans"].as_array().unwrap();
         let mcoev: Vec<&Value> = plans
             .iter()
             .filter(|p| p["servicePlanId"] == MCOEV_PLAN)
             .collect();
-        if has_sku {
+        if phone {
             licensed += 1;
             assert_eq!(mcoev.len(), 1, "{u}");
-            assert_eq!(mcoev[0]["service"], "MCOEV");
+            // The workload, never the plan's name.
+            assert_eq!(mcoev[0]["service"], "MicrosoftCommunicationsOnline");
             assert_eq!(mcoev[0]["capabilityStatus"], "Enabled");
             assert!(mcoev[0]["assignedDateTime"]
                 .as_str()
@@ -266,6 +275,8 @@ async fn assigned_plans_follow_the_teams_phone_licence() {
         }
     }
     assert!(licensed > 100, "{licensed}");
+    // The seeded admins hold E5 alone.
+    assert!(e5_only >= 2, "{e5_only}");
 
     let plain = sim
         .create_user(
@@ -510,7 +521,7 @@ async fn settings_are_read_and_validated() {
     let res = sim.control_call(Method::GET, "/settings", None).await;
     assert_eq!(
         res.json::<Value>().await.unwrap(),
-        json!({"number_assignments_next_link": false})
+        json!({"number_assignments_next_link": false, "policy_delay_ms": 0})
     );
     let res = sim
         .control_call(Method::PUT, "/settings", Some(json!({"next": true})))

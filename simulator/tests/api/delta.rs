@@ -130,7 +130,8 @@ async fn a_later_round_shows_an_added_a_changed_and_a_deleted_user_and_nothing_e
     assert_eq!(by_id[changed_id.as_str()]["displayName"], "Renamed Twice");
     assert_eq!(
         *by_id[deleted_id.as_str()],
-        json!({"id": deleted_id, "@removed": {"reason": "deleted"}})
+        // Deleting is a soft delete (restorable): reason "changed" (TELEPHONY.md section 9).
+        json!({"id": deleted_id, "@removed": {"reason": "changed"}})
     );
 
     // The deleted user is gone from /users too.

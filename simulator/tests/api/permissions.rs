@@ -13,7 +13,7 @@ const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 const TEAMS_ADMINISTRATOR: &str = "69091246-20e8-4a56-aa4d-066075b2a7a8";
 
 /// Every permission the simulator knows (at most 20, the control API's limit).
-const ALL: [&str; 16] = [
+const ALL: [&str; 17] = [
     "CrossTenantInformation.ReadBasic.All",
     "TeamSettings.ReadWrite.All",
     "User.Read.All",
@@ -30,6 +30,7 @@ const ALL: [&str; 16] = [
     "TeamsTelephoneNumber.Read.All",
     "TeamsTelephoneNumber.ReadWrite.All",
     "TeamsUserConfiguration.Read.All",
+    "TeamsPolicyUserAssign.ReadWrite.All",
 ];
 
 struct Call {
@@ -73,6 +74,8 @@ const NUMBERS_READ: &[&str] = &[
 ];
 const NUMBERS_WRITE: &[&str] = &["TeamsTelephoneNumber.ReadWrite.All"];
 const USER_CONFIGURATIONS: &[&str] = &["TeamsUserConfiguration.Read.All"];
+const POLICIES: &[&str] = &["TeamsPolicyUserAssign.ReadWrite.All"];
+const POLICY: &str = "/v1.0/admin/teams/policy";
 const ROLES_READ: &[&str] = &[
     "RoleManagement.Read.Directory",
     "RoleManagement.ReadWrite.Directory",
@@ -98,7 +101,9 @@ async fn token_with(sim: &TestSim, tenant: &str, permissions: &[&str], role: boo
     assert_eq!(sim.set_role(tenant, role).await.status(), StatusCode::OK);
     let token = sim.app_token(tenant).await;
     let claims = sim.verify(tenant, &token).await;
-    assert_eq!(claims["wids"].is_array(), role);
+    let wids = claims["wids"].as_array().unwrap();
+    assert_eq!(wids.iter().any(|w| w == TCA), role);
+    assert!(wids.iter().any(|w| w == IMPLICIT_APP_ROLE));
     token
 }
 
@@ -115,6 +120,24 @@ async fn each_call_needs_its_permission_whatever_the_role() {
         .await
         .unwrap();
     let seeded = numbers["value"][0]["telephoneNumber"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let seeded_id = numbers["value"][0]["id"].as_str().unwrap().to_string();
+    let locations: Vec<Value> = sim
+        .control_call(Method::GET, &format!("/tenants/{contoso}/locations"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let lis_location = locations[0]["locationId"].as_str().unwrap().to_string();
+    let policies: Vec<Value> = sim
+        .control_call(Method::GET, &format!("/tenants/{contoso}/policies"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let us_route = policies.iter().find(|p| p["name"] == "US-Route").unwrap()["policyId"]
         .as_str()
         .unwrap()
         .to_string();
@@ -264,9 +287,46 @@ async fn each_call_needs_its_permission_whatever_the_role() {
         call(
             Method::POST,
             format!("{NUMBERS}/updateNumber"),
-            Some(json!({"telephoneNumber": seeded, "locationId": "loc-1"})),
+            Some(json!({"telephoneNumber": seeded, "locationId": lis_location})),
             NUMBERS_WRITE,
             StatusCode::OK,
+        ),
+        call(
+            Method::POST,
+            format!("{NUMBERS}/microsoft.graph.teamsAdministration.updateNumber"),
+            Some(json!({"telephoneNumber": seeded, "locationId": ""})),
+            NUMBERS_WRITE,
+            StatusCode::OK,
+        ),
+        call(
+            Method::GET,
+            format!("{NUMBERS}/{seeded_id}"),
+            None,
+            NUMBERS_READ,
+            StatusCode::OK,
+        ),
+        call(
+            Method::GET,
+            format!("{POLICY}/getPolicyId(type='OnlineVoiceRoutingPolicy',name='US-Route')"),
+            None,
+            POLICIES,
+            StatusCode::OK,
+        ),
+        call(
+            Method::POST,
+            format!("{POLICY}/userAssignments/assign"),
+            Some(
+                json!({"value": [{"userId": user_id, "policyType": "OnlineVoiceRoutingPolicy", "policyId": us_route}]}),
+            ),
+            POLICIES,
+            StatusCode::NO_CONTENT,
+        ),
+        call(
+            Method::POST,
+            format!("{POLICY}/userAssignments/unassign"),
+            Some(json!({"value": [{"userId": user_id, "policyType": "OnlineVoiceRoutingPolicy"}]})),
+            POLICIES,
+            StatusCode::NO_CONTENT,
         ),
         call(
             Method::GET,
@@ -380,12 +440,12 @@ async fn the_control_api_grants_a_shorter_list() {
         (StatusCode::FORBIDDEN, "forbidden".into())
     );
 
-    // Re-consent grants the registered five; the service principal and its role stay.
+    // Re-consent grants the registered six; the service principal and its role stay.
     sim.grant(&contoso, true).await;
     let t = sim.tenant(&contoso).await;
     assert_eq!(t["service_principal"]["id"], sp);
     assert_eq!(t["service_principal"]["directory_roles"], json!([TCA]));
-    assert_eq!(t["service_principal"]["roles"].as_array().unwrap().len(), 5);
+    assert_eq!(t["service_principal"]["roles"].as_array().unwrap().len(), 6);
     // An empty list: a service principal with no application permission.
     let res = sim.grant_permissions(&contoso, &[]).await;
     assert_eq!(res.status(), StatusCode::OK);

@@ -46,7 +46,7 @@ async fn an_admin_assigns_and_removes_the_role_through_graph() {
     assert_eq!(graph_error(res).await.0, StatusCode::BAD_REQUEST);
 
     let claims = sim.verify(&contoso, &sim.app_token(&contoso).await).await;
-    assert_eq!(claims["wids"], json!([TCA]));
+    assert_eq!(claims["wids"], json!([TCA, IMPLICIT_APP_ROLE]));
 
     let list: Value = sim
         .get(
@@ -69,7 +69,7 @@ async fn an_admin_assigns_and_removes_the_role_through_graph() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let claims = sim.verify(&contoso, &sim.app_token(&contoso).await).await;
-    assert!(claims.get("wids").is_none());
+    assert_eq!(claims["wids"], json!([IMPLICIT_APP_ROLE]));
 }
 
 #[actix_web::test]

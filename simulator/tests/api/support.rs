@@ -415,9 +415,14 @@ pub async fn graph_error(res: Response) -> (StatusCode, String) {
     (status, body["error"]["code"].as_str().unwrap().to_string())
 }
 
+/// The directory role every app-only token lists in `wids`.
+pub const IMPLICIT_APP_ROLE: &str = "0997a1d0-0d1d-4acb-b408-d5ca73121e90";
+
 /// Teams Phone Standard, and its service plan MCOEV.
 pub const TEAMS_PHONE_SKU: &str = "e43b5b99-8dfb-405f-9987-dc307f34bcbd";
 pub const MCOEV_PLAN: &str = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7";
+/// Office 365 E5 (includes Phone System).
+pub const E5_SKU: &str = "c7df2760-2c81-4ef7-b578-5b5392b571df";
 
 impl TestSim {
     /// A control API call with an optional JSON body.

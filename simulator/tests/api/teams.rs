@@ -272,7 +272,10 @@ async fn bad_bodies_and_seeded_numbers() {
         .json()
         .await
         .unwrap();
-    assert_eq!(settings, json!({"number_assignments_next_link": true}));
+    assert_eq!(
+        settings,
+        json!({"number_assignments_next_link": true, "policy_delay_ms": 0})
+    );
     let page: Value = sim
         .get(&token, &sim.graph(&format!("{NUMBERS}?$top=2&$skip=1")))
         .await

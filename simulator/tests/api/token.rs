@@ -43,10 +43,12 @@ async fn token_carries_the_documented_claims() {
             "TeamSettings.ReadWrite.All",
             "User.Read.All",
             "TeamsTelephoneNumber.ReadWrite.All",
-            "TeamsUserConfiguration.Read.All"
+            "TeamsUserConfiguration.Read.All",
+            "TeamsPolicyUserAssign.ReadWrite.All"
         ])
     );
-    assert!(claims.get("wids").is_none());
+    // Only the implicit role every app token carries.
+    assert_eq!(claims["wids"], serde_json::json!([IMPLICIT_APP_ROLE]));
     let (iat, exp) = (
         claims["iat"].as_i64().unwrap(),
         claims["exp"].as_i64().unwrap(),
@@ -120,7 +122,7 @@ async fn role_assignment_shows_in_wids() {
     sim.grant(&contoso, true).await;
     assert_eq!(sim.set_role(&contoso, true).await.status(), StatusCode::OK);
     let claims = sim.verify(&contoso, &sim.app_token(&contoso).await).await;
-    assert_eq!(claims["wids"], serde_json::json!([TCA]));
+    assert_eq!(claims["wids"], serde_json::json!([TCA, IMPLICIT_APP_ROLE]));
     let t = sim.tenant(&contoso).await;
     assert_eq!(
         t["service_principal"]["directory_roles"],
@@ -128,5 +130,5 @@ async fn role_assignment_shows_in_wids() {
     );
     assert_eq!(sim.set_role(&contoso, false).await.status(), StatusCode::OK);
     let claims = sim.verify(&contoso, &sim.app_token(&contoso).await).await;
-    assert!(claims.get("wids").is_none());
+    assert_eq!(claims["wids"], serde_json::json!([IMPLICIT_APP_ROLE]));
 }
