@@ -228,18 +228,18 @@ async fn an_ordinary_user_meets_need_admin_approval() {
     assert_eq!(status, StatusCode::FOUND);
     let back = back.unwrap();
     assert!(back.contains("error_subcode=cancel"), "{back}");
+    // "Back to app" says cancel, and AADSTS65004 without 90094/90095: the portal calls it
+    // cancelled (issue 17's fidelity review), as the product's FAQ does a click on Cancel.
+    assert!(!back.contains("AADSTS9009"), "{back}");
     assert_eq!(
         app.callback(&back, Some(&attempt.cookie)).await,
-        "/tenant-connection?consent=approval_required"
+        "/tenant-connection?consent=cancelled"
     );
 
     let after = app.connection(&a.token).await;
     let notice = after.notice.unwrap();
-    assert_eq!(notice.kind, NoticeKind::NeedAdminApproval);
-    assert_eq!(notice.title, "Need admin approval");
-    assert!(notice.message.contains(
-        "who has the required rights (Global Administrator, Privileged Role Administrator"
-    ));
+    assert_eq!(notice.kind, NoticeKind::VerifyFailed);
+    assert_eq!(notice.message, VERIFY_FAILED);
     assert_eq!(after.state, ConnectionState::NotConnected);
 }
 
