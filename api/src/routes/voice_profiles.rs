@@ -18,8 +18,8 @@ use crate::{
 
 /// Mounts the voice profile routes inside `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    // `/voice-profiles/choices` before `/voice-profiles/{id}`: the first route that matches
-    // answers.
+    // `{id}` takes only GUID-like segments, so that any method on `/voice-profiles/choices`
+    // other than GET reaches the default service (405 with its own `Allow`).
     cfg.service(choices)
         .service(list)
         .service(create)
@@ -158,6 +158,7 @@ pub async fn choices(
 /// Problems: 404: No such profile in your account.
 #[utoipa::path(
     operation_id = "get_voice_profile",
+    path = "/voice-profiles/{id}",
     tag = "Voice profiles",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The profile's id")),
@@ -168,7 +169,7 @@ pub async fn choices(
         (status = 429, response = problems::TooManyRequests),
     )
 )]
-#[get("/voice-profiles/{id}")]
+#[get("/voice-profiles/{id:[0-9a-fA-F-]+}")]
 pub async fn get_profile(
     state: web::Data<AppState>,
     caller: Principal,
@@ -194,6 +195,7 @@ pub async fn get_profile(
 /// 422: As at creation; 503: Teams did not answer. Nothing was changed.
 #[utoipa::path(
     operation_id = "update_voice_profile",
+    path = "/voice-profiles/{id}",
     tag = "Voice profiles",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The profile's id")),
@@ -212,7 +214,7 @@ pub async fn get_profile(
         (status = 503, description = "Teams did not answer the policy lookup (`unavailable`); try again", body = shared::problem::Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/voice-profiles/{id}")]
+#[patch("/voice-profiles/{id:[0-9a-fA-F-]+}")]
 pub async fn update(
     state: web::Data<AppState>,
     caller: Principal,
@@ -237,6 +239,7 @@ pub async fn update(
 /// first.
 #[utoipa::path(
     operation_id = "delete_voice_profile",
+    path = "/voice-profiles/{id}",
     tag = "Voice profiles",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The profile's id")),
@@ -249,7 +252,7 @@ pub async fn update(
         (status = 429, response = problems::TooManyRequests),
     )
 )]
-#[delete("/voice-profiles/{id}")]
+#[delete("/voice-profiles/{id:[0-9a-fA-F-]+}")]
 pub async fn remove(
     state: web::Data<AppState>,
     caller: Principal,
