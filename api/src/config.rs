@@ -81,12 +81,13 @@ pub struct Config {
     pub ms_app_display_name: String,
 
     /// Application permissions the connection must have (comma-separated): the product
-    /// description's two, plus what Graph requires for users, numbers and phone state.
+    /// description's two, plus what Graph requires for users, numbers, phone state and voice
+    /// policies.
     #[arg(
         long,
         env = "MS_REQUIRED_PERMISSIONS",
         value_delimiter = ',',
-        default_value = "CrossTenantInformation.ReadBasic.All,TeamSettings.ReadWrite.All,User.Read.All,TeamsTelephoneNumber.ReadWrite.All,TeamsUserConfiguration.Read.All"
+        default_value = "CrossTenantInformation.ReadBasic.All,TeamSettings.ReadWrite.All,User.Read.All,TeamsTelephoneNumber.ReadWrite.All,TeamsUserConfiguration.Read.All,TeamsPolicyUserAssign.ReadWrite.All"
     )]
     pub ms_required_permissions: Vec<String>,
 

@@ -24,7 +24,8 @@ pub mod problems;
     paths(routes::health::healthz, routes::health::readyz),
     nest(
         (path = "/api/v1", api = V1),
-        (path = "/api/v1", api = routes::webhooks::WebhooksApi)
+        (path = "/api/v1", api = routes::webhooks::WebhooksApi),
+        (path = "/api/v1", api = routes::voice_profiles::VoiceProfilesApi)
     ),
     components(
         schemas(shared::problem::Problem),
@@ -48,6 +49,7 @@ pub mod problems;
         (name = "Tenant connection", description = "Connecting your Microsoft 365 tenant: the four setup steps, verification and health."),
         (name = "Users", description = "Your tenant's users, synced from Microsoft Graph."),
         (name = "Phone service", description = "Giving users a number in Teams and taking it away, one by one or in bulk."),
+        (name = "Voice profiles", description = "What phone service gives a user besides a number: Teams voice policies by name, an emergency location, and where the numbers come from."),
         (name = "Numbers", description = "Your number inventory: blocks, numbers, capacity and disagreements with Teams."),
         (name = "Billing", description = "Billable users per month, derived from the ledger, with the discrepancies between the ledger and Teams."),
         (name = "Audit", description = "The ledger: every change, sign-in and connection event, with who did it. Append-only."),

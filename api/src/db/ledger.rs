@@ -13,6 +13,9 @@ pub const PHONE_SERVICE_FAILED: &str = "phone_service.failed";
 pub const NUMBERS_LOADED: &str = "numbers.loaded";
 pub const NUMBERS_LOW_STOCK: &str = "numbers.low_stock";
 pub const BULK_JOB_FINISHED: &str = "bulk_job.finished";
+pub const VOICE_PROFILE_CREATED: &str = "voice_profile.created";
+pub const VOICE_PROFILE_UPDATED: &str = "voice_profile.updated";
+pub const VOICE_PROFILE_DELETED: &str = "voice_profile.deleted";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ledger_events)]

@@ -20,6 +20,7 @@ pub mod tenant_connections;
 mod text_column;
 pub(crate) use text_column::text_column;
 pub mod users;
+pub mod voice_profiles;
 pub mod webhooks;
 
 pub(crate) use pool::on_each_backend;

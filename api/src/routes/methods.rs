@@ -45,12 +45,18 @@ impl AllowedMethods {
     }
 
     /// The methods some route takes at `path` (every pattern it matches: `/users/sync` is also
-    /// a `/users/{id}`), or `None` when no route has that path.
+    /// a `/users/{id}`), or `None` when no route has that path. A path documented as it is
+    /// (`/voice-profiles/choices`) takes only its own methods: the pattern it also matches
+    /// (`/voice-profiles/{id}`) is routed for ids only.
     pub fn at(&self, path: &str) -> Option<Vec<Method>> {
+        let exact = self
+            .paths
+            .iter()
+            .any(|(pattern, _)| is_static(pattern) && pattern.is_match(path));
         let mut allowed: Vec<Method> = Vec::new();
         let mut matched = false;
         for (pattern, methods) in &self.paths {
-            if pattern.is_match(path) {
+            if pattern.is_match(path) && (!exact || is_static(pattern)) {
                 matched = true;
                 for method in methods {
                     if !allowed.contains(method) {
@@ -64,6 +70,11 @@ impl AllowedMethods {
             allowed
         })
     }
+}
+
+/// A pattern without parameters: one path only.
+fn is_static(pattern: &ResourceDef) -> bool {
+    pattern.pattern().is_some_and(|p| !p.contains('{'))
 }
 
 /// The order `Allow` lists methods in.
@@ -119,6 +130,12 @@ mod tests {
         );
         // Both `/users/sync` and `/users/{id}`.
         assert_eq!(at("/api/v1/users/sync").as_deref(), Some("GET, POST"));
+        // Only its own, not those of `/voice-profiles/{id}`.
+        assert_eq!(at("/api/v1/voice-profiles/choices").as_deref(), Some("GET"));
+        assert_eq!(
+            at("/api/v1/voice-profiles/0b8c2a1e-0000-4000-8000-000000000000").as_deref(),
+            Some("GET, PATCH, DELETE")
+        );
         assert_eq!(at("/healthz").as_deref(), Some("GET"));
         assert_eq!(at("/api/v1/no-such-thing"), None);
         assert_eq!(at("/api/v1/members/a/b"), None);

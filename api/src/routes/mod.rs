@@ -15,6 +15,7 @@ pub mod numbers;
 pub mod phone_service;
 pub mod tenant_connection;
 pub mod users;
+pub mod voice_profiles;
 pub mod webhooks;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -63,6 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(billing::get_settings)
             .service(billing::put_settings)
             .service(audit::list)
+            .configure(voice_profiles::configure)
             .configure(webhooks::configure)
             .default_service(web::to(unknown_endpoint)),
     );

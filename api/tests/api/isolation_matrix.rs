@@ -80,6 +80,16 @@ async fn victim(t: &Connected) -> Victim {
         .json()
         .await
         .unwrap();
+    let profile: Value = app
+        .post(
+            "/api/v1/voice-profiles",
+            Some(token),
+            &json!({"name": "Contoso voice", "is_default": true}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let response = app.put_service(token, &users[0].id, None, None).await;
     let outcome: Value = response.json().await.unwrap();
     let job = outcome["user"]["service"]["job_id"]
@@ -129,6 +139,10 @@ async fn victim(t: &Connected) -> Victim {
         ),
         ("/api/v1/webhook-deliveries/{id}", delivery.clone()),
         ("/api/v1/webhook-deliveries/{id}/resend", delivery.clone()),
+        (
+            "/api/v1/voice-profiles/{id}",
+            profile["id"].as_str().unwrap().to_owned(),
+        ),
     ]);
     let markers = vec![
         users[0].id.clone(),
@@ -141,6 +155,7 @@ async fn victim(t: &Connected) -> Victim {
         delivery,
         t.tenant.clone(),
         "admin@contoso.example".to_owned(),
+        "Contoso voice".to_owned(),
     ];
     Victim { ids, markers }
 }
@@ -158,6 +173,7 @@ async fn snapshot(app: &TestApp, token: &str) -> Vec<Value> {
         "/api/v1/webhook-deliveries",
         "/api/v1/billing/settings",
         "/api/v1/audit-events?limit=500",
+        "/api/v1/voice-profiles",
     ] {
         seen.push(json_of(app, path, token).await);
     }
@@ -182,6 +198,8 @@ fn body_for(method: &Method, template: &str) -> Option<Value> {
             "event_types": ["phone_service.enabled"],
         }),
         ("PATCH", "/api/v1/webhook-endpoints/{id}") => json!({"enabled": false}),
+        ("POST", "/api/v1/voice-profiles") => json!({"name": "Northwind voice"}),
+        ("PATCH", "/api/v1/voice-profiles/{id}") => json!({"name": "Taken over"}),
         _ => return None,
     };
     Some(body)
@@ -203,6 +221,7 @@ fn admin_only(method: &Method, template: &str) -> bool {
         "/api/v1/number-blocks",
         "/api/v1/webhook-endpoints",
         "/api/v1/billing/settings",
+        "/api/v1/voice-profiles",
     ];
     (method == Method::DELETE && template == "/api/v1/tenant-connection")
         || admin_paths.iter().any(|p| template.starts_with(p))

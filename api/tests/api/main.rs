@@ -40,4 +40,5 @@ mod tenant_takeover;
 mod throttle;
 mod uploads;
 mod voice_profile_saga;
+mod voice_profiles;
 mod webhooks;

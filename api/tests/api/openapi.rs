@@ -172,8 +172,8 @@ fn declared_routes() -> Vec<(String, String)> {
         for line in source.lines().map(str::trim) {
             for method in ["get", "post", "put", "patch", "delete"] {
                 if let Some(rest) = line.strip_prefix(&format!("#[{method}(\"")) {
-                    let path = rest.split('"').next().unwrap().to_owned();
-                    found.push((method.to_owned(), path));
+                    let path = rest.split('"').next().unwrap();
+                    found.push((method.to_owned(), without_regex(path)));
                 }
             }
         }
@@ -183,6 +183,19 @@ fn declared_routes() -> Vec<(String, String)> {
         "the route scan found too little: {found:?}"
     );
     found
+}
+
+/// `/voice-profiles/{id:[0-9a-fA-F-]+}` as the document names it: `/voice-profiles/{id}`.
+fn without_regex(path: &str) -> String {
+    path.split('/')
+        .map(
+            |segment| match segment.strip_prefix('{').and_then(|s| s.split_once(':')) {
+                Some((name, _)) => format!("{{{name}}}"),
+                None => segment.to_owned(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The document is compared with what the server actually routes: an undocumented route, or

@@ -228,6 +228,9 @@ async fn an_ordinary_user_meets_need_admin_approval() {
     assert_eq!(status, StatusCode::FOUND);
     let back = back.unwrap();
     assert!(back.contains("error_subcode=cancel"), "{back}");
+    // The page's own code comes back with it: a cancel with AADSTS90094 is "Need admin
+    // approval", a cancel without it is a person who cancelled (issue 17's fidelity review).
+    assert!(back.contains("AADSTS90094"), "{back}");
     assert_eq!(
         app.callback(&back, Some(&attempt.cookie)).await,
         "/tenant-connection?consent=approval_required"

@@ -327,7 +327,8 @@ async fn the_page_lists_every_permission_with_its_purpose() {
             "TeamSettings.ReadWrite.All",
             "User.Read.All",
             "TeamsTelephoneNumber.ReadWrite.All",
-            "TeamsUserConfiguration.Read.All"
+            "TeamsUserConfiguration.Read.All",
+            "TeamsPolicyUserAssign.ReadWrite.All"
         ]
     );
     assert_eq!(

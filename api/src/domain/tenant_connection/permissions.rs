@@ -2,41 +2,58 @@
 //! of the portal a missing one blocks (CONTRACT section 5). The product description's two come
 //! first, in its own words.
 
-use shared::tenant_connection::{AppPermission, CheckKey};
+use shared::tenant_connection::{AppPermission, CheckKey, VerificationReport};
 
 pub struct Permission {
     pub name: &'static str,
     /// Shown in "What is happening?".
     pub purpose: &'static str,
-    /// The feature it opens, and the check whose cheap read proves it.
-    pub feature: Option<(&'static str, CheckKey)>,
+    /// The feature it opens, as a missing permission's check detail names it.
+    pub feature: Option<&'static str>,
+    /// The check whose cheap read proves it, when one does (the token's roles prove the rest).
+    pub proven_by: Option<CheckKey>,
 }
 
-pub const CATALOGUE: [Permission; 5] = [
+/// Assigning Teams voice policies (`getPolicyId`, `userAssignments/assign|unassign`).
+pub const POLICY_PERMISSION: &str = "TeamsPolicyUserAssign.ReadWrite.All";
+
+pub const CATALOGUE: [Permission; 6] = [
     Permission {
         name: "CrossTenantInformation.ReadBasic.All",
         purpose: "the ability to read cross-tenant basic information",
-        feature: Some(("Tenant details", CheckKey::TenantReadable)),
+        feature: Some("Tenant details"),
+        proven_by: Some(CheckKey::TenantReadable),
     },
     Permission {
         name: "TeamSettings.ReadWrite.All",
         purpose: "the ability to read and change teams' settings",
         feature: None,
+        proven_by: None,
     },
     Permission {
         name: "User.Read.All",
         purpose: "read your users' names, UPNs, usage locations and licences, so the portal can list and sync them",
-        feature: Some(("Users", CheckKey::UsersReadable)),
+        feature: Some("Users"),
+        proven_by: Some(CheckKey::UsersReadable),
     },
     Permission {
         name: "TeamsTelephoneNumber.ReadWrite.All",
         purpose: "read your Teams phone numbers and assign or remove them, for number management and provisioning",
-        feature: Some(("Phone numbers", CheckKey::NumbersReadable)),
+        feature: Some("Phone numbers"),
+        proven_by: Some(CheckKey::NumbersReadable),
     },
     Permission {
         name: "TeamsUserConfiguration.Read.All",
         purpose: "read each user's Teams phone configuration, to show who has phone service",
-        feature: Some(("Phone service state", CheckKey::PhoneStateReadable)),
+        feature: Some("Phone service state"),
+        proven_by: Some(CheckKey::PhoneStateReadable),
+    },
+    Permission {
+        name: POLICY_PERMISSION,
+        purpose: "assign your users' Teams voice policies (voice routing, dial plan, caller ID, emergency calling), as their voice profile sets them",
+        feature: Some("Voice policies"),
+        // No read proves it without a policy's name: the token's roles do.
+        proven_by: None,
     },
 ];
 
@@ -64,7 +81,7 @@ pub fn listed(required: &[String]) -> Vec<AppPermission> {
 pub fn what_it_blocks(name: &str) -> String {
     match CATALOGUE.iter().find(|p| p.name == name) {
         Some(Permission {
-            feature: Some((feature, _)),
+            feature: Some(feature),
             ..
         }) => format!("{feature}: needs {name}"),
         _ => format!("needs {name}"),
@@ -73,14 +90,26 @@ pub fn what_it_blocks(name: &str) -> String {
 
 /// The permission whose cheap read proves a feature check.
 pub fn for_check(key: CheckKey) -> Option<&'static Permission> {
-    CATALOGUE
-        .iter()
-        .find(|p| p.feature.is_some_and(|(_, k)| k == key))
+    CATALOGUE.iter().find(|p| p.proven_by == Some(key))
+}
+
+/// Whether the verification found the voice-policy permission missing: phone service then
+/// still gives numbers (and locations), and says that policies wait for admin consent again.
+pub fn lacks_policy_permission(report: &VerificationReport) -> bool {
+    report.checks.iter().any(|c| {
+        c.key == CheckKey::PermissionsGranted && !c.passed && c.detail.contains(POLICY_PERMISSION)
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use shared::tenant_connection::{CheckResult, VerificationOutcome, VerificationTrigger};
+
     use super::*;
+    use crate::domain::{
+        ids::TenantId,
+        tenant_connection::checks::{evaluate_grant, Grant, Requirements},
+    };
 
     #[test]
     fn the_descriptions_two_come_first_in_its_words() {
@@ -96,7 +125,7 @@ mod tests {
             listed[1].purpose,
             "the ability to read and change teams' settings"
         );
-        assert_eq!(listed.len(), 5);
+        assert_eq!(listed.len(), 6);
     }
 
     #[test]
@@ -105,7 +134,66 @@ mod tests {
             what_it_blocks("TeamsTelephoneNumber.ReadWrite.All"),
             "Phone numbers: needs TeamsTelephoneNumber.ReadWrite.All"
         );
+        assert_eq!(
+            what_it_blocks("TeamsPolicyUserAssign.ReadWrite.All"),
+            "Voice policies: needs TeamsPolicyUserAssign.ReadWrite.All"
+        );
         assert_eq!(what_it_blocks("Custom.Read"), "needs Custom.Read");
+    }
+
+    fn report(checks: Vec<CheckResult>) -> VerificationReport {
+        let now = chrono::Utc::now();
+        VerificationReport {
+            id: uuid::Uuid::nil(),
+            trigger: VerificationTrigger::Health,
+            outcome: if checks.iter().all(|c| c.passed) {
+                VerificationOutcome::Passed
+            } else {
+                VerificationOutcome::Failed
+            },
+            message: String::new(),
+            checks,
+            started_at: now,
+            finished_at: now,
+        }
+    }
+
+    fn permissions_check(granted: &[&str], all: &[&str]) -> CheckResult {
+        let roles: Vec<String> = granted.iter().map(|r| (*r).to_owned()).collect();
+        let required = Requirements {
+            permissions: all.iter().map(|r| (*r).to_owned()).collect(),
+            role: "baf37b3a-610e-45da-9e62-d9d1e5e8914b".into(),
+            app_display_name: "Tenant Connect".into(),
+        };
+        let grant = Grant {
+            tid: "00000000-0000-0000-0000-000000000001",
+            roles: &roles,
+            wids: &[],
+        };
+        let tenant = TenantId::parse("00000000-0000-0000-0000-000000000001").unwrap();
+        evaluate_grant(&grant, &tenant, &required)
+            .into_iter()
+            .find(|c| c.key == CheckKey::PermissionsGranted)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_missing_policy_permission_is_named_and_recognised() {
+        let all = ["User.Read.All", POLICY_PERMISSION];
+        let missing = permissions_check(&["User.Read.All"], &all);
+        assert!(!missing.passed);
+        assert_eq!(
+            missing.detail,
+            "Not granted: Voice policies: needs TeamsPolicyUserAssign.ReadWrite.All."
+        );
+        assert!(lacks_policy_permission(&report(vec![missing])));
+
+        let granted = permissions_check(&all, &all);
+        assert!(!lacks_policy_permission(&report(vec![granted])));
+        // Another missing permission is not this one.
+        let other = permissions_check(&[POLICY_PERMISSION], &all);
+        assert!(!other.passed);
+        assert!(!lacks_policy_permission(&report(vec![other])));
     }
 
     #[test]
