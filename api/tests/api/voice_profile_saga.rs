@@ -29,7 +29,11 @@ async fn connected(extra: &[&str]) -> Connected {
 async fn location(t: &Connected, description: &str) -> String {
     let (status, body) = t
         .app
-        .sim_control(Method::GET, &format!("tenants/{}/locations", t.tenant), None)
+        .sim_control(
+            Method::GET,
+            &format!("tenants/{}/locations", t.tenant),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body.as_array()
@@ -49,6 +53,7 @@ async fn us_profile(t: &Connected, name: &str) -> VoiceProfile {
         t,
         json!({
             "name": name,
+            "number_source": {"kind": "country", "country": "US"},
             "policies": [
                 {"policy_type": "OnlineVoiceRoutingPolicy", "name": "US-Route"},
                 {"policy_type": "TenantDialPlan", "name": "US-DialPlan"},
@@ -126,7 +131,11 @@ async fn give(t: &Connected, user: &str, profile: Option<uuid::Uuid>) -> Directo
     t.app.settled_user(t.token(), user).await
 }
 
-fn part_state(user: &DirectoryUser, kind: ServicePartKind, policy: Option<PolicyType>) -> PartState {
+fn part_state(
+    user: &DirectoryUser,
+    kind: ServicePartKind,
+    policy: Option<PolicyType>,
+) -> PartState {
     user.service
         .parts
         .iter()
@@ -147,10 +156,17 @@ async fn a_profile_gives_number_location_and_policies_and_removal_puts_them_back
     for (kind, policy) in [
         (ServicePartKind::Number, None),
         (ServicePartKind::EmergencyLocation, None),
-        (ServicePartKind::Policy, Some(PolicyType::OnlineVoiceRoutingPolicy)),
+        (
+            ServicePartKind::Policy,
+            Some(PolicyType::OnlineVoiceRoutingPolicy),
+        ),
         (ServicePartKind::Policy, Some(PolicyType::TenantDialPlan)),
     ] {
-        assert_eq!(part_state(&active, kind, policy), PartState::InEffect, "{kind:?}");
+        assert_eq!(
+            part_state(&active, kind, policy),
+            PartState::InEffect,
+            "{kind:?}"
+        );
     }
     let route = active
         .service
@@ -177,7 +193,10 @@ async fn a_profile_gives_number_location_and_policies_and_removal_puts_them_back
     assert!(removed.service.parts.is_empty());
     assert!(teams_policies(&t, &user.id).await.is_empty());
     assert!(teams_numbers(&t, &user.id).await.is_empty());
-    assert_eq!(t.app.number(t.token(), &number).await.status, NumberStatus::Aging);
+    assert_eq!(
+        t.app.number(t.token(), &number).await.status,
+        NumberStatus::Aging
+    );
 }
 
 /// After a failed change: the user failed naming the step, nothing of it left in Teams, and
@@ -243,8 +262,13 @@ async fn each_step_failing_in_turn_leaves_nothing_half_done() {
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     give(&t, &users[1].id, Some(doomed.id)).await;
-    assert_undone(&t, &users[1].id, "Assigning CallingLineIdentity 'Anonymous' failed", available)
-        .await;
+    assert_undone(
+        &t,
+        &users[1].id,
+        "Assigning CallingLineIdentity 'Anonymous' failed",
+        available,
+    )
+    .await;
 
     // Step 5: Teams does not show the policies in effect before the read-back deadline.
     let slow = us_profile(&t, "Slow").await;
@@ -257,7 +281,11 @@ async fn each_step_failing_in_turn_leaves_nothing_half_done() {
 async fn set_policy_delay(t: &Connected, ms: u64) {
     let (status, body) = t
         .app
-        .sim_control(Method::PUT, "settings", Some(json!({"policy_delay_ms": ms})))
+        .sim_control(
+            Method::PUT,
+            "settings",
+            Some(json!({"policy_delay_ms": ms})),
+        )
         .await;
     assert!(status.is_success(), "{status}: {body}");
 }
@@ -280,7 +308,11 @@ async fn a_policy_type_graph_refuses_is_left_for_an_admin_and_the_user_is_active
     let active = give(&t, &user.id, Some(profile.id)).await;
     assert_eq!(active.service.state, ServiceState::Active, "{active:?}");
     assert_eq!(
-        part_state(&active, ServicePartKind::Policy, Some(PolicyType::TenantDialPlan)),
+        part_state(
+            &active,
+            ServicePartKind::Policy,
+            Some(PolicyType::TenantDialPlan)
+        ),
         PartState::NeedsManualAction
     );
     assert_eq!(
@@ -386,8 +418,16 @@ async fn preview_checks_each_row_and_changes_nothing() {
         .collect();
     // Distinct numbers, the lowest free ones, as auto-select would take them.
     assert_eq!(numbers, ["+14255550100", "+14255550101", "+14255550102"]);
-    assert!(preview.rows[3].problems[0].contains("usage location is GB"), "{:?}", preview.rows[3]);
-    assert!(preview.rows[4].problems[0].contains("no Teams Phone licence"), "{:?}", preview.rows[4]);
+    assert!(
+        preview.rows[3].problems[0].contains("usage location is GB"),
+        "{:?}",
+        preview.rows[3]
+    );
+    assert!(
+        preview.rows[4].problems[0].contains("no Teams Phone licence"),
+        "{:?}",
+        preview.rows[4]
+    );
     assert!(preview.rows[5].problems[0].contains("No such user"));
 
     // Nothing changed: no number reserved, nobody pending, no job.
@@ -406,7 +446,11 @@ async fn preview_checks_each_row_and_changes_nothing() {
         .collect();
     let response = t
         .app
-        .post("/api/v1/phone-service/preview", Some(t.token()), &json!({"users": many}))
+        .post(
+            "/api/v1/phone-service/preview",
+            Some(t.token()),
+            &json!({"users": many}),
+        )
         .await;
     let preview: Preview = response.json().await.unwrap();
     assert_eq!(preview.would_fail, 1);
@@ -442,7 +486,9 @@ async fn rollback_undoes_a_bulk_for_users_unchanged_since_and_lists_the_others()
     let bulk: BulkAccepted = response.json().await.unwrap();
     let done = finished_bulk(&t, bulk.job_id).await;
     assert!(
-        done.items.iter().all(|i| i.outcome == BulkItemOutcome::Assigned),
+        done.items
+            .iter()
+            .all(|i| i.outcome == BulkItemOutcome::Assigned),
         "{done:?}"
     );
 

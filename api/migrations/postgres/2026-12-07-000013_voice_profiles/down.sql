@@ -1,3 +1,7 @@
+DELETE FROM bulk_items WHERE outcome IN ('removed', 'skipped');
+ALTER TABLE bulk_items DROP CONSTRAINT bulk_items_outcome_check;
+ALTER TABLE bulk_items ADD CONSTRAINT bulk_items_outcome_check
+    CHECK (outcome IN ('queued', 'assigned', 'already_active', 'failed'));
 DROP INDEX directory_users_profile;
 ALTER TABLE directory_users DROP COLUMN service_given_by;
 ALTER TABLE directory_users DROP COLUMN service_saga;

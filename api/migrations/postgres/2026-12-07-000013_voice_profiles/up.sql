@@ -32,3 +32,8 @@ ALTER TABLE directory_users ADD COLUMN service_saga TEXT;
 ALTER TABLE directory_users ADD COLUMN service_given_by TEXT;
 CREATE INDEX directory_users_profile ON directory_users (account_id, service_profile_id)
     WHERE service_profile_id IS NOT NULL;
+
+-- A rollback's lines: `removed` and `skipped` join the outcomes.
+ALTER TABLE bulk_items DROP CONSTRAINT bulk_items_outcome_check;
+ALTER TABLE bulk_items ADD CONSTRAINT bulk_items_outcome_check
+    CHECK (outcome IN ('queued', 'assigned', 'already_active', 'failed', 'removed', 'skipped'));

@@ -32,3 +32,18 @@ ALTER TABLE directory_users ADD COLUMN service_saga TEXT;
 ALTER TABLE directory_users ADD COLUMN service_given_by TEXT;
 CREATE INDEX directory_users_profile ON directory_users (account_id, service_profile_id)
     WHERE service_profile_id IS NOT NULL;
+
+-- A rollback's lines: `removed` and `skipped` join the outcomes (SQLite cannot alter a CHECK).
+CREATE TABLE bulk_items_new (
+    job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    user_ref TEXT NOT NULL,
+    user_id TEXT,
+    outcome TEXT NOT NULL CHECK (outcome IN ('queued', 'assigned', 'already_active', 'failed', 'removed', 'skipped')),
+    number TEXT,
+    detail TEXT,
+    PRIMARY KEY (job_id, position)
+);
+INSERT INTO bulk_items_new SELECT job_id, position, user_ref, user_id, outcome, number, detail FROM bulk_items;
+DROP TABLE bulk_items;
+ALTER TABLE bulk_items_new RENAME TO bulk_items;

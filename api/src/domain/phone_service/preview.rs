@@ -196,20 +196,25 @@ fn check_rows(
         };
         let want = i64::try_from(indexes.len()).unwrap_or(i64::MAX);
         let free = db::numbers::could_take(conn, account, &country, pool, now, want)?;
-        let shortage = free.len() < indexes.len();
+        let within = match (&block, &location) {
+            (Some(_), _) => " in the profile's number block",
+            (None, Some(_)) => " at the profile's location",
+            (None, None) => "",
+        };
+        let problem = if free.is_empty() {
+            format!("There is no available number in {country}{within}.")
+        } else {
+            format!(
+                "No free number left for this user: the {} available in {country}{within} go to \
+                 the rows before it (load more numbers, or apply to fewer users).",
+                free.len()
+            )
+        };
         let mut free = free.into_iter();
         for i in indexes {
             match free.next() {
                 Some(number) => rows[i].number = Some(number),
-                None => rows[i].problems.push(format!(
-                    "No free number left for this user: {} would run out{}.",
-                    country,
-                    if shortage {
-                        " before this row (load more numbers, or apply to fewer users)"
-                    } else {
-                        ""
-                    }
-                )),
+                None => rows[i].problems.push(problem.clone()),
             }
         }
     }
