@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 use super::{
     browser_support::{
-        assert_no_csp_violations, attrs_of, browser, fill, save_screenshot, sign_in,
-        start_chromedriver, text_of, wait_attr, wait_text,
+        assert_no_csp_violations, browser, fill, save_screenshot, sign_in, start_chromedriver,
+        text_of, wait_attr, wait_text,
     },
     common::{start_demo_server_with, Server},
     telephony::{add_phone_users, connect},
@@ -102,6 +102,8 @@ async fn make_profile(client: &Client, location: &str) {
     click(client, "#nav-voice-profiles").await;
     click(client, "#new-voice-profile").await;
     fill(client, "#profile-name", PROFILE).await;
+    choose(client, "#profile-source-kind", "country").await;
+    fill(client, "#profile-source-country", "US").await;
     choose(
         client,
         "#profile-policy-OnlineVoiceRoutingPolicy",
@@ -142,6 +144,8 @@ async fn make_profile(client: &Client, location: &str) {
     let policies = text_of(client, &format!("{row} .profile-policies")).await;
     assert!(policies.contains("US-Route"), "{policies}");
     assert!(policies.contains("US-DialPlan"), "{policies}");
+    let source = text_of(client, &format!("{row} .profile-source")).await;
+    assert!(source.contains("US"), "{source}");
     let location_cell = text_of(client, &format!("{row} .profile-location")).await;
     assert!(location_cell.contains("Seattle HQ"), "{location_cell}");
     assert!(location_cell.contains(location), "{location_cell}");
@@ -197,11 +201,12 @@ async fn staff_preview_and_apply_a_bulk_with_a_voice_profile_and_an_admin_rolls_
     click(&client, "#bulk-preview").await;
     wait_attr(&client, "#bulk-preview-result", "data-would-succeed", "18").await;
     wait_attr(&client, "#bulk-preview-result", "data-would-fail", "2").await;
-    for refused in [&unlicensed, &german] {
+    // Each refusal says why, in words.
+    for (refused, why) in [(&unlicensed, "licence"), (&german, "DE")] {
         let row = format!("#bulk-preview-rows li[data-user=\"{refused}\"]");
         wait_attr(&client, &row, "data-would-succeed", "false").await;
-        let problems = attrs_of(&client, &format!("{row} .preview-problem"), "class").await;
-        assert!(!problems.is_empty(), "{refused} refused without a reason");
+        let problems = text_of(&client, &format!("{row} .preview-problem")).await;
+        assert!(problems.contains(why), "{refused}: {problems}");
     }
     let numbers = client
         .find_all(Locator::Css(

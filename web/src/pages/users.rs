@@ -57,8 +57,10 @@ pub fn UsersPage(props: &SignedInPageProps) -> Html {
             spawn_local(async move {
                 match api::list_voice_profiles(api.token()).await {
                     Ok(found) => profiles.set(Rc::new(found)),
-                    // Without them, changes apply the account's default profile.
-                    Err(error) => action_error.set(api.check(error)),
+                    Err(error) if error.is_unauthorized() => action_error.set(api.check(error)),
+                    // Not worth a banner: without the list, a change applies the account's
+                    // default profile, as the API does when none is named.
+                    Err(_) => {}
                 }
             });
         });
