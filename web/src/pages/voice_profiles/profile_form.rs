@@ -667,3 +667,104 @@ fn emergency_field(
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(name: &str) -> Draft {
+        Draft {
+            name: name.to_owned(),
+            ..Draft::default()
+        }
+    }
+
+    #[test]
+    fn global_leaves_the_type_out_and_other_sends_the_typed_name() {
+        let mut draft = named(" US profile ");
+        draft
+            .policies
+            .insert(PolicyType::OnlineVoiceRoutingPolicy, Pick::of("US-Route"));
+        draft
+            .policies
+            .insert(PolicyType::TenantDialPlan, Pick::of(""));
+        draft.policies.insert(
+            PolicyType::CallingLineIdentity,
+            Pick {
+                chosen: OTHER.to_owned(),
+                typed: " Anonymous ".to_owned(),
+            },
+        );
+        let checked = draft.checked().unwrap();
+        assert_eq!(checked.name, "US profile");
+        assert_eq!(
+            checked.policies,
+            vec![
+                PolicyChoice {
+                    policy_type: PolicyType::OnlineVoiceRoutingPolicy,
+                    name: "US-Route".to_owned()
+                },
+                PolicyChoice {
+                    policy_type: PolicyType::CallingLineIdentity,
+                    name: "Anonymous".to_owned()
+                },
+            ]
+        );
+        assert_eq!(checked.number_source, NumberSource::Any);
+        assert_eq!(checked.emergency_location, None);
+    }
+
+    #[test]
+    fn what_cannot_be_sent_is_named() {
+        assert!(named("  ").checked().is_err());
+
+        let mut other_left_blank = named("P");
+        other_left_blank.policies.insert(
+            PolicyType::TenantDialPlan,
+            Pick {
+                chosen: OTHER.to_owned(),
+                typed: " ".to_owned(),
+            },
+        );
+        assert!(other_left_blank.checked().is_err());
+
+        let mut not_a_guid = named("P");
+        not_a_guid.emergency = Pick {
+            chosen: OTHER.to_owned(),
+            typed: "Seattle HQ".to_owned(),
+        };
+        assert!(not_a_guid.checked().is_err());
+
+        let mut bad_country = named("P");
+        bad_country.source = SourceKind::Country;
+        bad_country.country = "USA".to_owned();
+        assert!(bad_country.checked().is_err());
+
+        let mut no_block = named("P");
+        no_block.source = SourceKind::Block;
+        assert!(no_block.checked().is_err());
+    }
+
+    #[test]
+    fn a_location_keeps_its_label_and_a_country_is_upper_cased() {
+        let mut draft = named("P");
+        draft.source = SourceKind::Country;
+        draft.country = "us".to_owned();
+        draft.emergency = Pick::of("9a1c2e34-5b6d-4f70-8a9b-0c1d2e3f4a5b");
+        draft.emergency_label = " Seattle HQ ".to_owned();
+        let checked = draft.checked().unwrap();
+        assert_eq!(
+            checked.number_source,
+            NumberSource::Country {
+                country: "US".to_owned()
+            }
+        );
+        assert_eq!(
+            checked.emergency_location,
+            Some(EmergencyLocation {
+                location_id: "9a1c2e34-5b6d-4f70-8a9b-0c1d2e3f4a5b".to_owned(),
+                label: Some("Seattle HQ".to_owned()),
+            })
+        );
+    }
+}
