@@ -18,6 +18,8 @@ mod security;
 mod telephony;
 #[path = "browser/tenant_connection.rs"]
 mod tenant_connection;
+#[path = "browser/voice_profiles.rs"]
+mod voice_profiles;
 
 #[tokio::test]
 async fn the_demo_admin_signs_in_and_sees_the_account_after_a_reload() {

@@ -6,8 +6,8 @@
 //! followed as is with [`next_page`], or to the end with [`rest_of`].
 //!
 //! The users and phone-service endpoints are in `api/directory.rs`, the number inventory in
-//! `api/numbers.rs`, billing in `api/billing.rs`, the audit log in `api/audit.rs` and webhooks
-//! in `api/webhooks.rs`; all are re-exported here.
+//! `api/numbers.rs`, voice profiles in `api/voice_profiles.rs`, billing in `api/billing.rs`, the
+//! audit log in `api/audit.rs` and webhooks in `api/webhooks.rs`; all are re-exported here.
 
 use gloo_net::http::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
@@ -16,7 +16,7 @@ use shared::api_tokens::{ApiToken, CreateApiTokenRequest, CreatedApiToken};
 use shared::auth::{ChangePasswordRequest, LoginRequest, LoginResponse, Me};
 use shared::members::{InviteMemberRequest, InvitedMember, Member, UpdateMemberRequest};
 use shared::paging::Page;
-use shared::problem::Problem;
+use shared::problem::{ConflictCode, Problem};
 use shared::tenant_connection::{SetupResponse, TenantConnection, VerificationReport};
 use uuid::Uuid;
 
@@ -24,12 +24,14 @@ mod audit;
 mod billing;
 mod directory;
 mod numbers;
+mod voice_profiles;
 mod webhooks;
 
 pub use audit::*;
 pub use billing::*;
 pub use directory::*;
 pub use numbers::*;
+pub use voice_profiles::*;
 pub use webhooks::*;
 
 const BASE: &str = "/api/v1";
@@ -60,6 +62,17 @@ impl ApiError {
     /// True when the session is over (the token is missing, expired or revoked).
     pub fn is_unauthorized(&self) -> bool {
         self.status() == Some(401)
+    }
+
+    /// The `code` of a 409 Conflict, to branch on (never on the wording of `detail`). `None`
+    /// for any other answer, or a code this app does not know yet.
+    pub fn conflict(&self) -> Option<ConflictCode> {
+        match self {
+            ApiError::Problem(problem) if problem.status == 409 => {
+                serde_json::from_value(serde_json::Value::String(problem.code.clone())).ok()
+            }
+            _ => None,
+        }
     }
 
     /// What went wrong, in plain words for the page.
@@ -464,5 +477,29 @@ mod tests {
         assert_eq!(error.message(), "No number is available in US.");
         assert_eq!(error.status(), Some(409));
         assert_eq!(error.request_id(), Some("req-1"));
+        assert_eq!(error.conflict(), Some(ConflictCode::NoAvailableNumber));
+    }
+
+    #[test]
+    fn only_a_409_has_a_conflict_code() {
+        let problem = |status: u16, code: &str| {
+            ApiError::Problem(Problem {
+                problem_type: format!("https://example.test/problems/{code}"),
+                title: "Refused".into(),
+                status,
+                detail: "Refused.".into(),
+                code: code.into(),
+                request_id: None,
+                rejected: None,
+                rejected_count: None,
+            })
+        };
+        assert_eq!(
+            problem(409, "profile_in_use").conflict(),
+            Some(ConflictCode::ProfileInUse)
+        );
+        assert_eq!(problem(422, "profile_in_use").conflict(), None);
+        assert_eq!(problem(409, "something_new").conflict(), None);
+        assert_eq!(ApiError::Status(409).conflict(), None);
     }
 }

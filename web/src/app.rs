@@ -13,7 +13,8 @@ use crate::components::replace::Replace;
 use crate::pages::{
     account::AccountPage, api_tokens::ApiTokensPage, audit::AuditPage, billing::BillingPage,
     members::MembersPage, not_found::NotFoundPage, numbers::NumbersPage, sign_in::SignInPage,
-    tenant_connection::TenantConnectionPage, users::UsersPage, webhooks::WebhooksPage,
+    tenant_connection::TenantConnectionPage, users::UsersPage, voice_profiles::VoiceProfilesPage,
+    webhooks::WebhooksPage,
 };
 use crate::route::Route;
 use crate::session::{use_session, SessionAction, SessionHandle, SessionState};
@@ -93,6 +94,7 @@ fn SignedIn(props: &SignedInProps) -> Html {
         Route::TenantConnection => html! { <TenantConnectionPage session={session.clone()} /> },
         Route::Users => html! { <UsersPage session={session.clone()} /> },
         Route::Numbers => html! { <NumbersPage session={session.clone()} /> },
+        Route::VoiceProfiles => html! { <VoiceProfilesPage session={session.clone()} /> },
         Route::Billing => html! { <BillingPage session={session.clone()} /> },
         Route::Audit => html! { <AuditPage session={session.clone()} /> },
         Route::Members => html! { <MembersPage session={session.clone()} /> },

@@ -2,7 +2,7 @@
 
 use shared::audit::ActorKind;
 use shared::billing::DiscrepancyKind;
-use shared::directory::ServiceState;
+use shared::directory::{PartState, ServicePartKind, ServiceState};
 use shared::jobs::JobStatus;
 use shared::numbers::{CapacityScope, Mismatch, NumberStatus};
 use shared::phone_service::BulkItemOutcome;
@@ -52,6 +52,38 @@ pub fn bulk_outcome(outcome: BulkItemOutcome) -> &'static str {
         BulkItemOutcome::Assigned => "Number assigned",
         BulkItemOutcome::AlreadyActive => "Already had service",
         BulkItemOutcome::Failed => "Failed",
+        BulkItemOutcome::Removed => "Service removed",
+        BulkItemOutcome::Skipped => "Left alone (changed since)",
+    }
+}
+
+/// Where one part of a user's phone service stands.
+pub fn part_state(state: PartState) -> &'static str {
+    match state {
+        PartState::Pending => "Pending",
+        PartState::InEffect => "In effect",
+        PartState::Differs => "Differs in Teams",
+        PartState::NeedsManualAction => "Needs manual action",
+        PartState::Failed => "Failed",
+    }
+}
+
+/// The CSS word of a part's state (also its `data-state`).
+pub fn part_state_key(state: PartState) -> &'static str {
+    match state {
+        PartState::Pending => "pending",
+        PartState::InEffect => "in_effect",
+        PartState::Differs => "differs",
+        PartState::NeedsManualAction => "needs_manual_action",
+        PartState::Failed => "failed",
+    }
+}
+
+pub fn part_kind_key(kind: ServicePartKind) -> &'static str {
+    match kind {
+        ServicePartKind::Number => "number",
+        ServicePartKind::EmergencyLocation => "emergency_location",
+        ServicePartKind::Policy => "policy",
     }
 }
 

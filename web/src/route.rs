@@ -15,6 +15,8 @@ pub enum Route {
     Users,
     #[at("/numbers")]
     Numbers,
+    #[at("/voice-profiles")]
+    VoiceProfiles,
     #[at("/billing")]
     Billing,
     #[at("/audit")]

@@ -39,7 +39,13 @@ async fn give_phone_service(client: &Client, server: &Server, upns: &[String]) {
     for upn in upns {
         fill(client, "#user-search", upn).await;
         let row = format!("tr[data-user-upn=\"{upn}\"]");
+        // Adding service previews the change first; Apply makes it.
         click(client, &format!("{row} .add-service")).await;
+        click(
+            client,
+            &format!("{row} + tr.service-preview-row .apply-service"),
+        )
+        .await;
         wait_attr(
             client,
             &format!("{row} .service-state"),

@@ -117,6 +117,18 @@ async fn an_admin_syncs_users_adds_service_with_an_auto_selected_number_and_bulk
     fill(&client, "#user-search", &single).await;
     let row = format!("tr[data-user-upn=\"{single}\"]");
     click(&client, &format!("{row} .add-service")).await;
+    // The preview names the number auto-select would pick; Apply gives it.
+    let previewed = text_of(
+        &client,
+        &format!("{row} + tr.service-preview-row .preview-number"),
+    )
+    .await;
+    assert!(previewed.starts_with("+1425555"), "{previewed}");
+    click(
+        &client,
+        &format!("{row} + tr.service-preview-row .apply-service"),
+    )
+    .await;
     wait_attr(
         &client,
         &format!("{row} .service-state"),
@@ -156,7 +168,9 @@ async fn an_admin_syncs_users_adds_service_with_an_auto_selected_number_and_bulk
         .await
         .unwrap();
     fill(&client, "#bulk-users", &bulk.join("\n")).await;
-    click(&client, "#bulk-start").await;
+    click(&client, "#bulk-preview").await;
+    wait_attr(&client, "#bulk-preview-result", "data-would-succeed", "20").await;
+    click(&client, "#bulk-apply").await;
     wait_attr(&client, "#bulk-progress", "aria-valuenow", "100").await;
     let assigned = client
         .find_all(Locator::Css("#bulk-outcomes li[data-outcome=\"assigned\"]"))

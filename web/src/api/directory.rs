@@ -6,7 +6,8 @@ use shared::directory::{DirectoryUser, ServiceState, SyncStatus};
 use shared::jobs::Job;
 use shared::paging::Page;
 use shared::phone_service::{
-    BulkAccepted, BulkRequest, BulkStatus, PhoneServiceOutcome, PhoneServiceRequest,
+    BulkAccepted, BulkRequest, BulkStatus, PhoneServiceOutcome, PhoneServiceRequest, Preview,
+    PreviewRequest,
 };
 use uuid::Uuid;
 
@@ -89,6 +90,21 @@ pub async fn remove_phone_service(
     request_once::<(), _>(Method::DELETE, &path, token, idempotency_key, None).await
 }
 
+/// POST /phone-service/preview: what a change of these users (with a profile, and for one user
+/// a named number) would do, row by row. Changes and reserves nothing.
+pub async fn preview_phone_service(
+    token: &str,
+    body: &PreviewRequest,
+) -> Result<Preview, ApiError> {
+    request(
+        Method::POST,
+        "/phone-service/preview",
+        Some(token),
+        Some(body),
+    )
+    .await
+}
+
 /// POST /phone-service/bulk: gives phone service to many users (object ids or UPNs) as a job.
 pub async fn start_bulk(token: &str, body: &BulkRequest) -> Result<BulkAccepted, ApiError> {
     request(Method::POST, "/phone-service/bulk", Some(token), Some(body)).await
@@ -98,6 +114,13 @@ pub async fn start_bulk(token: &str, body: &BulkRequest) -> Result<BulkAccepted,
 pub async fn bulk_status(token: &str, job_id: Uuid) -> Result<BulkStatus, ApiError> {
     let path = format!("/phone-service/bulk/{job_id}");
     request::<(), _>(Method::GET, &path, Some(token), None).await
+}
+
+/// POST /phone-service/bulk/{job_id}/rollback (admins): undoes what that bulk job gave, as a
+/// job of its own; follow its rows with [`bulk_status`] and the job id answered.
+pub async fn roll_back_bulk(token: &str, job_id: Uuid) -> Result<BulkAccepted, ApiError> {
+    let path = format!("/phone-service/bulk/{job_id}/rollback");
+    request::<(), _>(Method::POST, &path, Some(token), None).await
 }
 
 #[cfg(test)]

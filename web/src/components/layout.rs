@@ -62,6 +62,7 @@ pub fn Layout(props: &LayoutProps) -> Html {
                 <NavLink to={Route::TenantConnection} id="nav-tenant-connection" label="Tenant connection" />
                 <NavLink to={Route::Users} id="nav-users" label="Users" />
                 <NavLink to={Route::Numbers} id="nav-numbers" label="Numbers" />
+                <NavLink to={Route::VoiceProfiles} id="nav-voice-profiles" label="Voice profiles" />
                 <NavLink to={Route::Billing} id="nav-billing" label="Billing" />
                 <NavLink to={Route::Audit} id="nav-audit" label="Audit" />
                 <h2 class="nav-section">{ "Account" }</h2>

@@ -16,6 +16,7 @@ pub mod numbers;
 pub mod sign_in;
 pub mod tenant_connection;
 pub mod users;
+pub mod voice_profiles;
 pub mod webhooks;
 
 /// Props of a page that calls the API as the signed-in user.

@@ -3,13 +3,17 @@
 
 mod bulk_panel;
 mod filters;
+mod profile_select;
 mod sync_panel;
 mod user_row;
 
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
 use shared::directory::DirectoryUser;
 use shared::paging::Page;
+use shared::voice_profiles::VoiceProfile;
+use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError, UserFilter};
@@ -44,6 +48,23 @@ pub fn UsersPage(props: &SignedInPageProps) -> Html {
     let selected = use_state(BTreeSet::<String>::new);
     // Why the last action on a row failed.
     let action_error = use_state(|| None::<ApiError>);
+    // The voice profiles a change can apply (and the names of those users have).
+    let profiles = use_state(|| Rc::new(Vec::<VoiceProfile>::new()));
+
+    {
+        let (api, profiles, action_error) = (api.clone(), profiles.clone(), action_error.clone());
+        use_effect_with((), move |_| {
+            spawn_local(async move {
+                match api::list_voice_profiles(api.token()).await {
+                    Ok(found) => profiles.set(Rc::new(found)),
+                    Err(error) if error.is_unauthorized() => action_error.set(api.check(error)),
+                    // Not worth a banner: without the list, a change applies the account's
+                    // default profile, as the API does when none is named.
+                    Err(_) => {}
+                }
+            });
+        });
+    }
 
     // A new page or filter starts with nothing ticked.
     {
@@ -113,7 +134,7 @@ pub fn UsersPage(props: &SignedInPageProps) -> Html {
                 <p class="muted">
                     { "The users of your Microsoft tenant, as last synced, and their Teams phone service. " }
                     if can_manage {
-                        { "Add service and an available number is chosen for the user automatically; no Teams administrator needed." }
+                        { "Add service and the user gets an available number, with the voice profile's Teams policies and emergency location, in one change; you see what would happen first. No Teams administrator needed." }
                     } else {
                         { "Your role can look but not change phone service." }
                     }
@@ -130,6 +151,8 @@ pub fn UsersPage(props: &SignedInPageProps) -> Html {
                 <BulkPanel
                     api={api.clone()}
                     selected={selected.iter().cloned().collect::<Vec<_>>()}
+                    profiles={Rc::clone(&*profiles)}
+                    can_roll_back={props.session.is_admin()}
                     on_started={on_bulk_started}
                     on_finished={reload}
                 />
@@ -185,6 +208,7 @@ pub fn UsersPage(props: &SignedInPageProps) -> Html {
                                 api={api.clone()}
                                 {can_manage}
                                 selected={selected.contains(&user.user_principal_name)}
+                                profiles={Rc::clone(&*profiles)}
                                 on_select={on_select.clone()}
                                 on_updated={on_updated.clone()}
                                 on_error={on_error.clone()}

@@ -3,16 +3,23 @@
 
 use std::rc::Rc;
 
-use shared::numbers::{LoadedNumbers, NewNumberBlock, RejectedRow};
+use shared::numbers::{LoadedNumbers, NewNumberBlock, RejectedRow, TeamsNumberType};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::HtmlInputElement;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api::{self, LoadRefused, OnError};
-use crate::components::form::{input_value, textarea_value};
+use crate::components::form::{input_value, selected_value, textarea_value};
 use crate::components::problem_banner::{ErrorBanner, ProblemBanner};
 use crate::hooks::Api;
+
+/// How Teams knows a block's numbers (sent with assign and unassign), in words.
+const NUMBER_TYPES: [(TeamsNumberType, &str); 3] = [
+    (TeamsNumberType::DirectRouting, "Direct Routing"),
+    (TeamsNumberType::OperatorConnect, "Operator Connect"),
+    (TeamsNumberType::CallingPlan, "Calling Plan"),
+];
 
 /// The largest range the server loads at once.
 const MAX_RANGE: u32 = 10_000;
@@ -46,6 +53,7 @@ struct LoadState {
     csv: String,
     file_name: Option<String>,
     on_error: OnError,
+    number_type: TeamsNumberType,
     sending: bool,
     invalid: Option<&'static str>,
     loaded: Option<LoadedNumbers>,
@@ -57,6 +65,7 @@ enum LoadAction {
     Set(Field, String),
     File { name: String, text: String },
     OnError(OnError),
+    NumberType(TeamsNumberType),
     Invalid(&'static str),
     Sending,
     Loaded(LoadedNumbers),
@@ -91,6 +100,7 @@ impl Reducible for LoadState {
                 next.invalid = None;
             }
             LoadAction::OnError(on_error) => next.on_error = on_error,
+            LoadAction::NumberType(number_type) => next.number_type = number_type,
             LoadAction::Invalid(message) => next.invalid = Some(message),
             LoadAction::Sending => {
                 next.sending = true;
@@ -147,6 +157,7 @@ impl LoadState {
                     numbers: None,
                     label,
                     location,
+                    number_type: Some(self.number_type),
                 }))
             }
             Mode::List => {
@@ -165,6 +176,7 @@ impl LoadState {
                     numbers: Some(numbers),
                     label,
                     location,
+                    number_type: Some(self.number_type),
                 }))
             }
             Mode::Csv => {
@@ -246,6 +258,14 @@ pub fn LoadForm(props: &LoadFormProps) -> Html {
     let on_error = |choice: OnError| {
         let state = dispatcher.clone();
         Callback::from(move |_: Event| state.dispatch(LoadAction::OnError(choice)))
+    };
+    let on_number_type = {
+        let state = dispatcher.clone();
+        Callback::from(move |event: Event| {
+            if let Some(kind) = TeamsNumberType::parse(&selected_value(&event)) {
+                state.dispatch(LoadAction::NumberType(kind));
+            }
+        })
     };
     let on_file = {
         let state = dispatcher.clone();
@@ -340,6 +360,14 @@ pub fn LoadForm(props: &LoadFormProps) -> Html {
                         <label for="load-location">{ "Location (optional)" }</label>
                         <input id="load-location" type="text" placeholder="e.g. Seattle"
                             value={state.location.clone()} oninput={set(Field::Location)} />
+                    </div>
+                    <div class="field">
+                        <label for="load-number-type">{ "Teams number type" }</label>
+                        <select id="load-number-type" onchange={on_number_type}>
+                            { for NUMBER_TYPES.into_iter().map(|(kind, label)| html! {
+                                <option value={kind.as_str()} selected={state.number_type == kind}>{ label }</option>
+                            }) }
+                        </select>
                     </div>
                 </div>
             }

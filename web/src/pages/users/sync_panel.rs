@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use shared::directory::SyncStatus;
 use shared::jobs::{Job, JobStatus};
+use shared::problem::ConflictCode;
 use uuid::Uuid;
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -164,7 +165,15 @@ pub fn SyncPanel(props: &SyncPanelProps) -> Html {
     };
 
     let syncing = state.starting || state.following.is_some();
-    let not_connected = state.error.as_ref().and_then(ApiError::status) == Some(409);
+    let not_connected = matches!(
+        state.error.as_ref().and_then(ApiError::conflict),
+        Some(
+            ConflictCode::TenantNotConnected
+                | ConflictCode::NotConnected
+                | ConflictCode::MissingPermission
+                | ConflictCode::ConsentRequired
+        )
+    );
 
     html! {
         <div id="sync-panel" class="card sync-panel">
@@ -201,7 +210,7 @@ pub fn SyncPanel(props: &SyncPanelProps) -> Html {
             <ProblemBanner error={state.error.clone()} />
             if not_connected {
                 <p class="hint" id="sync-connect-hint">
-                    { "Users are read from your Microsoft tenant once it is connected: see " }
+                    { "Users are read from your Microsoft tenant once it is connected, with the permissions it needs: see " }
                     <Link<Route> to={Route::TenantConnection}>{ "Tenant connection" }</Link<Route>>
                     { "." }
                 </p>
