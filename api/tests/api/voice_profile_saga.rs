@@ -184,7 +184,10 @@ async fn a_profile_gives_number_location_and_policies_and_removal_puts_them_back
         ]
     );
     let number = active.service.number.clone().unwrap();
-    assert_eq!(teams_numbers(&t, &user.id).await, [number.clone()]);
+    assert_eq!(
+        teams_numbers(&t, &user.id).await,
+        std::slice::from_ref(&number)
+    );
 
     let response = t.app.delete_service(t.token(), &user.id).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
