@@ -75,6 +75,24 @@ async fn location_id(server: &Server, tenant: &str, description: &str) -> String
         .to_owned()
 }
 
+/// Clicks an element after bringing it to the middle of the window, clear of the sticky top
+/// bar.
+async fn click_centred(client: &Client, css: &str) {
+    client
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
+    client
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' });",
+            vec![json!(css)],
+        )
+        .await
+        .unwrap();
+    click(client, css).await;
+}
+
 /// Chooses an option of a `<select>` by its value.
 async fn choose(client: &Client, css: &str, value: &str) {
     client
@@ -121,8 +139,8 @@ async fn make_profile(client: &Client, location: &str) {
     choose(client, "#profile-location", "__other").await;
     fill(client, "#profile-location-id", location).await;
     fill(client, "#profile-location-label", "Seattle HQ").await;
-    click(client, "#profile-default").await;
-    click(client, "#voice-profile-save").await;
+    click_centred(client, "#profile-default").await;
+    click_centred(client, "#voice-profile-save").await;
     let refused = wait_text(
         client,
         "#voice-profile-form-error",
@@ -138,7 +156,7 @@ async fn make_profile(client: &Client, location: &str) {
         "US-Route",
     )
     .await;
-    click(client, "#voice-profile-save").await;
+    click_centred(client, "#voice-profile-save").await;
     let row = format!("tr.voice-profile[data-name=\"{PROFILE}\"]");
     wait_attr(client, &row, "data-default", "true").await;
     let policies = text_of(client, &format!("{row} .profile-policies")).await;
@@ -193,12 +211,12 @@ async fn staff_preview_and_apply_a_bulk_with_a_voice_profile_and_an_admin_rolls_
         .goto(&format!("{}/users", server.base_url))
         .await
         .unwrap();
-    click(&client, "#sync-now").await;
+    click_centred(&client, "#sync-now").await;
     wait_text(&client, "#last-synced", "Last synced").await;
     let chosen = text_of(&client, "#bulk-profile option:checked").await;
     assert!(chosen.starts_with(PROFILE), "{chosen}");
     fill(&client, "#bulk-users", &users.join("\n")).await;
-    click(&client, "#bulk-preview").await;
+    click_centred(&client, "#bulk-preview").await;
     wait_attr(&client, "#bulk-preview-result", "data-would-succeed", "18").await;
     wait_attr(&client, "#bulk-preview-result", "data-would-fail", "2").await;
     // Each refusal says why, in words.
@@ -219,7 +237,7 @@ async fn staff_preview_and_apply_a_bulk_with_a_voice_profile_and_an_admin_rolls_
 
     // Apply: the 18 who would succeed.
     assert_eq!(text_of(&client, "#bulk-apply").await, "Apply to 18 users");
-    click(&client, "#bulk-apply").await;
+    click_centred(&client, "#bulk-apply").await;
     wait_attr(&client, "#bulk-progress", "aria-valuenow", "100").await;
     let assigned = client
         .find_all(Locator::Css("#bulk-outcomes li[data-outcome=\"assigned\"]"))
@@ -265,7 +283,7 @@ async fn staff_preview_and_apply_a_bulk_with_a_voice_profile_and_an_admin_rolls_
         );
         let number = text_of(&client, &format!("{row} .number")).await;
         assert!(number.starts_with("+1425555"), "{upn}: {number}");
-        click(&client, &format!("{row} .toggle-parts")).await;
+        click_centred(&client, &format!("{row} .toggle-parts")).await;
         let reported = part(&client, &row, "[data-kind=\"number\"]", "in_effect").await;
         assert!(reported.contains(number.trim()), "{upn}: {reported}");
         let reported = part(
@@ -306,8 +324,8 @@ async fn staff_preview_and_apply_a_bulk_with_a_voice_profile_and_an_admin_rolls_
     sign_in_as(&client, &server, "admin@contoso.example").await;
     client.goto(&bulk_page).await.unwrap();
     wait_attr(&client, "#bulk-progress", "aria-valuenow", "100").await;
-    click(&client, "#bulk-rollback").await;
-    click(&client, "#bulk-rollback-confirm").await;
+    click_centred(&client, "#bulk-rollback").await;
+    click_centred(&client, "#bulk-rollback-confirm").await;
     wait_attr(&client, "#rollback-progress", "aria-valuenow", "100").await;
     let removed = client
         .find_all(Locator::Css(
@@ -320,7 +338,7 @@ async fn staff_preview_and_apply_a_bulk_with_a_voice_profile_and_an_admin_rolls_
 
     // The users have no service left. A sync reads Teams again: it shows no number for them
     // (the number column would show it as "(in Teams)"), and no policy.
-    click(&client, "#sync-now").await;
+    click_centred(&client, "#sync-now").await;
     wait_attr(&client, "#sync-progress", "aria-valuenow", "100").await;
     fill(&client, "#user-search", "voice.bulk").await;
     for (upn, id) in users[..18].iter().zip(&ids) {
