@@ -130,12 +130,13 @@ async fn an_ordinary_user_needs_admin_approval_then_back_to_app() {
     assert!(html.contains(r#"id="back-to-app""#));
     assert!(sim.tenant(&contoso).await["service_principal"].is_null());
 
+    // "Back to app" carries the page's own code, which tells it apart from a cancel.
     let res = sim.consent_as("organizations", &user, "back").await;
-    let q = assert_consent_error(&sim, &res, "access_denied", 65004);
+    let q = assert_consent_error(&sim, &res, "access_denied", 90094);
     assert_eq!(param(&q, "error_subcode"), Some("cancel"));
     assert!(param(&q, "error_description")
         .unwrap()
-        .starts_with("AADSTS65004: User declined to consent to access the app."));
+        .starts_with("AADSTS90094: Admin consent is required"));
 }
 
 #[actix_web::test]
