@@ -99,7 +99,8 @@ api_token=$(post /api/v1/api-tokens "$admin" '{"name":"schemathesis","role":"adm
 #   applies): an API token's expiry in the past; an audit filter with `from` after `to`; a
 #   number not valid in its country's numbering plan (audit filter, loads, phone service); a
 #   number search `q` over 40 bytes (the document counts characters); a load naming both or
-#   neither of a range and a list.
+#   neither of a range and a list; a preview's user list that is blank once trimmed; a voice
+#   profile naming a policy Teams does not have.
 cursor() { python3 -c 'import base64,json,sys; print(base64.urlsafe_b64encode(json.dumps(sys.argv[1:],separators=(",",":")).encode()).decode().rstrip("="))' "$@"; }
 accepted='["2xx", "3xx", "401", "403", "404", "409", "422", "429"]'
 cat >"$OUT/schemathesis.toml" <<TOML
@@ -115,7 +116,7 @@ parameters = { "query.cursor" = "$(cursor +10000000000)" }
 checks.positive_data_acceptance.expected-statuses = $accepted
 
 [[operations]]
-include-operation-id = ["create_api_token", "list_audit_events", "load_numbers", "add_phone_service"]
+include-operation-id = ["create_api_token", "list_audit_events", "load_numbers", "add_phone_service", "preview_phone_service", "create_voice_profile", "update_voice_profile"]
 checks.positive_data_acceptance.expected-statuses = $accepted
 TOML
 

@@ -133,8 +133,9 @@ dto! {
         pub users: Vec<String>,
         #[serde(default)]
         pub profile: Option<Uuid>,
-        /// A named number (one user only).
+        /// A named number (one user only), in E.164.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*(\\+[1-9][0-9]{1,14})?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
         pub number: Option<String>,
     }
 }

@@ -61,7 +61,7 @@ impl PolicyType {
 /// number there.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NumberSource {
     /// The user's usage-location country, else the account's default country.
     #[default]
@@ -69,9 +69,16 @@ pub enum NumberSource {
     /// One number block.
     Block { block_id: Uuid },
     /// Blocks loaded with this location.
-    Location { location: String },
+    Location {
+        /// At most 100 characters, none of them a control character.
+        #[cfg_attr(feature = "openapi", schema(pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\u0000-\\u001f\\u007f-\\u009f]{0,100}[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
+        location: String,
+    },
     /// Numbers of this ISO 3166 alpha-2 country.
-    Country { country: String },
+    Country {
+        #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z]{2}$"))]
+        country: String,
+    },
 }
 
 dto! {
@@ -80,7 +87,9 @@ dto! {
     pub struct PolicyChoice {
         pub policy_type: PolicyType,
         /// The policy's name in Teams (`US-Route`), as in the Teams admin center. Leave the type
-        /// out of the profile to keep the org-wide default (Global).
+        /// out of the profile to keep the org-wide default (Global). At most 256 characters,
+        /// none of them a control character.
+        #[cfg_attr(feature = "openapi", schema(pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\u0000-\\u001f\\u007f-\\u009f]{0,256}[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
         pub name: String,
     }
 }
@@ -104,8 +113,11 @@ dto! {
     pub struct EmergencyLocation {
         /// The LIS location id (a GUID), from `Get-CsOnlineLisLocation` or the numbers that
         /// already have it.
+        #[cfg_attr(feature = "openapi", schema(pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\u0000-\\u001f\\u007f-\\u009f]{0,64}[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
         pub location_id: String,
+        /// At most 100 characters, none of them a control character.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\u0000-\\u001f\\u007f-\\u009f]{0,100}[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
         pub label: Option<String>,
     }
 }
@@ -136,7 +148,8 @@ dto! {
     /// A new profile. Policy names are checked with Teams when saved.
     #[serde(deny_unknown_fields)]
     pub struct NewVoiceProfile {
-        /// 1 to 100 characters, unique in the account.
+        /// 1 to 100 characters, none of them a control character, unique in the account.
+        #[cfg_attr(feature = "openapi", schema(pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\u0000-\\u001f\\u007f-\\u009f]{0,100}[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
         pub name: String,
         #[serde(default)]
         pub number_source: NumberSource,
@@ -158,7 +171,9 @@ dto! {
     /// users; users who have service keep what they were given.
     #[serde(deny_unknown_fields)]
     pub struct VoiceProfilePatch {
+        /// 1 to 100 characters, none of them a control character, unique in the account.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(pattern = "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\u0000-\\u001f\\u007f-\\u009f]{0,100}[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"))]
         pub name: Option<String>,
         #[serde(default)]
         pub number_source: Option<NumberSource>,

@@ -38,7 +38,7 @@ impl AllowedMethods {
                 .into_iter()
                 .filter_map(|(method, operation)| operation.as_ref().map(|_| method))
                 .collect();
-                (ResourceDef::new(path.as_str()), methods)
+                (ResourceDef::new(pattern(path, item)), methods)
             })
             .collect();
         AllowedMethods { paths }
@@ -70,6 +70,25 @@ impl AllowedMethods {
             allowed
         })
     }
+}
+
+/// The actix pattern of a documented path: a path parameter documented as a UUID matches
+/// GUID-like segments only, as its route does, so `/voice-profiles/null` is a 404 (no such
+/// path), not a 405 of `/voice-profiles/{id}`.
+fn pattern(path: &str, item: &utoipa::openapi::PathItem) -> String {
+    let item = serde_json::to_value(item).unwrap_or_default();
+    let operations = item.as_object().into_iter().flat_map(|o| o.values());
+    let uuids: Vec<String> = operations
+        .filter_map(|op| op.get("parameters")?.as_array().cloned())
+        .flatten()
+        .filter(|p| p["in"] == "path" && p["schema"]["format"] == "uuid")
+        .filter_map(|p| p["name"].as_str().map(str::to_owned))
+        .collect();
+    let mut pattern = path.to_owned();
+    for name in uuids {
+        pattern = pattern.replace(&format!("{{{name}}}"), &format!("{{{name}:[0-9a-fA-F-]+}}"));
+    }
+    pattern
 }
 
 /// A pattern without parameters: one path only.

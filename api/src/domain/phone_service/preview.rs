@@ -108,15 +108,21 @@ async fn check_policies(
 ) -> (Vec<String>, Vec<String>) {
     let (mut problems, mut notes) = (Vec::new(), Vec::new());
     let client = state.connections.client();
-    for policy in &profile.policies {
-        if policy.manual {
+    // One lookup per policy sent, all at once.
+    let found = futures_util::future::join_all(profile.policies.iter().map(|p| async move {
+        if p.manual {
+            None
+        } else {
+            Some(client.policy_id(tenant, p.policy_type, &p.name).await)
+        }
+    }))
+    .await;
+    for (policy, found) in profile.policies.iter().zip(found) {
+        let Some(found) = found else {
             notes.push(manual_note(policy.policy_type));
             continue;
-        }
-        match client
-            .policy_id(tenant, policy.policy_type, &policy.name)
-            .await
-        {
+        };
+        match found {
             Ok(Some(_)) => {}
             Ok(None) => problems.push(format!(
                 "Teams has no {} named '{}' (any more). An admin can fix the profile '{}'.",
