@@ -182,7 +182,7 @@ fn begin(
     let given = row.service_given_by.as_deref() == Some(bulk.as_str())
         && row.service_number.is_some()
         && row.service_number == item.number;
-    let this_job = ctx_job(line);
+    let this_job = line.job.to_string();
     match row.service_state.0 {
         ServiceState::Removing if row.service_job_id.as_deref() == Some(this_job.as_str()) => {
             return Ok(Begun::Removing {
@@ -228,8 +228,4 @@ fn begin(
         user: row.id,
         number,
     })
-}
-
-fn ctx_job(line: &BulkLine) -> String {
-    line.job.to_string()
 }
