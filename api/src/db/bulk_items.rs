@@ -67,12 +67,11 @@ pub fn record(
     .execute(conn)
 }
 
-/// Gives every user of the jobs still `queued` a failed outcome: the jobs failed for good
-/// (out of attempts, or their process died on the last one), so nobody will take them up.
-pub fn fail_queued(conn: &mut DbConn, jobs: &[String], detail: &str) -> QueryResult<usize> {
+/// Gives every line of `job` still `queued` a failed outcome, saying `detail`.
+pub fn fail_queued(conn: &mut DbConn, job: &JobId, detail: &str) -> QueryResult<usize> {
     diesel::update(
         bulk_items::table
-            .filter(bulk_items::job_id.eq_any(jobs))
+            .filter(bulk_items::job_id.eq(job))
             .filter(bulk_items::outcome.eq(StoredOutcome(BulkItemOutcome::Queued))),
     )
     .set((

@@ -468,25 +468,26 @@ pub fn release(conn: &mut DbConn, claim: &Claim, now: NaiveDateTime) -> QueryRes
 
 /// Fails the running jobs whose lease ended with no attempt left: their process stopped
 /// (or crashed) on the last attempt, so nobody would ever claim them again.
-/// Answers the ids of the jobs it failed.
+/// Answers the ids and kinds of the jobs it failed.
 pub fn fail_abandoned(
     conn: &mut DbConn,
     error: &str,
     now: NaiveDateTime,
-) -> QueryResult<Vec<String>> {
-    let abandoned: Vec<String> = jobs::table
+) -> QueryResult<Vec<(JobId, StoredKind)>> {
+    let abandoned: Vec<(JobId, StoredKind)> = jobs::table
         .filter(jobs::status.eq(RUNNING))
         .filter(jobs::lease_until.lt(now))
         .filter(jobs::attempts.ge(jobs::max_attempts))
-        .select(jobs::id)
+        .select((jobs::id, jobs::kind))
         .load(conn)?;
     if abandoned.is_empty() {
         return Ok(abandoned);
     }
+    let ids: Vec<&JobId> = abandoned.iter().map(|(id, _)| id).collect();
     // The same conditions again: a job renewed or finished since the read is left alone.
     diesel::update(
         jobs::table
-            .filter(jobs::id.eq_any(&abandoned))
+            .filter(jobs::id.eq_any(ids))
             .filter(jobs::status.eq(RUNNING))
             .filter(jobs::lease_until.lt(now))
             .filter(jobs::attempts.ge(jobs::max_attempts)),

@@ -49,8 +49,8 @@ pub fn update(conn: &mut DbConn, row: &ProfileRow) -> QueryResult<bool> {
     .map(|n| n == 1)
 }
 
-/// Deletes the account's profile, and makes the blocks that defaulted to it default to none;
-/// false when there is none.
+/// Deletes the account's profile; the blocks that defaulted to it, and the users who name it,
+/// then name none. False when there is none.
 pub fn delete(conn: &mut DbConn, account: &AccountId, id: &str) -> QueryResult<bool> {
     diesel::update(
         number_blocks::table
@@ -58,6 +58,14 @@ pub fn delete(conn: &mut DbConn, account: &AccountId, id: &str) -> QueryResult<b
             .filter(number_blocks::default_profile_id.eq(id)),
     )
     .set(number_blocks::default_profile_id.eq(None::<String>))
+    .execute(conn)?;
+    // Users without service may still name it (the profile of a service since removed).
+    diesel::update(
+        directory_users::table
+            .filter(directory_users::account_id.eq(account))
+            .filter(directory_users::service_profile_id.eq(id)),
+    )
+    .set(directory_users::service_profile_id.eq(None::<String>))
     .execute(conn)?;
     diesel::delete(
         voice_profiles::table

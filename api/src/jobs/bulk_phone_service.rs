@@ -20,9 +20,9 @@ use serde::{Deserialize, Serialize};
 use shared::{directory::ServiceState, jobs::JobKind, phone_service::BulkItemOutcome};
 use tokio::sync::Semaphore;
 
-use super::{Job, JobContext, JobError};
+use super::{GaveUp, Job, JobContext, JobError};
 use crate::{
-    db::{self, bulk_items::BulkItemRow},
+    db::{self, bulk_items::BulkItemRow, DbConn},
     domain::{
         ids::{AccountId, JobId},
         ledger::{self, Actor, Entry},
@@ -59,7 +59,12 @@ pub struct BulkDone {
 impl Job for BulkPhoneService {
     const KIND: JobKind = JobKind::BulkPhoneService;
     const MAX_ATTEMPTS: u32 = 5;
+    const HOLDS_A_WORKER_LONG: bool = true;
     type Output = BulkDone;
+
+    fn abandoned(conn: &mut DbConn, id: &JobId, why: GaveUp) -> Result<(), ApiError> {
+        phone_service::bulk::fail_unfinished(conn, id, why)
+    }
 
     async fn run(self, ctx: JobContext) -> Result<BulkDone, JobError> {
         let account = self.account_id.clone();

@@ -5,13 +5,14 @@ use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 use shared::{jobs::JobKind, phone_service::BulkItemOutcome};
 
-use super::{Job, JobContext, JobError};
+use super::{GaveUp, Job, JobContext, JobError};
 use crate::{
-    db,
+    db::{self, DbConn},
     domain::{
         ids::{AccountId, JobId},
-        phone_service::rollback,
+        phone_service::{bulk, rollback},
     },
+    error::ApiError,
 };
 
 /// Undo bulk job `bulk_job_id` for the users listed in this job's `bulk_items`.
@@ -34,7 +35,12 @@ pub struct RollbackDone {
 impl Job for BulkRollback {
     const KIND: JobKind = JobKind::BulkRollback;
     const MAX_ATTEMPTS: u32 = 5;
+    const HOLDS_A_WORKER_LONG: bool = true;
     type Output = RollbackDone;
+
+    fn abandoned(conn: &mut DbConn, id: &JobId, why: GaveUp) -> Result<(), ApiError> {
+        bulk::fail_unfinished(conn, id, why)
+    }
 
     async fn run(self, ctx: JobContext) -> Result<RollbackDone, JobError> {
         let job = ctx.job_id().clone();

@@ -2,11 +2,13 @@
 //!
 //! - `queue`: enqueue a job (once, for a periodic one), and a job as its account sees it
 //! - `runner`: one per process; claims due jobs, keeps their lease, runs a few at a time,
-//!   retries failures with a growing delay, stops with the server
-//! - `periodic`: the jobs that run on a schedule (connection health), enqueued once per slot
-//! - the kinds: [`ConnectionHealth`], [`Echo`]
-//! - `webhook_delivery`: the dispatcher working the webhook outbox (its own table and loop:
-//!   one row per delivery, leased and retried the same way)
+//!   retries failures with a growing delay, stops with the server. It knows no kind of job.
+//! - `kinds`: every kind of job, the one place that names them all
+//! - `periodic`: the jobs that run on a schedule (connection health, reconciliation, user
+//!   syncs), enqueued once per slot
+//! - `leased`: the claim-work-give-back loop the runner shares with webhook delivery
+//! - `webhook_delivery`: the dispatcher working the webhook outbox (its own table: one row
+//!   per delivery, leased and retried the same way)
 //!
 //! Guarantees: a job runs at least once and, while its process keeps renewing the lease, in one
 //! process only; a process that stops or crashes loses its lease and another process claims the
@@ -17,6 +19,8 @@ mod bulk_phone_service;
 mod bulk_rollback;
 mod connection_health;
 mod echo;
+mod kinds;
+pub mod leased;
 pub mod periodic;
 mod phone_service_change;
 pub mod queue;
@@ -40,7 +44,7 @@ pub use self::{
     user_sync::UserSync,
 };
 use crate::{
-    db::{self, jobs::Claim, Db},
+    db::{self, jobs::Claim, Db, DbConn},
     domain::{
         ids::JobId, stored, telephony::TelephonySettings, tenant_connection::TenantConnections,
     },
@@ -52,10 +56,28 @@ pub trait Job: Serialize + DeserializeOwned + Send + 'static {
     const KIND: JobKind;
     /// Attempts before the job fails for good.
     const MAX_ATTEMPTS: u32;
+    /// Holds a worker for minutes (a bulk of thousands of users): never given a runner's last
+    /// free worker, which stays for the short ones (one user's change, a sync).
+    const HOLDS_A_WORKER_LONG: bool = false;
     /// What a successful run produces (the job's `result`, as JSON).
     type Output: Serialize;
 
     fn run(self, ctx: JobContext) -> impl Future<Output = Result<Self::Output, JobError>> + Send;
+
+    /// The job `id` has failed for good before finishing its work: settles what it leaves
+    /// behind, in the transaction that fails it. Nothing, unless the kind says otherwise.
+    fn abandoned(_conn: &mut DbConn, _id: &JobId, _why: GaveUp) -> Result<(), ApiError> {
+        Ok(())
+    }
+}
+
+/// Why a job failed for good before finishing its work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GaveUp {
+    /// The process running its last attempt stopped (or crashed).
+    ProcessStopped,
+    /// Its last attempt failed (out of attempts, or a failure no attempt would mend).
+    LastAttemptFailed,
 }
 
 /// What a running job can use, and where it reports progress.

@@ -1,13 +1,100 @@
 //! Jobs that run on a schedule. Time is cut into slots; each slot's job is enqueued once,
 //! whichever processes schedule it and however often: its `dedupe_key` names the slot, and the
 //! database's unique index keeps the first insert and ignores the others.
+//!
+//! - `connection_health`: every slot of [`health_slot`];
+//! - `reconciliation`: once when a process starts, then every `RECONCILE_INTERVAL_SECONDS`;
+//! - `user_sync`: each account's, when its last sync is `SYNC_INTERVAL_SECONDS` old.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDateTime};
 
-use super::{queue, ConnectionHealth};
-use crate::{db::DbConn, error::ApiError};
+use super::{queue, ConnectionHealth, Reconciliation};
+use crate::{
+    db::{Db, DbConn},
+    domain::{directory, telephony::TelephonySettings},
+    error::ApiError,
+};
+
+/// How often a runner looks for accounts whose user sync is due.
+const SYNC_CHECK_EVERY: Duration = Duration::from_secs(60);
+
+/// What one runner has scheduled, so that each turn of its loop enqueues only what is new.
+#[derive(Debug, Default)]
+pub struct Schedules {
+    /// The key of the latest connection-health slot scheduled.
+    health: Option<String>,
+    /// The key of the latest reconciliation scheduled (this process's start-up run first).
+    reconciled: Option<String>,
+    /// When this runner last looked for accounts due a user sync.
+    syncs_checked: Option<Instant>,
+}
+
+impl Schedules {
+    /// Enqueues the periodic jobs due at `now` that this runner has not enqueued yet. A failure
+    /// is logged, and tried again on the next turn.
+    pub async fn enqueue_due(
+        &mut self,
+        db: &Db,
+        health_every: Duration,
+        telephony: &TelephonySettings,
+        process_id: &str,
+        now: NaiveDateTime,
+    ) {
+        let key = connection_health_key(now, health_every);
+        if self.health.as_ref() != Some(&key) {
+            let scheduled = db
+                .run(move |conn| schedule_connection_health(conn, now, health_every))
+                .await;
+            match scheduled {
+                Ok(_) => self.health = Some(key),
+                Err(e) => tracing::warn!(error = %e, "could not schedule connection health"),
+            }
+        }
+        let key = match self.reconciled {
+            None => Some(format!("reconciliation@start:{process_id}")),
+            Some(_) if telephony.reconcile_interval_seconds > 0 => {
+                let every = Duration::from_secs(telephony.reconcile_interval_seconds);
+                Some(format!(
+                    "reconciliation@{}",
+                    slot_start(now, every).format("%Y-%m-%dT%H:%M:%SZ")
+                ))
+            }
+            Some(_) => None,
+        };
+        if let Some(key) = key.filter(|k| self.reconciled.as_ref() != Some(k)) {
+            let enqueue_key = key.clone();
+            let enqueued = db
+                .run(move |conn| {
+                    queue::enqueue_once(conn, &enqueue_key, &Reconciliation::default(), now)
+                })
+                .await;
+            match enqueued {
+                Ok(_) => self.reconciled = Some(key),
+                Err(e) => tracing::warn!(error = %e, "could not schedule reconciliation"),
+            }
+        }
+        if telephony.sync_interval_seconds > 0
+            && self
+                .syncs_checked
+                .is_none_or(|at| at.elapsed() >= SYNC_CHECK_EVERY)
+        {
+            self.syncs_checked = Some(Instant::now());
+            let every = chrono::Duration::seconds(
+                i64::try_from(telephony.sync_interval_seconds).unwrap_or(i64::MAX),
+            );
+            let started = db
+                .run(move |conn| directory::schedule_syncs(conn, every, now))
+                .await;
+            match started {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(syncs = n, "scheduled user syncs"),
+                Err(e) => tracing::warn!(error = %e, "could not schedule user syncs"),
+            }
+        }
+    }
+}
 
 /// Finished periodic jobs are kept this long (for whoever looks into one), then deleted.
 const KEEP_FINISHED: chrono::Duration = chrono::Duration::days(1);

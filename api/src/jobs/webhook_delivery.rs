@@ -18,18 +18,14 @@
 //! (which may carry a token of the receiver's); log lines name the delivery and endpoint ids.
 
 use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, PoisonError},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use anyhow::Context as _;
 use shared::webhooks::DeliveryStatus;
-use tokio::{
-    sync::{watch, Semaphore},
-    task::{JoinHandle, JoinSet},
-};
 
+use super::leased::{self, chrono_duration, Leased, LoopHandle, LoopSettings};
 use crate::{
     db::{
         self,
@@ -85,9 +81,10 @@ pub struct Dispatcher {
     webhooks: Webhooks,
     client: reqwest::Client,
     settings: Arc<DispatcherSettings>,
-    /// The claims being worked on, to give back when stopping.
-    in_flight: Arc<Mutex<HashMap<String, DeliveryClaim>>>,
 }
+
+/// A started dispatcher.
+pub type DispatcherHandle = LoopHandle<Dispatcher>;
 
 impl Dispatcher {
     pub fn new(
@@ -112,13 +109,12 @@ impl Dispatcher {
             webhooks,
             client,
             settings: Arc::new(settings),
-            in_flight: Arc::default(),
         })
     }
 
     /// Claims the next due delivery, if any, and attempts it here; its id.
     pub async fn deliver_next(&self) -> Result<Option<String>, ApiError> {
-        let Some(claimed) = self.claim().await? else {
+        let Some(claimed) = self.claim(false).await? else {
             return Ok(None);
         };
         let id = claimed.claim.id.clone();
@@ -128,104 +124,12 @@ impl Dispatcher {
 
     /// Starts polling in the background; [`DispatcherHandle::stop`] stops it.
     pub fn start(self) -> DispatcherHandle {
-        let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(self.clone().poll(stopped));
-        DispatcherHandle {
-            stop,
-            task,
-            dispatcher: self,
-        }
-    }
-
-    async fn poll(self, mut stop: watch::Receiver<bool>) -> JoinSet<()> {
-        let workers = Arc::new(Semaphore::new(self.settings.workers.max(1)));
-        let mut tasks = JoinSet::new();
-        tracing::info!(
-            process = %self.settings.process_id,
-            workers = self.settings.workers.max(1),
-            "webhook dispatcher started"
-        );
-        while !stopping(&stop) {
-            while tasks.try_join_next().is_some() {}
-            let permit = tokio::select! {
-                permit = workers.clone().acquire_owned() => permit,
-                _ = stop.changed() => continue,
-            };
-            let Ok(permit) = permit else { break };
-            match self.claim().await {
-                Ok(Some(claimed)) => {
-                    let dispatcher = self.clone();
-                    tasks.spawn(async move {
-                        dispatcher.work(claimed).await;
-                        drop(permit);
-                    });
-                    // Something was due: look again at once.
-                    continue;
-                }
-                Ok(None) => drop(permit),
-                Err(e) => {
-                    drop(permit);
-                    tracing::warn!(error = %e, "could not claim a webhook delivery");
-                }
-            }
-            tokio::select! {
-                _ = stop.changed() => {}
-                () = tokio::time::sleep(self.settings.poll_interval) => {}
-            }
-        }
-        tasks
-    }
-
-    async fn claim(&self) -> Result<Option<Claimed>, ApiError> {
-        let lease = chrono_duration(self.settings.lease);
-        self.db
-            .run(move |conn| {
-                let now = stored::now();
-                Ok(db::webhooks::claim(conn, now, now + lease)?)
-            })
-            .await
-    }
-
-    async fn work(&self, claimed: Claimed) {
-        let claim = claimed.claim.clone();
-        self.track(&claim, true);
-        let outcome = self.attempt(&claimed).await;
-        match outcome.status {
-            DeliveryStatus::Delivered => tracing::info!(
-                delivery = %claim.id,
-                endpoint = %claimed.endpoint.id,
-                attempt = claim.attempt,
-                status = outcome.status_code,
-                "webhook delivered"
-            ),
-            status => tracing::warn!(
-                delivery = %claim.id,
-                endpoint = %claimed.endpoint.id,
-                attempt = claim.attempt,
-                status = outcome.status_code,
-                error = outcome.error.as_deref().unwrap_or_default(),
-                retry = status == DeliveryStatus::Pending,
-                "webhook attempt failed"
-            ),
-        }
-        let recorded = {
-            let claim = claim.clone();
-            self.db
-                .run(move |conn| Ok(db::webhooks::record(conn, &claim, &outcome)?))
-                .await
+        let settings = LoopSettings {
+            process_id: Arc::from(self.settings.process_id.as_str()),
+            workers: self.settings.workers,
+            poll_interval: self.settings.poll_interval,
         };
-        match recorded {
-            Ok(true) => {}
-            Ok(false) => tracing::warn!(
-                delivery = %claim.id,
-                "the delivery's claim was lost before its outcome was recorded"
-            ),
-            // The lease runs out and the delivery is tried again.
-            Err(e) => {
-                tracing::error!(error = %e, delivery = %claim.id, "could not record a webhook attempt")
-            }
-        }
-        self.track(&claim, false);
+        leased::start(self, settings)
     }
 
     /// One attempt, start to end: what happened, and what happens next.
@@ -339,33 +243,72 @@ impl Dispatcher {
     fn describe(&self, e: &reqwest::Error) -> String {
         describe(e, self.settings.timeout)
     }
+}
 
-    fn track(&self, claim: &DeliveryClaim, running: bool) {
-        let mut in_flight = self
-            .in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if running {
-            in_flight.insert(claim.id.clone(), claim.clone());
-        } else {
-            in_flight.remove(&claim.id);
+impl Leased for Dispatcher {
+    type Work = Claimed;
+    type Claim = DeliveryClaim;
+    type Chores = ();
+    const NAME: &'static str = "webhook dispatcher";
+
+    fn claim_of(claimed: &Claimed) -> (String, DeliveryClaim) {
+        (claimed.claim.id.clone(), claimed.claim.clone())
+    }
+
+    async fn claim(&self, _last_free_worker: bool) -> Result<Option<Claimed>, ApiError> {
+        let lease = chrono_duration(self.settings.lease);
+        self.db
+            .run(move |conn| {
+                let now = stored::now();
+                Ok(db::webhooks::claim(conn, now, now + lease)?)
+            })
+            .await
+    }
+
+    /// Attempts one delivery and records the outcome.
+    async fn work(&self, claimed: Claimed) {
+        let claim = claimed.claim.clone();
+        let outcome = self.attempt(&claimed).await;
+        match outcome.status {
+            DeliveryStatus::Delivered => tracing::info!(
+                delivery = %claim.id,
+                endpoint = %claimed.endpoint.id,
+                attempt = claim.attempt,
+                status = outcome.status_code,
+                "webhook delivered"
+            ),
+            status => tracing::warn!(
+                delivery = %claim.id,
+                endpoint = %claimed.endpoint.id,
+                attempt = claim.attempt,
+                status = outcome.status_code,
+                error = outcome.error.as_deref().unwrap_or_default(),
+                retry = status == DeliveryStatus::Pending,
+                "webhook attempt failed"
+            ),
+        }
+        let recorded = {
+            let claim = claim.clone();
+            self.db
+                .run(move |conn| Ok(db::webhooks::record(conn, &claim, &outcome)?))
+                .await
+        };
+        match recorded {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                delivery = %claim.id,
+                "the delivery's claim was lost before its outcome was recorded"
+            ),
+            // The lease runs out and the delivery is tried again.
+            Err(e) => {
+                tracing::error!(error = %e, delivery = %claim.id, "could not record a webhook attempt")
+            }
         }
     }
 
-    /// Gives back the claims still being worked on: due again at once, for another process.
-    async fn release_in_flight(&self) {
-        let claims: Vec<DeliveryClaim> = self
-            .in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .drain()
-            .map(|(_, claim)| claim)
-            .collect();
-        if claims.is_empty() {
-            return;
-        }
-        let released = self
-            .db
+    /// Gives back deliveries whose attempt stopped unfinished: due again at once.
+    async fn release(&self, claims: Vec<DeliveryClaim>) -> Result<usize, ApiError> {
+        self.db
             .run(move |conn| {
                 let now = stored::now();
                 let mut released = 0;
@@ -376,56 +319,8 @@ impl Dispatcher {
                 }
                 Ok(released)
             })
-            .await;
-        match released {
-            Ok(released) => tracing::info!(released, "unfinished webhook deliveries put back"),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not put deliveries back; their leases will run out")
-            }
-        }
+            .await
     }
-}
-
-/// A started dispatcher.
-pub struct DispatcherHandle {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<JoinSet<()>>,
-    dispatcher: Dispatcher,
-}
-
-impl DispatcherHandle {
-    /// Stops claiming, lets attempts under way finish within `grace`, then gives the others
-    /// back (due at once, for another process).
-    pub async fn stop(self, grace: Duration) {
-        let _ = self.stop.send(true);
-        let Ok(mut tasks) = self.task.await else {
-            return;
-        };
-        let drained =
-            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
-        if drained.is_err() {
-            tasks.abort_all();
-            while tasks.join_next().await.is_some() {}
-            self.dispatcher.release_in_flight().await;
-        }
-        tracing::info!(process = %self.dispatcher.settings.process_id, "webhook dispatcher stopped");
-    }
-
-    /// Stops at once, as a crash would: attempts under way end where they are, nothing is
-    /// recorded or given back (their leases run out).
-    pub fn abort(self) {
-        // The polling task owns the attempts' tasks: aborting it drops (and aborts) them.
-        self.task.abort();
-    }
-}
-
-/// Asked to stop, or the handle is gone.
-fn stopping(stop: &watch::Receiver<bool>) -> bool {
-    *stop.borrow() || stop.has_changed().is_err()
-}
-
-fn chrono_duration(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
 /// Why a request got no answer, for the admin reading the history: never where a host name

@@ -226,63 +226,121 @@ async fn a_job_whose_process_crashed_is_picked_up_when_its_lease_ends() {
     assert_eq!(connection.history[0].actor, "Connection health check");
 }
 
+impl TestApp {
+    /// A bulk job (never run here: its input is not read before it fails) with two users: one
+    /// done, one still queued.
+    async fn bulk_job_with_a_user_left(&self, payload: &str) -> JobId {
+        let now = stored::now();
+        let row = JobRow::queued(
+            JobKind::BulkPhoneService,
+            None,
+            payload.to_owned(),
+            3,
+            now,
+            now,
+        );
+        let id = row.id.clone();
+        let items = [(1, BulkItemOutcome::Assigned), (2, BulkItemOutcome::Queued)].map(
+            |(position, outcome)| BulkItemRow {
+                job_id: id.clone(),
+                position,
+                user_ref: format!("user{position}@example.com"),
+                user_id: None,
+                outcome: StoredOutcome(outcome),
+                number: None,
+                detail: None,
+            },
+        );
+        self.db()
+            .run(move |conn| {
+                db::jobs::insert(conn, &row)?;
+                Ok(db::bulk_items::insert(conn, &items)?)
+            })
+            .await
+            .unwrap();
+        id
+    }
+
+    /// The bulk job's lines: position, outcome and detail.
+    async fn bulk_lines(&self, id: &JobId) -> Vec<(i32, BulkItemOutcome, Option<String>)> {
+        let job = id.clone();
+        self.db()
+            .run(move |conn| Ok(db::bulk_items::of_job(conn, &job)?))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.position, i.outcome.0, i.detail))
+            .collect()
+    }
+}
+
 #[tokio::test]
 async fn a_job_abandoned_on_its_last_attempt_fails() {
     let app = spawn_without_runner().await;
-    let id = app.enqueue_echo(None, echo("never finished")).await;
-    // Had it been a bulk job: one user done, one still queued.
-    let items = [
-        (1, BulkItemOutcome::Assigned, None),
-        (2, BulkItemOutcome::Queued, None),
-    ]
-    .map(
-        |(position, outcome, detail): (i32, _, Option<String>)| BulkItemRow {
-            job_id: id.clone(),
-            position,
-            user_ref: format!("user{position}@example.com"),
-            user_id: None,
-            outcome: StoredOutcome(outcome),
-            number: None,
-            detail,
-        },
-    );
-    app.db()
-        .run(move |conn| Ok(db::bulk_items::insert(conn, &items)?))
-        .await
-        .unwrap();
-    app.crash_on_attempt(&id, 3, stored::now() - chrono::Duration::seconds(1))
-        .await;
+    let echo = app.enqueue_echo(None, echo("never finished")).await;
+    let bulk = app.bulk_job_with_a_user_left("{}").await;
+    for id in [&echo, &bulk] {
+        app.crash_on_attempt(id, 3, stored::now() - chrono::Duration::seconds(1))
+            .await;
+    }
     // Not claimed again: no attempt is left.
     let runner = app.runner("sweeper", 1, None);
     assert_eq!(runner.run_next().await.unwrap(), None);
-    // The runner's sweep fails it, saying why.
+    // The runner's sweep fails them, saying why.
     let started = runner.start();
-    let rows = app.wait_until_finished(JobKind::Echo, 1).await;
+    let mut rows = app.wait_until_finished(JobKind::Echo, 1).await;
+    rows.extend(app.wait_until_finished(JobKind::BulkPhoneService, 1).await);
     started.stop(Duration::from_secs(5)).await;
-    assert_eq!(rows[0].status.0, JobStatus::Failed);
-    assert_eq!(rows[0].attempts, 3);
+    for row in &rows {
+        assert_eq!(row.status.0, JobStatus::Failed);
+        assert_eq!(row.attempts, 3);
+        assert!(
+            row.last_error.as_deref().unwrap().contains("stopped"),
+            "{:?}",
+            row.last_error
+        );
+        assert!(row.finished_at.is_some());
+    }
+    // The bulk's queued user got an outcome in the same sweep (its kind's `abandoned`); the
+    // user done is left as it was.
+    let lines = app.bulk_lines(&bulk).await;
+    assert_eq!(lines[0], (1, BulkItemOutcome::Assigned, None));
+    assert_eq!(lines[1].1, BulkItemOutcome::Failed, "{lines:?}");
     assert!(
-        rows[0].last_error.as_deref().unwrap().contains("stopped"),
-        "{:?}",
-        rows[0].last_error
+        lines[1]
+            .2
+            .as_deref()
+            .is_some_and(|d| d.contains("the server running the job stopped")),
+        "{lines:?}"
     );
-    assert!(rows[0].finished_at.is_some());
-    // Its queued user got an outcome in the same sweep; the user done is left as it was.
-    let job = id.clone();
-    let items = app
-        .db()
-        .run(move |conn| Ok(db::bulk_items::of_job(conn, &job)?))
-        .await
-        .unwrap();
-    let outcomes: Vec<_> = items
-        .iter()
-        .map(|i| (i.position, i.outcome.0, i.detail.as_deref()))
-        .collect();
-    assert_eq!(outcomes[0], (1, BulkItemOutcome::Assigned, None));
-    assert_eq!(outcomes[1].1, BulkItemOutcome::Failed, "{outcomes:?}");
+}
+
+#[tokio::test]
+async fn a_bulk_whose_last_attempt_fails_gives_its_queued_users_an_outcome() {
+    let app = spawn_without_runner().await;
+    // An input no attempt can read: the first attempt is the last.
+    let bulk = app.bulk_job_with_a_user_left("not json").await;
+    let runner = app.runner("runner", 1, None);
+    assert_eq!(runner.run_next().await.unwrap(), Some(bulk.clone()));
+    let row = app.job_row(&bulk).await;
+    assert_eq!(row.status.0, JobStatus::Failed);
     assert!(
-        outcomes[1].2.is_some_and(|d| d.contains("stopped")),
-        "{outcomes:?}"
+        row.last_error
+            .as_deref()
+            .unwrap()
+            .contains("input is not valid"),
+        "{:?}",
+        row.last_error
+    );
+    let lines = app.bulk_lines(&bulk).await;
+    assert_eq!(lines[0], (1, BulkItemOutcome::Assigned, None));
+    assert_eq!(lines[1].1, BulkItemOutcome::Failed, "{lines:?}");
+    assert!(
+        lines[1]
+            .2
+            .as_deref()
+            .is_some_and(|d| d.contains("last attempt failed")),
+        "{lines:?}"
     );
 }
 

@@ -414,6 +414,20 @@ async fn a_profile_in_use_cannot_be_deleted() {
         "not_found",
     )
     .await;
+    // No user is left pointing at a profile that is gone.
+    let named: Option<String> = {
+        let user = user.clone();
+        app.db()
+            .run(move |conn| {
+                Ok(directory_users::table
+                    .filter(directory_users::id.eq(user))
+                    .select(directory_users::service_profile_id)
+                    .first(conn)?)
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(named, None);
     let kinds: Vec<String> = audit_kinds(app, c.token())
         .await
         .into_iter()

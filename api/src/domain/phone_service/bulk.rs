@@ -22,7 +22,7 @@ use crate::{
         DbConn,
     },
     error::ApiError,
-    jobs::{queue, BulkPhoneService},
+    jobs::{queue, BulkPhoneService, GaveUp},
 };
 
 /// The most users one bulk request may name.
@@ -212,5 +212,23 @@ pub fn record_line(
         number,
         detail,
     )?;
+    Ok(())
+}
+
+/// Gives every line of bulk job (or rollback) `job` still queued a failed outcome: the job
+/// failed for good, so nobody will take them up. A number reserved for one of them is settled
+/// with Teams by reconciliation (no job follows it any more).
+pub fn fail_unfinished(conn: &mut DbConn, job: &JobId, why: GaveUp) -> Result<(), ApiError> {
+    let detail = match why {
+        GaveUp::ProcessStopped => {
+            "Not done: the server running the job stopped during its last attempt. A number \
+             reserved for this user is settled with Teams by reconciliation."
+        }
+        GaveUp::LastAttemptFailed => {
+            "Not done: the job's last attempt failed (the job says why). A number reserved for \
+             this user is settled with Teams by reconciliation."
+        }
+    };
+    db::bulk_items::fail_queued(conn, job, detail)?;
     Ok(())
 }
