@@ -60,6 +60,8 @@ pub enum ConflictCode {
     ProfileInUse,
     /// A rollback of this bulk job has been started already.
     RollbackStarted,
+    /// The account has as many voice profiles as it may have.
+    TooManyProfiles,
 }
 
 impl ConflictCode {
@@ -88,6 +90,7 @@ impl ConflictCode {
             ConflictCode::ProfileNameTaken => "profile_name_taken",
             ConflictCode::ProfileInUse => "profile_in_use",
             ConflictCode::RollbackStarted => "rollback_started",
+            ConflictCode::TooManyProfiles => "too_many_profiles",
         }
     }
 }

@@ -95,6 +95,13 @@ pub fn of_account(conn: &mut DbConn, account: &AccountId) -> QueryResult<Vec<Pro
         .load(conn)
 }
 
+pub fn count(conn: &mut DbConn, account: &AccountId) -> QueryResult<i64> {
+    voice_profiles::table
+        .filter(voice_profiles::account_id.eq(account))
+        .count()
+        .get_result(conn)
+}
+
 pub fn default_of_account(
     conn: &mut DbConn,
     account: &AccountId,

@@ -47,6 +47,9 @@ pub const POLICY_NAME_MAX_CHARS: usize = 256;
 pub const LABEL_MAX_CHARS: usize = 100;
 /// Number blocks one profile may be the default of.
 pub const MAX_BLOCKS: usize = 500;
+/// Profiles an account may have: far more than the handful of sites and routes a customer
+/// has, and few enough that the list and the users page's choices are read whole.
+pub const MAX_PROFILES: i64 = 200;
 
 /// The permission every policy call needs (TELEPHONY section 8).
 const POLICY_PERMISSION: &str = "TeamsPolicyUserAssign.ReadWrite.All";
@@ -328,6 +331,17 @@ fn check_blocks(
     }
 }
 
+/// Refuses a new profile to an account that has [`MAX_PROFILES`].
+fn check_room(conn: &mut DbConn, account: &AccountId) -> Result<(), ApiError> {
+    if db::voice_profiles::count(conn, account)? >= MAX_PROFILES {
+        return Err(ApiError::conflict(
+            ConflictCode::TooManyProfiles,
+            format!("An account can have at most {MAX_PROFILES} voice profiles; delete one first."),
+        ));
+    }
+    Ok(())
+}
+
 /// Refuses a name another profile of the account has, whatever its case.
 fn check_name_free(
     conn: &mut DbConn,
@@ -448,6 +462,7 @@ pub async fn create(
     let (account, checked_name) = (caller.account_id.clone(), name.clone());
     let (checked_blocks, checked_source) = (blocks.clone(), source.clone());
     db.run(move |conn| {
+        check_room(conn, &account)?;
         check_name_free(conn, &account, &checked_name, None)?;
         check_blocks(conn, &account, &checked_blocks, &checked_source)
     })
@@ -472,6 +487,7 @@ pub async fn create(
         let id = row.id.clone();
         db::transaction(conn, |conn| {
             db::lock_account(conn, account.as_str())?;
+            check_room(conn, &account)?;
             check_name_free(conn, &account, &row.name, None)?;
             check_blocks(conn, &account, &blocks, &source)?;
             if row.is_default {

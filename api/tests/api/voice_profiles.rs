@@ -1,6 +1,6 @@
 //! Voice profiles: policy names resolved with Teams at save (an unknown one refused, naming
-//! it), names unique per account, one default per account and per block, a profile in use
-//! kept, the choices read from Teams, roles and other accounts.
+//! it), names unique per account, at most 200 per account, one default per account and per
+//! block, a profile in use kept, the choices read from Teams, roles and other accounts.
 
 use diesel::prelude::*;
 use reqwest::StatusCode;
@@ -232,6 +232,37 @@ async fn names_are_unique_in_an_account_whatever_their_case() {
         .map(|p| p.name)
         .collect();
     assert_eq!(names, ["EU users", "US Users"]);
+}
+
+#[tokio::test]
+async fn an_account_has_at_most_200_profiles() {
+    let app = spawn_telephony(&[]).await;
+    let a = app
+        .account("Contoso Telephony", "admin@contoso.example")
+        .await;
+    for n in 1..=200 {
+        create(&app, &a.token, json!({"name": format!("Site {n:03}")})).await;
+    }
+    let problem = assert_problem(
+        app.post(PROFILES, Some(&a.token), &json!({"name": "Site 201"}))
+            .await,
+        StatusCode::CONFLICT,
+        "too_many_profiles",
+    )
+    .await;
+    assert!(problem.detail.contains("at most 200"), "{}", problem.detail);
+    let listed = profiles(&app, &a.token).await;
+    assert_eq!(listed.len(), 200);
+    assert!(listed.iter().all(|p| p.name != "Site 201"));
+    // One deleted makes room for one more.
+    let response = app
+        .delete(&format!("{PROFILES}/{}", listed[0].id), Some(&a.token))
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    create(&app, &a.token, json!({"name": "Site 201"})).await;
+    // Another account is not counted.
+    let b = app.account("Fabrikam", "admin@fabrikam.example").await;
+    create(&app, &b.token, json!({"name": "Site 001"})).await;
 }
 
 #[tokio::test]
