@@ -5,17 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{schema::ledger_events, DbConn};
-use crate::domain::ids::AccountId;
-
-pub const PHONE_SERVICE_ENABLED: &str = "phone_service.enabled";
-pub const PHONE_SERVICE_DISABLED: &str = "phone_service.disabled";
-pub const PHONE_SERVICE_FAILED: &str = "phone_service.failed";
-pub const NUMBERS_LOADED: &str = "numbers.loaded";
-pub const NUMBERS_LOW_STOCK: &str = "numbers.low_stock";
-pub const BULK_JOB_FINISHED: &str = "bulk_job.finished";
-pub const VOICE_PROFILE_CREATED: &str = "voice_profile.created";
-pub const VOICE_PROFILE_UPDATED: &str = "voice_profile.updated";
-pub const VOICE_PROFILE_DELETED: &str = "voice_profile.deleted";
+use crate::domain::{ids::AccountId, ledger::LedgerKind};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ledger_events)]
@@ -23,8 +13,9 @@ pub struct LedgerEvent {
     pub id: String,
     pub account_id: AccountId,
     pub occurred_at: NaiveDateTime,
+    /// A `LedgerKind`'s text.
     pub kind: String,
-    /// `user:<id>`, `token:<id>` or `system`.
+    /// An `ActorKey`'s text: `user:<id>`, `token:<id>`, `system` or `rule:<id>`.
     pub actor: String,
     pub user_id: Option<String>,
     pub number: Option<String>,
@@ -123,7 +114,10 @@ pub fn service_changes(
 ) -> QueryResult<Vec<LedgerEvent>> {
     ledger_events::table
         .filter(ledger_events::account_id.eq(account))
-        .filter(ledger_events::kind.eq_any([PHONE_SERVICE_ENABLED, PHONE_SERVICE_DISABLED]))
+        .filter(ledger_events::kind.eq_any([
+            LedgerKind::PhoneServiceEnabled.as_str(),
+            LedgerKind::PhoneServiceDisabled.as_str(),
+        ]))
         .filter(ledger_events::occurred_at.lt(before))
         .order((ledger_events::occurred_at.asc(), ledger_events::id.asc()))
         .select(LedgerEvent::as_select())
@@ -134,13 +128,13 @@ pub fn service_changes(
 pub fn exists_for_operation(
     conn: &mut DbConn,
     account: &AccountId,
-    kind: &str,
+    kind: LedgerKind,
     operation: &str,
 ) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         ledger_events::table
             .filter(ledger_events::account_id.eq(account))
-            .filter(ledger_events::kind.eq(kind))
+            .filter(ledger_events::kind.eq(kind.as_str()))
             .filter(ledger_events::operation_id.eq(operation)),
     ))
     .get_result(conn)
@@ -150,11 +144,11 @@ pub fn exists_for_operation(
 pub fn latest_of_kind(
     conn: &mut DbConn,
     account: &AccountId,
-    kind: &str,
+    kind: LedgerKind,
 ) -> QueryResult<Option<NaiveDateTime>> {
     ledger_events::table
         .filter(ledger_events::account_id.eq(account))
-        .filter(ledger_events::kind.eq(kind))
+        .filter(ledger_events::kind.eq(kind.as_str()))
         .select(diesel::dsl::max(ledger_events::occurred_at))
         .first(conn)
 }
@@ -164,7 +158,7 @@ pub fn latest_of_kind(
 pub fn warned_since(
     conn: &mut DbConn,
     account: &AccountId,
-    kind: &str,
+    kind: LedgerKind,
     prefix: &str,
     since: Option<NaiveDateTime>,
 ) -> QueryResult<bool> {
@@ -173,7 +167,7 @@ pub fn warned_since(
     diesel::select(diesel::dsl::exists(
         ledger_events::table
             .filter(ledger_events::account_id.eq(account))
-            .filter(ledger_events::kind.eq(kind))
+            .filter(ledger_events::kind.eq(kind.as_str()))
             .filter(ledger_events::detail.like(format!("{prefix}%")))
             .filter(ledger_events::occurred_at.gt(since)),
     ))
@@ -197,11 +191,11 @@ pub fn latest_of_user(
 pub fn of_kind(
     conn: &mut DbConn,
     account: &AccountId,
-    kind: &str,
+    kind: LedgerKind,
 ) -> QueryResult<Vec<LedgerEvent>> {
     ledger_events::table
         .filter(ledger_events::account_id.eq(account))
-        .filter(ledger_events::kind.eq(kind))
+        .filter(ledger_events::kind.eq(kind.as_str()))
         .order((ledger_events::occurred_at.asc(), ledger_events::id.asc()))
         .select(LedgerEvent::as_select())
         .load(conn)

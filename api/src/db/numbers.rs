@@ -16,7 +16,7 @@ use super::{
     schema::{ledger_events, number_blocks, phone_numbers},
     text_column, DbConn,
 };
-use crate::domain::ids::AccountId;
+use crate::domain::{ids::AccountId, ledger::LedgerKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
 #[diesel(sql_type = diesel::sql_types::Text)]
@@ -555,7 +555,7 @@ pub fn enabled_since(
                 .and(ledger_events::number.eq(phone_numbers::number.nullable()))),
         )
         .filter(ledger_events::account_id.eq(account))
-        .filter(ledger_events::kind.eq(super::ledger::PHONE_SERVICE_ENABLED))
+        .filter(ledger_events::kind.eq(LedgerKind::PhoneServiceEnabled.as_str()))
         .filter(ledger_events::occurred_at.ge(since))
         .select((
             phone_numbers::block_id,
@@ -600,7 +600,7 @@ pub fn loads_since(
 ) -> QueryResult<Vec<NaiveDateTime>> {
     ledger_events::table
         .filter(ledger_events::account_id.eq(account))
-        .filter(ledger_events::kind.eq(super::ledger::NUMBERS_LOADED))
+        .filter(ledger_events::kind.eq(LedgerKind::NumbersLoaded.as_str()))
         .filter(ledger_events::occurred_at.gt(since))
         .select(ledger_events::occurred_at)
         .order(ledger_events::occurred_at.asc())

@@ -68,24 +68,12 @@ pub mod manage {
         db::{self, api_tokens::ApiTokenRow, roles::StoredRole, DbConn},
         domain::{
             bounds,
-            ledger::{self, Actor, Entry},
+            ledger::{self, LedgerKind},
             principal::Principal,
             stored,
         },
         error::ApiError,
     };
-
-    /// Records a token change, made by `caller`, in the ledger.
-    fn audit(
-        conn: &mut DbConn,
-        caller: &Principal,
-        kind: &str,
-        summary: String,
-    ) -> Result<(), ApiError> {
-        let actor = Actor::of(caller);
-        ledger::record(conn, Entry::new(&caller.account_id, kind, &actor, summary))?;
-        Ok(())
-    }
 
     fn to_dto(row: ApiTokenRow) -> Result<ApiToken, ApiError> {
         Ok(ApiToken {
@@ -162,7 +150,7 @@ pub mod manage {
                 row.prefix,
                 request.role.label()
             );
-            audit(conn, caller, "api_tokens.created", summary)
+            ledger::record_by(conn, caller, LedgerKind::ApiTokensCreated, summary)
         })?;
         tracing::info!(token = %row.id, role = %request.role, "API token created");
         Ok(CreatedApiToken {
@@ -182,7 +170,7 @@ pub mod manage {
             // Revoking twice is fine: the token stays revoked as of the first time.
             if db::api_tokens::revoke(conn, &account, &id, stored::now())? == 1 {
                 let summary = format!("Revoked the API token {} ({}).", token.name, token.prefix);
-                audit(conn, caller, "api_tokens.revoked", summary)?;
+                ledger::record_by(conn, caller, LedgerKind::ApiTokensRevoked, summary)?;
             }
             Ok(())
         })?;
@@ -205,7 +193,7 @@ pub mod manage {
                 "Revoked the API token {} ({}): its creator {member_email} was removed.",
                 token.name, token.prefix
             );
-            audit(conn, caller, "api_tokens.revoked", summary)?;
+            ledger::record_by(conn, caller, LedgerKind::ApiTokensRevoked, summary)?;
             tracing::info!(token = %token.id, "API token revoked with its creator");
         }
         Ok(revoked.len())

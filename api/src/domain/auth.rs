@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::{
     api_token, bounds,
     hashing::Hashing,
-    ledger::{self, Actor, Entry},
+    ledger::{self, LedgerKind},
     members,
     password::NewPassword,
     principal::{self, Principal},
@@ -90,25 +90,12 @@ pub async fn login(
     db.run(move |conn| {
         db::transaction(conn, |conn| {
             let started = start_session(conn, &keys, user)?;
-            audit(conn, &started, "auth.signed_in", "Signed in to the portal.")?;
+            let summary = "Signed in to the portal.".to_owned();
+            ledger::record_by(conn, &started.1, LedgerKind::AuthSignedIn, summary)?;
             Ok(started.0)
         })
     })
     .await
-}
-
-/// Records what a person did to their own sign-in, as themselves.
-fn audit(
-    conn: &mut DbConn,
-    session: &(LoginResponse, Principal),
-    kind: &str,
-    summary: &str,
-) -> Result<(), ApiError> {
-    let principal = &session.1;
-    let actor = Actor::of(principal);
-    let entry = Entry::new(&principal.account_id, kind, &actor, summary.to_owned());
-    ledger::record(conn, entry)?;
-    Ok(())
 }
 
 /// Changes the caller's own password after checking the current one (a check the throttle
@@ -180,8 +167,8 @@ pub async fn change_password(
                     ..user
                 },
             )?;
-            let summary = "Changed their password; every other session ended.";
-            audit(conn, &started, "auth.password_changed", summary)?;
+            let summary = "Changed their password; every other session ended.".to_owned();
+            ledger::record_by(conn, &started.1, LedgerKind::AuthPasswordChanged, summary)?;
             Ok(started.0)
         })
     })

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::{
     api_token, bounds,
     email::Email,
-    ledger::{self, Actor, Entry},
+    ledger::{self, LedgerKind},
     password::NewPassword,
     principal::Principal,
     rate_limit::{self, RateLimits},
@@ -112,7 +112,7 @@ pub async fn invite(
                 db::invitations::delete_for_email(conn, &account, &row.email)?;
                 db::invitations::insert(conn, &row)?;
                 let summary = format!("Invited {} as {}.", row.email, role.label());
-                audit(conn, &caller, "members.invited", summary)?;
+                ledger::record_by(conn, &caller, LedgerKind::MembersInvited, summary)?;
                 invited_member(row)
             })
         })
@@ -199,7 +199,7 @@ pub fn change_role(
                     invitation.role.0.label(),
                     role.label()
                 );
-                audit(conn, caller, "members.role_changed", summary)?;
+                ledger::record_by(conn, caller, LedgerKind::MembersRoleChanged, summary)?;
             }
             return invited_member(InvitationRow {
                 role: StoredRole(role),
@@ -220,7 +220,7 @@ pub fn change_role(
                 member.role.0.label(),
                 role.label()
             );
-            audit(conn, caller, "members.role_changed", summary)?;
+            ledger::record_by(conn, caller, LedgerKind::MembersRoleChanged, summary)?;
         }
         to_member(UserRow {
             role: StoredRole(role),
@@ -241,7 +241,8 @@ pub fn remove(conn: &mut DbConn, caller: &Principal, member_id: Uuid) -> Result<
             let invitation = live_invitation(conn, &account, &id)?;
             db::invitations::delete(conn, &account, &id)?;
             let summary = format!("Withdrew the invitation of {}.", invitation.email);
-            return audit(conn, caller, "members.removed", summary);
+            ledger::record_by(conn, caller, LedgerKind::MembersRemoved, summary)?;
+            return Ok(());
         };
         if member.role.0 == Role::Admin && db::users::count_admins(conn, &account)? <= 1 {
             return Err(last_admin());
@@ -249,7 +250,8 @@ pub fn remove(conn: &mut DbConn, caller: &Principal, member_id: Uuid) -> Result<
         api_token::manage::revoke_created_by(conn, caller, &id, &member.email)?;
         db::users::delete(conn, &account, &id)?;
         let summary = format!("Removed {} from the account.", member.email);
-        audit(conn, caller, "members.removed", summary)
+        ledger::record_by(conn, caller, LedgerKind::MembersRemoved, summary)?;
+        Ok(())
     })
 }
 
@@ -258,18 +260,6 @@ fn live_invitation(conn: &mut DbConn, account: &str, id: &str) -> Result<Invitat
     db::invitations::find(conn, account, id)?
         .filter(|invitation| invitation.expires_at > stored::now())
         .ok_or_else(|| ApiError::not_found("member"))
-}
-
-/// Records a membership change, made by `caller`, in the ledger.
-fn audit(
-    conn: &mut DbConn,
-    caller: &Principal,
-    kind: &str,
-    summary: String,
-) -> Result<(), ApiError> {
-    let actor = Actor::of(caller);
-    ledger::record(conn, Entry::new(&caller.account_id, kind, &actor, summary))?;
-    Ok(())
 }
 
 fn last_admin() -> ApiError {

@@ -23,18 +23,13 @@ use uuid::Uuid;
 use super::{
     bounds,
     ids::{AccountId, TenantId},
-    ledger::{self, Actor, Entry},
+    ledger::{self, Actor, Entry, LedgerKind},
     principal::Principal,
     stored,
     telephony::{tenant_for, Need},
 };
 use crate::{
-    db::{
-        self,
-        ledger::{VOICE_PROFILE_CREATED, VOICE_PROFILE_DELETED, VOICE_PROFILE_UPDATED},
-        voice_profiles::ProfileRow,
-        Db, DbConn,
-    },
+    db::{self, voice_profiles::ProfileRow, Db, DbConn},
     error::ApiError,
     microsoft::client::{MicrosoftClient, MsError},
 };
@@ -500,7 +495,7 @@ pub async fn create(
                 row.name,
                 described(&row)
             );
-            audit(conn, &caller, VOICE_PROFILE_CREATED, summary)
+            ledger::record_by(conn, &caller, LedgerKind::VoiceProfileCreated, summary)
         })?;
         find(conn, &account, stored::uuid(&id)?)?.ok_or_else(not_found)
     })
@@ -634,7 +629,8 @@ pub async fn update(
                 row.name,
                 changes.join(", ")
             );
-            audit(conn, &caller, VOICE_PROFILE_UPDATED, summary)
+            ledger::record_by(conn, &caller, LedgerKind::VoiceProfileUpdated, summary)?;
+            Ok(())
         })?;
         find(conn, &account, stored::uuid(&id)?)?.ok_or_else(not_found)
     })
@@ -664,7 +660,8 @@ pub fn delete(conn: &mut DbConn, caller: &Principal, id: Uuid) -> Result<(), Api
         }
         db::voice_profiles::delete(conn, account, &id)?;
         let summary = format!("Deleted the voice profile '{}'.", row.name);
-        audit(conn, caller, VOICE_PROFILE_DELETED, summary)
+        ledger::record_by(conn, caller, LedgerKind::VoiceProfileDeleted, summary)?;
+        Ok(())
     })
 }
 
@@ -701,7 +698,7 @@ pub fn mark_manual(
         );
         ledger::record(
             conn,
-            Entry::new(account, VOICE_PROFILE_UPDATED, &actor, summary),
+            Entry::new(account, LedgerKind::VoiceProfileUpdated, &actor, summary),
         )?;
     }
     Ok(())
@@ -852,17 +849,6 @@ fn policy_names(stored: &str) -> Result<String, ApiError> {
         .map(|p| format!("{} '{}'", p.policy_type.as_str(), p.name))
         .collect::<Vec<_>>()
         .join(", "))
-}
-
-fn audit(
-    conn: &mut DbConn,
-    caller: &Principal,
-    kind: &str,
-    summary: String,
-) -> Result<(), ApiError> {
-    let actor = Actor::of(caller);
-    ledger::record(conn, Entry::new(&caller.account_id, kind, &actor, summary))?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use crate::{
     db::{self, bulk_items::BulkItemRow, DbConn},
     domain::{
         ids::{AccountId, JobId},
-        ledger::{self, Actor, Entry},
+        ledger::{self, Actor, ActorKey, Entry, LedgerKind},
         phone_service::{
             self,
             bulk::record_line,
@@ -42,7 +42,7 @@ use crate::{
 pub struct BulkPhoneService {
     pub account_id: AccountId,
     /// Who asked, for the ledger.
-    pub actor: String,
+    pub actor: ActorKey,
     /// The voice profile the request named (else the account's default applies).
     #[serde(default)]
     pub profile_id: Option<uuid::Uuid>,
@@ -217,14 +217,13 @@ fn record_finished(
     conn: &mut crate::db::DbConn,
     account: &AccountId,
     job: &JobId,
-    actor: &str,
+    actor: &ActorKey,
     done: &BulkDone,
 ) -> Result<(), ApiError> {
     db::transaction(conn, |conn| {
         db::lock_account(conn, account.as_str())?;
         let job_id = job.to_string();
-        if db::ledger::exists_for_operation(conn, account, db::ledger::BULK_JOB_FINISHED, &job_id)?
-        {
+        if db::ledger::exists_for_operation(conn, account, LedgerKind::BulkJobFinished, &job_id)? {
             return Ok(());
         }
         let actor = Actor::resolve(conn, account, actor)?;
@@ -238,7 +237,7 @@ fn record_finished(
             Entry {
                 operation_id: Some(&job_id),
                 detail: Some(&detail),
-                ..Entry::new(account, db::ledger::BULK_JOB_FINISHED, &actor, summary)
+                ..Entry::new(account, LedgerKind::BulkJobFinished, &actor, summary)
             },
         )?;
         Ok(())
@@ -255,7 +254,7 @@ struct Later {
 async fn one(
     ctx: &JobContext,
     account: &AccountId,
-    (actor, profile): (&str, Option<uuid::Uuid>),
+    (actor, profile): (&ActorKey, Option<uuid::Uuid>),
     item: &BulkItemRow,
     taken: &Taken,
     lost: &OnceLock<String>,
@@ -274,7 +273,7 @@ async fn one(
     let begun = {
         let (account, actor, user_ref, job) = (
             account.clone(),
-            actor.to_owned(),
+            actor.clone(),
             item.user_ref.clone(),
             job.clone(),
         );
@@ -337,7 +336,7 @@ async fn one(
                 user_id: user_id.clone(),
                 number: number.clone(),
                 change: Change::Assign,
-                actor: actor.to_owned(),
+                actor: actor.clone(),
             };
             let line = BulkLine {
                 job: job.clone(),

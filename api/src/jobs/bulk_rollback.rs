@@ -10,6 +10,7 @@ use crate::{
     db::{self, DbConn},
     domain::{
         ids::{AccountId, JobId},
+        ledger::ActorKey,
         phone_service::{bulk, rollback},
     },
     error::ApiError,
@@ -21,7 +22,7 @@ pub struct BulkRollback {
     pub account_id: AccountId,
     pub bulk_job_id: JobId,
     /// Who asked, for the ledger.
-    pub actor: String,
+    pub actor: ActorKey,
 }
 
 /// Counts by outcome.

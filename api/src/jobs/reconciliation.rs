@@ -24,7 +24,8 @@ use crate::{
     db::{self, directory::DirectoryUserRow},
     domain::{
         ids::{AccountId, JobId, TenantId},
-        phone_service::{Settle, SYSTEM},
+        ledger::ActorKey,
+        phone_service::Settle,
         stored,
     },
     error::ApiError,
@@ -160,7 +161,7 @@ async fn settle_disconnected(ctx: &JobContext) -> Result<u64, JobError> {
                         account: &account,
                         user: &user.id,
                         number,
-                        actor: SYSTEM,
+                        actor: &ActorKey::System,
                         operation: None,
                     };
                     let done = match user.service_state.0 {
@@ -220,7 +221,7 @@ fn settle_stranded(
             account,
             user: &user.id,
             number,
-            actor: SYSTEM,
+            actor: &ActorKey::System,
             operation: None,
         };
         let with_user = teams.get(number) == Some(&user.id);

@@ -29,13 +29,13 @@ use crate::{
 /// Sync the account's users.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserSync {
-    pub account_id: String,
+    pub account_id: AccountId,
 }
 
 impl UserSync {
     pub fn new(account: &AccountId) -> UserSync {
         UserSync {
-            account_id: account.to_string(),
+            account_id: account.clone(),
         }
     }
 }
@@ -59,8 +59,7 @@ impl Job for UserSync {
     type Output = Synced;
 
     async fn run(self, ctx: JobContext) -> Result<Synced, JobError> {
-        let account = AccountId::parse(&self.account_id)
-            .ok_or_else(|| JobError::permanent("The job names no valid account."))?;
+        let account = self.account_id;
         let outcome = sync(&ctx, &account).await;
         let error = outcome.as_ref().err().map(|e| e.message().to_owned());
         let saved = account.clone();

@@ -437,7 +437,7 @@ async fn low_stock_is_recorded_once_per_country_until_numbers_are_loaded_and_bul
 async fn a_users_event_is_never_dated_before_their_previous_one_whatever_the_clock() {
     use tenant_connect::domain::{
         ids::AccountId,
-        ledger::{record, Actor, Entry},
+        ledger::{record, Actor, Entry, LedgerKind},
     };
     let app = spawn_app().await;
     let admin = app.account("Contoso", "admin@contoso.example").await;
@@ -471,7 +471,7 @@ async fn a_users_event_is_never_dated_before_their_previous_one_whatever_the_clo
                 number: Some("+14255550100"),
                 ..Entry::new(
                     &account,
-                    "phone_service.disabled",
+                    LedgerKind::PhoneServiceDisabled,
                     &actor,
                     "disabled".to_owned(),
                 )

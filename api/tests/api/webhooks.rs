@@ -23,7 +23,7 @@ use tenant_connect::{
     db::{self, schema::webhook_endpoints},
     domain::{
         ids::AccountId,
-        ledger::{self, Actor, Entry},
+        ledger::{self, Actor, Entry, LedgerKind},
     },
     jobs::webhook_delivery::{Dispatcher, DispatcherHandle, DispatcherSettings},
 };
@@ -255,7 +255,7 @@ async fn only_delivery(app: &TestApp, token: &str) -> WebhookDelivery {
 
 /// An event of the account, recorded as the portal records every event: in the ledger, which
 /// queues it in the outbox in the same transaction.
-async fn record_event(app: &TestApp, account: uuid::Uuid, kind: &'static str) -> uuid::Uuid {
+async fn record_event(app: &TestApp, account: uuid::Uuid, kind: LedgerKind) -> uuid::Uuid {
     app.db()
         .run(move |conn| {
             let account = AccountId::from(account);
@@ -501,7 +501,7 @@ async fn a_failing_endpoint_is_retried_with_backoff_under_the_same_id() {
     let token = &admin.token;
     endpoint_for(&app, token, &receiver.url(), &["phone_service.enabled"]).await;
     receiver.then(&[Answer::Status(500), Answer::Status(500)]);
-    record_event(&app, admin.account_id, "phone_service.enabled").await;
+    record_event(&app, admin.account_id, LedgerKind::PhoneServiceEnabled).await;
 
     let got = receiver.wait_for(3).await;
     let id = got[0].header("webhook-id").to_owned();
@@ -546,7 +546,7 @@ async fn an_endpoint_that_keeps_failing_ends_failed_and_a_resend_delivers_it() {
     let token = &admin.token;
     endpoint_for(&app, token, &receiver.url(), &["bulk_job.finished"]).await;
     receiver.always(Answer::Status(503));
-    record_event(&app, admin.account_id, "bulk_job.finished").await;
+    record_event(&app, admin.account_id, LedgerKind::BulkJobFinished).await;
 
     let first = only_delivery(&app, token).await;
     let failed = delivery_in(&app, token, &first.id, DeliveryStatus::Failed).await;
@@ -599,7 +599,7 @@ async fn an_event_committed_while_no_process_delivers_is_delivered_after_a_resta
     let (app, admin, receiver) = account_with_receiver(&["--webhook-workers", "0"]).await;
     let token = &admin.token;
     let created = endpoint_for(&app, token, &receiver.url(), &["phone_service.disabled"]).await;
-    record_event(&app, admin.account_id, "phone_service.disabled").await;
+    record_event(&app, admin.account_id, LedgerKind::PhoneServiceDisabled).await;
     let waiting = only_delivery(&app, token).await;
     assert_eq!(waiting.status, DeliveryStatus::Pending);
     assert_eq!(waiting.attempts, 0);
@@ -633,7 +633,7 @@ async fn a_delivery_whose_process_dies_mid_attempt_is_delivered_by_another() {
     let token = &admin.token;
     endpoint_for(&app, token, &receiver.url(), &["numbers.low_stock"]).await;
     receiver.then(&[Answer::Hang]);
-    record_event(&app, admin.account_id, "numbers.low_stock").await;
+    record_event(&app, admin.account_id, LedgerKind::NumbersLowStock).await;
 
     // A process claims it, sends it, and dies before the answer.
     let dying = dispatcher(&app, "dying-process", Duration::from_millis(400)).start();
@@ -666,7 +666,7 @@ async fn a_new_jwt_secret_makes_endpoint_secrets_unreadable_until_rotated() {
     let (app, admin, receiver) = account_with_receiver(&["--webhook-workers", "0"]).await;
     let token = &admin.token;
     let created = endpoint_for(&app, token, &receiver.url(), &["phone_service.failed"]).await;
-    record_event(&app, admin.account_id, "phone_service.failed").await;
+    record_event(&app, admin.account_id, LedgerKind::PhoneServiceFailed).await;
 
     let restarted = app
         .restarted(&[
@@ -932,7 +932,7 @@ async fn only_admins_manage_webhooks_and_only_their_own_accounts() {
     let token = &admin.token;
     let created = endpoint_for(&app, token, &receiver.url(), &["phone_service.enabled"]).await;
     receiver.always(Answer::Status(500));
-    record_event(&app, admin.account_id, "phone_service.enabled").await;
+    record_event(&app, admin.account_id, LedgerKind::PhoneServiceEnabled).await;
     let failed = only_delivery(&app, token).await;
     let failed = delivery_in(&app, token, &failed.id, DeliveryStatus::Failed).await;
     let endpoint = format!("/api/v1/webhook-endpoints/{}", created.endpoint.id);
@@ -1008,7 +1008,7 @@ async fn only_admins_manage_webhooks_and_only_their_own_accounts() {
     assert_eq!(same.attempts, failed.attempts);
     assert_eq!(receiver.received().len(), 3);
     // Events of the other account never reach this account's endpoints.
-    record_event(&app, other.account_id, "phone_service.enabled").await;
+    record_event(&app, other.account_id, LedgerKind::PhoneServiceEnabled).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(deliveries(&app, token, "").await.len(), 1);
 }
@@ -1044,7 +1044,7 @@ async fn the_demo_receiver_shows_what_arrived_escaped() {
                     conn,
                     Entry::new(
                         &account,
-                        "phone_service.enabled",
+                        LedgerKind::PhoneServiceEnabled,
                         &actor,
                         "<b>bold</b>".into(),
                     ),

@@ -15,7 +15,7 @@ use shared::billing::{
 
 use self::arithmetic::{Change, Month};
 use super::{
-    ledger::{self, Actor, Entry},
+    ledger::{self, Actor, Entry, LedgerKind},
     principal::Principal,
     stored,
 };
@@ -57,7 +57,12 @@ pub fn set_settings(
             let detail = format!("from={} to={}", before.rule.as_str(), wanted.rule.as_str());
             let entry = Entry {
                 detail: Some(&detail),
-                ..Entry::new(&caller.account_id, RULE_CHANGED, &actor, summary)
+                ..Entry::new(
+                    &caller.account_id,
+                    LedgerKind::BillingRuleChanged,
+                    &actor,
+                    summary,
+                )
             };
             ledger::record(conn, entry)?;
         }
@@ -158,8 +163,6 @@ pub fn usage_report(
     })
 }
 
-const RULE_CHANGED: &str = "billing.rule_changed";
-
 /// The rule in force at `at`, from the ledger's rule changes: the last one before `at`, else
 /// the one the first change replaced, else (never changed) the account's rule.
 fn rule_at(
@@ -167,7 +170,7 @@ fn rule_at(
     caller: &Principal,
     at: NaiveDateTime,
 ) -> Result<BillingRule, ApiError> {
-    let changes = db::ledger::of_kind(conn, &caller.account_id, RULE_CHANGED)?;
+    let changes = db::ledger::of_kind(conn, &caller.account_id, LedgerKind::BillingRuleChanged)?;
     let side = |event: &LedgerEvent, which: &str| {
         event.detail.as_deref().and_then(|d| {
             d.split(' ')
@@ -189,8 +192,8 @@ fn rule_at(
 
 fn to_change(event: &LedgerEvent) -> Option<Change> {
     let user = event.user_id.clone()?;
-    let number = match event.kind.as_str() {
-        db::ledger::PHONE_SERVICE_ENABLED => Some(event.number.clone()?),
+    let number = match LedgerKind::parse(&event.kind) {
+        Some(LedgerKind::PhoneServiceEnabled) => Some(event.number.clone()?),
         _ => None,
     };
     Some(Change {
@@ -225,7 +228,7 @@ fn discrepancies(
     let mut ledger: HashMap<&str, (Option<&str>, NaiveDateTime)> = HashMap::new();
     for c in changes {
         if let Some(user) = c.user_id.as_deref() {
-            let number = (c.kind == db::ledger::PHONE_SERVICE_ENABLED)
+            let number = (c.kind == LedgerKind::PhoneServiceEnabled.as_str())
                 .then_some(c.number.as_deref())
                 .flatten();
             ledger.insert(user, (number, c.occurred_at));

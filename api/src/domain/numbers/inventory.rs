@@ -24,7 +24,7 @@ use crate::{
     },
     domain::{
         ids::AccountId,
-        ledger::{self, Actor, Entry},
+        ledger::{self, Actor, Entry, LedgerKind},
         paging::{self, ListAddress, PageQuery, PageRequest},
         phone_service,
         principal::Principal,
@@ -177,7 +177,7 @@ pub fn load(
                 )),
                 ..Entry::new(
                     &account,
-                    db::ledger::NUMBERS_LOADED,
+                    LedgerKind::NumbersLoaded,
                     &actor,
                     match &block.label {
                         Some(label) => format!("Loaded {} numbers ({label}).", block.count),

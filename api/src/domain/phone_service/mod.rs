@@ -21,6 +21,6 @@ pub mod teams;
 
 pub use request::{
     actor, begin_assignment, forget_users, remove_service, request_service, rest_until, Begun,
-    Follow, Outcome, MAX_AGING_DAYS, SYSTEM,
+    Follow, Outcome, MAX_AGING_DAYS,
 };
 pub use settle::Settle;

@@ -18,7 +18,7 @@ use super::plan;
 use crate::domain::{
     directory::to_user,
     ids::{AccountId, JobId},
-    ledger::{Actor, Entry},
+    ledger::{Actor, ActorKey, Entry, LedgerKind},
     numbers::E164,
     principal::Principal,
     stored,
@@ -28,7 +28,6 @@ use crate::{
     db::{
         self,
         directory::{DirectoryUserRow, ServiceChange, ServiceRecord, StoredServiceState},
-        ledger,
         numbers::Pool,
         DbConn,
     },
@@ -37,11 +36,9 @@ use crate::{
 };
 
 /// Who made a change, as the ledger records it.
-pub fn actor(caller: &Principal) -> String {
-    Actor::of(caller).key
+pub fn actor(caller: &Principal) -> ActorKey {
+    ActorKey::of(caller)
 }
-
-pub use crate::domain::ledger::SYSTEM;
 
 /// What a provisioning request came to.
 #[derive(Debug)]
@@ -186,7 +183,7 @@ impl Begun {
 pub fn begin_assignment(
     conn: &mut DbConn,
     account: &AccountId,
-    actor: &str,
+    actor: &ActorKey,
     user_ref: &str,
     number: Option<&E164>,
     profile: Option<&VoiceProfile>,
@@ -256,7 +253,7 @@ pub fn begin_assignment(
                 user_id: row.id.clone(),
                 number: chosen.clone(),
                 change: Change::Assign,
-                actor: actor.to_owned(),
+                actor: actor.clone(),
             },
         )?,
         Follow::Bulk(job) => job.clone(),
@@ -296,7 +293,7 @@ pub fn begin_assignment(
 fn warn_if_low_stock(
     conn: &mut DbConn,
     account: &AccountId,
-    actor: &str,
+    actor: &ActorKey,
     reserved: &str,
     threshold: u64,
 ) -> Result<(), ApiError> {
@@ -309,8 +306,8 @@ fn warn_if_low_stock(
         return Ok(());
     }
     let marker = format!("country={country} ");
-    let loaded = db::ledger::latest_of_kind(conn, account, ledger::NUMBERS_LOADED)?;
-    if db::ledger::warned_since(conn, account, ledger::NUMBERS_LOW_STOCK, &marker, loaded)? {
+    let loaded = db::ledger::latest_of_kind(conn, account, LedgerKind::NumbersLoaded)?;
+    if db::ledger::warned_since(conn, account, LedgerKind::NumbersLowStock, &marker, loaded)? {
         return Ok(());
     }
     let actor = Actor::resolve(conn, account, actor)?;
@@ -323,7 +320,7 @@ fn warn_if_low_stock(
         conn,
         Entry {
             detail: Some(&detail),
-            ..Entry::new(account, ledger::NUMBERS_LOW_STOCK, &actor, summary)
+            ..Entry::new(account, LedgerKind::NumbersLowStock, &actor, summary)
         },
     )?;
     Ok(())
@@ -636,8 +633,8 @@ pub fn forget_users(
                     super::settle::event(
                         conn,
                         account,
-                        ledger::PHONE_SERVICE_DISABLED,
-                        SYSTEM,
+                        LedgerKind::PhoneServiceDisabled,
+                        &ActorKey::System,
                         id,
                         &held.number,
                         None,

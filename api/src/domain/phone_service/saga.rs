@@ -33,7 +33,7 @@ use crate::{
     db::{self, directory::ServiceRecord},
     domain::{
         ids::{AccountId, JobId},
-        ledger::Actor,
+        ledger::{Actor, ActorKey},
         telephony::{self, Need},
         voice_profiles,
     },
@@ -56,8 +56,8 @@ pub struct ChangeOf {
     pub user_id: String,
     pub number: String,
     pub change: Change,
-    /// Who asked, for the ledger (an `ActorKey`'s text).
-    pub actor: String,
+    /// Who asked, for the ledger.
+    pub actor: ActorKey,
 }
 
 /// How a change ended.

@@ -8,11 +8,11 @@ use crate::{
     db::{
         self,
         directory::{ServiceChange, StoredServiceState},
-        ledger, DbConn,
+        DbConn,
     },
     domain::{
         ids::AccountId,
-        ledger::{Actor, Entry},
+        ledger::{Actor, ActorKey, Entry, LedgerKind},
         stored,
     },
     error::ApiError,
@@ -23,8 +23,8 @@ use crate::{
 pub(super) fn event(
     conn: &mut DbConn,
     account: &AccountId,
-    kind: &str,
-    actor: &str,
+    kind: LedgerKind,
+    actor: &ActorKey,
     user: &str,
     number: &str,
     operation: Option<&str>,
@@ -34,8 +34,8 @@ pub(super) fn event(
         .map(|u| u.user_principal_name)
         .unwrap_or_else(|| user.to_owned());
     let summary = match kind {
-        ledger::PHONE_SERVICE_ENABLED => format!("Gave {who} phone service with {number}."),
-        ledger::PHONE_SERVICE_DISABLED => format!("Removed phone service ({number}) from {who}."),
+        LedgerKind::PhoneServiceEnabled => format!("Gave {who} phone service with {number}."),
+        LedgerKind::PhoneServiceDisabled => format!("Removed phone service ({number}) from {who}."),
         _ => format!("A phone service change for {who} ({number}) failed."),
     };
     let actor = Actor::resolve(conn, account, actor)?;
@@ -57,7 +57,7 @@ pub struct Settle<'a> {
     pub account: &'a AccountId,
     pub user: &'a str,
     pub number: &'a str,
-    pub actor: &'a str,
+    pub actor: &'a ActorKey,
     pub operation: Option<&'a str>,
 }
 
@@ -99,7 +99,12 @@ impl Settle<'_> {
         )?)
     }
 
-    fn record(&self, conn: &mut DbConn, kind: &str, detail: Option<&str>) -> Result<(), ApiError> {
+    fn record(
+        &self,
+        conn: &mut DbConn,
+        kind: LedgerKind,
+        detail: Option<&str>,
+    ) -> Result<(), ApiError> {
         event(
             conn,
             self.account,
@@ -121,7 +126,7 @@ impl Settle<'_> {
             }
             let now = stored::now();
             db::numbers::mark_assigned(conn, self.account, self.number, self.user, now)?;
-            self.record(conn, ledger::PHONE_SERVICE_ENABLED, None)?;
+            self.record(conn, LedgerKind::PhoneServiceEnabled, None)?;
             Ok(true)
         })
     }
@@ -145,7 +150,7 @@ impl Settle<'_> {
                 let conflict = (Mismatch::AssignedOutsidePortal, Some(holder));
                 db::numbers::set_conflict(conn, self.account, self.number, Some(conflict), now)?;
             }
-            self.record(conn, ledger::PHONE_SERVICE_FAILED, Some(detail))?;
+            self.record(conn, LedgerKind::PhoneServiceFailed, Some(detail))?;
             Ok(true)
         })
     }
@@ -167,7 +172,7 @@ impl Settle<'_> {
             let now = stored::now();
             let rest = rest_until(now, aging_days);
             db::numbers::release(conn, self.account, self.number, self.user, Some(rest), now)?;
-            self.record(conn, ledger::PHONE_SERVICE_FAILED, Some(detail))?;
+            self.record(conn, LedgerKind::PhoneServiceFailed, Some(detail))?;
             Ok(true)
         })
     }
@@ -181,7 +186,7 @@ impl Settle<'_> {
             let now = stored::now();
             let rest = rest_until(now, aging_days);
             db::numbers::release(conn, self.account, self.number, self.user, Some(rest), now)?;
-            self.record(conn, ledger::PHONE_SERVICE_DISABLED, None)?;
+            self.record(conn, LedgerKind::PhoneServiceDisabled, None)?;
             Ok(true)
         })
     }
@@ -198,7 +203,7 @@ impl Settle<'_> {
                 Some(detail),
             )?;
             if settled {
-                self.record(conn, ledger::PHONE_SERVICE_FAILED, Some(detail))?;
+                self.record(conn, LedgerKind::PhoneServiceFailed, Some(detail))?;
             }
             Ok(settled)
         })

@@ -29,7 +29,7 @@ use crate::{
     domain::{
         api_token,
         ids::{AccountId, TenantId, UserId},
-        ledger::Actor,
+        ledger::{Actor, ActorKey, LedgerKind},
         principal::Principal,
         stored,
     },
@@ -176,7 +176,7 @@ impl TenantConnections {
                         conn,
                         &account,
                         &actor,
-                        "setup_started",
+                        LedgerKind::TenantConnectionSetupStarted,
                         "Started connecting to Microsoft (step 2).",
                     )
                 })
@@ -437,7 +437,7 @@ fn record_sign_in(
             conn,
             &attempt.account_id,
             &actor,
-            "signed_in",
+            LedgerKind::TenantConnectionSignedIn,
             &format!(
                 "Signed in to Microsoft as {} (tenant {tenant}).",
                 person.username
@@ -547,7 +547,7 @@ fn grant(conn: &mut DbConn, state: &str, binding: &str, named: &str) -> Result<S
             conn,
             &account,
             &actor,
-            "consent_granted",
+            LedgerKind::TenantConnectionConsentGranted,
             &format!("Granted admin consent in Microsoft (tenant {proven})."),
         )?;
         Ok("/tenant-connection?consent=granted".to_owned())
@@ -579,7 +579,7 @@ fn finish(
 }
 
 /// The notice an ending sets, and (page word, history kind, history message).
-fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static str, String) {
+fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, LedgerKind, String) {
     let mut set = |kind, title: &str, message: &str, code| {
         row.notice = notice(kind, title, message, code);
     };
@@ -593,7 +593,7 @@ fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static 
             );
             (
                 "cancelled",
-                "consent_cancelled",
+                LedgerKind::TenantConnectionConsentCancelled,
                 "Cancelled at Microsoft.".to_owned(),
             )
         }
@@ -606,7 +606,7 @@ fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static 
             );
             (
                 "approval_required",
-                "consent_needs_admin",
+                LedgerKind::TenantConnectionConsentNeedsAdmin,
                 "Microsoft asked for admin approval: this Microsoft user cannot grant consent."
                     .to_owned(),
             )
@@ -620,7 +620,7 @@ fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static 
             );
             (
                 "wrong_account",
-                "consent_wrong_account",
+                LedgerKind::TenantConnectionConsentWrongAccount,
                 "Microsoft refused the account: it is not of the tenant being connected (AADSTS50020).".to_owned(),
             )
         }
@@ -633,7 +633,7 @@ fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static 
             );
             (
                 "personal_account",
-                "sign_in_refused",
+                LedgerKind::TenantConnectionSignInRefused,
                 format!("Refused the sign-in of {username}: a personal Microsoft account."),
             )
         }
@@ -646,7 +646,7 @@ fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static 
             );
             (
                 "error",
-                "sign_in_refused",
+                LedgerKind::TenantConnectionSignInRefused,
                 "Refused the Microsoft sign-in: it could not be confirmed.".to_owned(),
             )
         }
@@ -659,7 +659,7 @@ fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static 
             );
             (
                 "rejected",
-                "consent_refused",
+                LedgerKind::TenantConnectionConsentRefused,
                 "Refused a consent answer: nobody signed in to Microsoft for it.".to_owned(),
             )
         }
@@ -672,7 +672,7 @@ fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static 
             );
             (
                 "tenant_mismatch",
-                "consent_refused",
+                LedgerKind::TenantConnectionConsentRefused,
                 format!("Refused a consent answer naming tenant {named}: the person signed in to tenant {proven}."),
             )
         }
@@ -685,7 +685,7 @@ fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static 
             );
             (
                 "tenant_taken",
-                "consent_refused",
+                LedgerKind::TenantConnectionConsentRefused,
                 format!("Refused tenant {tenant}: it is connected to another account."),
             )
         }
@@ -698,7 +698,7 @@ fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static 
             );
             (
                 "tenant_differs",
-                "consent_refused",
+                LedgerKind::TenantConnectionConsentRefused,
                 format!("Refused tenant {proven}: the account is connected to tenant {connected}; disconnect it first."),
             )
         }
@@ -711,7 +711,7 @@ fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static 
             );
             (
                 "not_allowed",
-                "consent_refused",
+                LedgerKind::TenantConnectionConsentRefused,
                 "Refused a Microsoft sign-in: the person who started it may no longer connect the tenant.".to_owned(),
             )
         }
@@ -736,7 +736,7 @@ fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static 
             );
             (
                 "error",
-                "consent_error",
+                LedgerKind::TenantConnectionConsentError,
                 format!(
                     "Microsoft answered with an error ({error}{}).",
                     code.map(|c| format!(", AADSTS{c}")).unwrap_or_default()
@@ -748,11 +748,8 @@ fn describe(row: &mut ConnectionRow, ending: Ending) -> (&'static str, &'static 
 
 /// The portal user who started an attempt, for the history.
 fn actor_of(conn: &mut DbConn, attempt: &ConsentStateRow) -> Result<Actor, ApiError> {
-    Actor::resolve(
-        conn,
-        &attempt.account_id,
-        &format!("user:{}", attempt.user_id),
-    )
+    let key = ActorKey::User(attempt.user_id.clone());
+    Actor::resolve(conn, &attempt.account_id, &key)
 }
 
 /// The attempt a pending connection waits on, when it expired unanswered.
@@ -794,7 +791,7 @@ pub(super) fn close_expired(
         conn,
         &row.account_id,
         &Actor::system(PORTAL_ACTOR),
-        "consent_expired",
+        LedgerKind::TenantConnectionConsentExpired,
         "The Microsoft sign-in was not completed in time.",
     )?;
     Ok(row)

@@ -29,7 +29,7 @@ use self::{
 };
 use super::{
     ids::{AccountId, TenantId},
-    ledger::{self, Actor, Entry},
+    ledger::{self, Actor, Entry, LedgerKind},
     principal::Principal,
     stored,
 };
@@ -125,7 +125,7 @@ impl TenantConnections {
                         conn,
                         &account,
                         &actor,
-                        "disconnected",
+                        LedgerKind::TenantConnectionDisconnected,
                         &format!("Disconnected tenant {name}."),
                     )?;
                     view::render(conn, &row, &settings)
@@ -156,7 +156,7 @@ pub fn mark_legacy(
         conn,
         account_id,
         &Actor::system(PORTAL_ACTOR),
-        "legacy",
+        LedgerKind::TenantConnectionLegacy,
         &format!("Connected the old way, through the user account {service_account}."),
     )
 }
@@ -179,16 +179,16 @@ fn load(conn: &mut DbConn, account: &AccountId) -> Result<ConnectionRow, ApiErro
         .unwrap_or_else(|| ConnectionRow::new(account, stored::now())))
 }
 
-/// Records a connection change in the ledger, as `tenant_connection.<kind>`.
+/// Records a connection change (a `tenant_connection.` kind) in the ledger.
 fn event(
     conn: &mut DbConn,
     account: &AccountId,
     actor: &Actor,
-    kind: &str,
+    kind: LedgerKind,
     message: &str,
 ) -> Result<(), ApiError> {
-    let kind = format!("{CONNECTION_EVENTS}{kind}");
-    ledger::record(conn, Entry::new(account, &kind, actor, message.to_owned()))?;
+    debug_assert!(kind.as_str().starts_with(CONNECTION_EVENTS), "{kind:?}");
+    ledger::record(conn, Entry::new(account, kind, actor, message.to_owned()))?;
     Ok(())
 }
 
@@ -199,14 +199,12 @@ fn event_unless_repeated(
     conn: &mut DbConn,
     account: &AccountId,
     actor: &Actor,
-    kind: &str,
+    kind: LedgerKind,
     message: &str,
 ) -> Result<(), ApiError> {
     let last = db::ledger::latest_with_prefix(conn, account, CONNECTION_EVENTS, 1)?;
     let repeated = last.first().is_some_and(|e| {
-        e.kind.strip_prefix(CONNECTION_EVENTS) == Some(kind)
-            && e.summary == message
-            && e.actor == actor.key
+        e.kind == kind.as_str() && e.summary == message && e.actor == actor.key.to_string()
     });
     if repeated {
         return Ok(());

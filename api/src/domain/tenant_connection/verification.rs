@@ -21,7 +21,7 @@ use crate::{
     db::{self, DbConn},
     domain::{
         ids::{AccountId, TenantId},
-        ledger::Actor,
+        ledger::{Actor, LedgerKind},
         principal::Principal,
         stored,
     },
@@ -353,21 +353,21 @@ fn record(
                     None,
                 );
                 if let Some(legacy) = row.legacy_service_account.take() {
-                    event(conn, account, actor, "legacy_removed", &format!("Removed the legacy connection through {legacy}: the app connection replaces it."))?;
+                    event(conn, account, actor, LedgerKind::TenantConnectionLegacyRemoved, &format!("Removed the legacy connection through {legacy}: the app connection replaces it."))?;
                 }
                 // `connected` whenever the connection becomes usable (webhooks announce it);
                 // `verified` when it already was.
                 let (kind, message) = match before {
                     ConnectionState::Connected => (
-                        "verified",
+                        LedgerKind::TenantConnectionVerified,
                         "Verified the connection: all checks passed.".to_owned(),
                     ),
                     ConnectionState::NeedsAttention => (
-                        "connected",
+                        LedgerKind::TenantConnectionConnected,
                         "The connection recovered: all checks pass again.".to_owned(),
                     ),
                     _ => (
-                        "connected",
+                        LedgerKind::TenantConnectionConnected,
                         format!(
                             "Connected tenant {}.",
                             row.tenant_name.clone().unwrap_or_default()
@@ -411,9 +411,9 @@ fn record(
                     // `needs_attention` when a working connection broke (webhooks announce
                     // it); `verify_failed` when it was never working.
                     let kind = if next == ConnectionState::NeedsAttention {
-                        "needs_attention"
+                        LedgerKind::TenantConnectionNeedsAttention
                     } else {
-                        "verify_failed"
+                        LedgerKind::TenantConnectionVerifyFailed
                     };
                     event_unless_repeated(
                         conn,
@@ -437,7 +437,7 @@ fn record(
                     conn,
                     account,
                     actor,
-                    "verify_timed_out",
+                    LedgerKind::TenantConnectionVerifyTimedOut,
                     "Microsoft did not answer the verification in time.",
                 )?;
             }

@@ -16,7 +16,7 @@ use crate::{
     db::{self, webhooks::EndpointRow, Db, DbConn},
     domain::{
         bounds,
-        ledger::{self, Actor, Entry},
+        ledger::{self, ActorKey, LedgerKind},
         paging::{self, ListAddress, Order, PageQuery, PageRequest},
         principal::Principal,
         stored,
@@ -29,9 +29,6 @@ pub const DESCRIPTION_MAX_CHARS: usize = 200;
 /// Endpoints an account may have: each event is sent to every subscribed one.
 pub const MAX_ENDPOINTS: usize = 50;
 
-const CREATED: &str = "webhooks.endpoint_created";
-const UPDATED: &str = "webhooks.endpoint_updated";
-const DELETED: &str = "webhooks.endpoint_deleted";
 const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
 
 /// The event types an endpoint subscribes to: at least one, each once, in a stable order.
@@ -110,7 +107,7 @@ pub async fn create(
         description,
         event_types: subscriptions.stored(),
         enabled: true,
-        created_by: Actor::of(&caller).key,
+        created_by: ActorKey::of(&caller).to_string(),
         created_at: now,
         updated_at: now,
     };
@@ -133,7 +130,7 @@ pub async fn create(
                     url.shown(),
                     subscriptions.shown()
                 );
-                audit(conn, &caller, CREATED, summary)?;
+                ledger::record_by(conn, &caller, LedgerKind::WebhooksEndpointCreated, summary)?;
                 Ok(row)
             })
         })
@@ -235,7 +232,7 @@ pub async fn update(
                     shown_url(&row.url),
                     changes.join(", ")
                 );
-                audit(conn, &caller, UPDATED, summary)?;
+                ledger::record_by(conn, &caller, LedgerKind::WebhooksEndpointUpdated, summary)?;
                 Ok(row)
             })
         })
@@ -252,7 +249,8 @@ pub fn delete(conn: &mut DbConn, caller: &Principal, id: Uuid) -> Result<(), Api
             db::webhooks::find_endpoint(conn, &caller.account_id, &id)?.ok_or_else(not_found)?;
         db::webhooks::delete_endpoint(conn, &caller.account_id, &id)?;
         let summary = format!("Deleted the webhook endpoint {}.", shown_url(&row.url));
-        audit(conn, caller, DELETED, summary)
+        ledger::record_by(conn, caller, LedgerKind::WebhooksEndpointDeleted, summary)?;
+        Ok(())
     })
 }
 
@@ -276,7 +274,7 @@ pub fn rotate_secret(
             "Rotated the signing secret of the webhook endpoint {}.",
             shown_url(&row.url)
         );
-        audit(conn, caller, UPDATED, summary)?;
+        ledger::record_by(conn, caller, LedgerKind::WebhooksEndpointUpdated, summary)?;
         Ok(row)
     })?;
     Ok(CreatedWebhookEndpoint {
@@ -291,17 +289,6 @@ fn shown_url(stored: &str) -> String {
         Ok(url) => super::url_policy::shown(&url),
         Err(_) => "(an unreadable URL)".to_owned(),
     }
-}
-
-fn audit(
-    conn: &mut DbConn,
-    caller: &Principal,
-    kind: &str,
-    summary: String,
-) -> Result<(), ApiError> {
-    let actor = Actor::of(caller);
-    ledger::record(conn, Entry::new(&caller.account_id, kind, &actor, summary))?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -3,11 +3,17 @@
 //! webhook type also go into the webhook outbox in that same transaction, so an event that
 //! committed is delivered at least once, whatever happens after.
 
+mod actor;
+mod kind;
+
 use chrono::SecondsFormat;
 use serde_json::json;
-use shared::webhooks::WebhookEventType;
 use uuid::Uuid;
 
+pub use self::{
+    actor::{Actor, ActorKey},
+    kind::LedgerKind,
+};
 use super::{ids::AccountId, principal::Principal, stored};
 use crate::{
     db::{
@@ -17,67 +23,12 @@ use crate::{
     },
     error::ApiError,
 };
-use shared::auth::PrincipalKind;
-
-/// Who caused an event: the key the ledger filters on (`user:<id>`, `token:<id>`, `system`)
-/// and the name it shows, as it was at the time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub key: String,
-    pub name: String,
-}
-
-pub const SYSTEM: &str = "system";
-
-impl Actor {
-    /// The caller, named as [`Actor::resolve`] names them.
-    pub fn of(caller: &Principal) -> Actor {
-        match caller.kind {
-            PrincipalKind::User => Actor {
-                key: format!("user:{}", caller.id),
-                name: caller.name.clone(),
-            },
-            PrincipalKind::ApiToken => Actor {
-                key: format!("token:{}", caller.id),
-                name: format!("API token {}", caller.name),
-            },
-        }
-    }
-
-    /// The portal itself, doing `what` ("Connection health check", "User sync", ...).
-    pub fn system(what: &str) -> Actor {
-        Actor {
-            key: SYSTEM.to_owned(),
-            name: what.to_owned(),
-        }
-    }
-
-    /// The actor behind a key kept elsewhere (a job's payload), named as they are now: a
-    /// member or token since removed is named so.
-    pub fn resolve(conn: &mut DbConn, account: &AccountId, key: &str) -> Result<Actor, ApiError> {
-        let name = if let Some(id) = key.strip_prefix("user:") {
-            db::users::find(conn, account.as_str(), id)?
-                .map(|u| u.email)
-                .unwrap_or_else(|| "A former member".to_owned())
-        } else if let Some(id) = key.strip_prefix("token:") {
-            db::api_tokens::find(conn, account.as_str(), id)?
-                .map(|t| format!("API token {}", t.name))
-                .unwrap_or_else(|| "A removed API token".to_owned())
-        } else {
-            "Tenant Connect".to_owned()
-        };
-        Ok(Actor {
-            key: key.to_owned(),
-            name,
-        })
-    }
-}
 
 /// An event to record.
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {
     pub account: &'a AccountId,
-    pub kind: &'a str,
+    pub kind: LedgerKind,
     pub actor: &'a Actor,
     pub summary: String,
     pub user_id: Option<&'a str>,
@@ -87,7 +38,12 @@ pub struct Entry<'a> {
 }
 
 impl<'a> Entry<'a> {
-    pub fn new(account: &'a AccountId, kind: &'a str, actor: &'a Actor, summary: String) -> Self {
+    pub fn new(
+        account: &'a AccountId,
+        kind: LedgerKind,
+        actor: &'a Actor,
+        summary: String,
+    ) -> Self {
         Entry {
             account,
             kind,
@@ -118,8 +74,8 @@ pub fn record(conn: &mut DbConn, entry: Entry<'_>) -> Result<Uuid, ApiError> {
         id: id.to_string(),
         account_id: entry.account.clone(),
         occurred_at,
-        kind: entry.kind.to_owned(),
-        actor: entry.actor.key.clone(),
+        kind: entry.kind.as_str().to_owned(),
+        actor: entry.actor.key.to_string(),
         actor_name: entry.actor.name.clone(),
         user_id: entry.user_id.map(str::to_owned),
         number: entry.number.map(str::to_owned),
@@ -128,11 +84,22 @@ pub fn record(conn: &mut DbConn, entry: Entry<'_>) -> Result<Uuid, ApiError> {
         summary: entry.summary,
     };
     rows::append(conn, &event)?;
-    if let Some(kind) = WebhookEventType::parse(&event.kind) {
+    if let Some(kind) = entry.kind.webhook() {
         let payload = webhook_payload(&event).to_string();
         db::webhooks::enqueue(conn, &event, kind, &payload)?;
     }
     Ok(id)
+}
+
+/// Records what `caller` did, as them.
+pub fn record_by(
+    conn: &mut DbConn,
+    caller: &Principal,
+    kind: LedgerKind,
+    summary: String,
+) -> Result<Uuid, ApiError> {
+    let actor = Actor::of(caller);
+    record(conn, Entry::new(&caller.account_id, kind, &actor, summary))
 }
 
 /// The body of a delivery, in the Standard Webhooks shape: `type`, `timestamp`, `data`.
