@@ -19,6 +19,7 @@ use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 use shared::{directory::ServiceState, jobs::JobKind, phone_service::BulkItemOutcome};
 use tokio::sync::Semaphore;
+use tracing::Instrument as _;
 
 use super::{GaveUp, Job, JobContext, JobError};
 use crate::{
@@ -28,7 +29,7 @@ use crate::{
         ledger::{self, Actor, ActorKey, Entry, LedgerKind},
         phone_service::{
             self,
-            bulk::record_line,
+            bulk::{self, record_line},
             plan,
             saga::{carry_out, BulkLine, Change, ChangeOf, ChangeOutcome},
             Begun, Follow,
@@ -63,7 +64,7 @@ impl Job for BulkPhoneService {
     type Output = BulkDone;
 
     fn abandoned(conn: &mut DbConn, id: &JobId, why: GaveUp) -> Result<(), ApiError> {
-        phone_service::bulk::fail_unfinished(conn, id, why)
+        bulk::fail_unfinished(conn, id, why)
     }
 
     async fn run(self, ctx: JobContext) -> Result<BulkDone, JobError> {
@@ -111,6 +112,7 @@ impl Job for BulkPhoneService {
                     lost.clone(),
                     calm.clone(),
                 );
+                let span = bulk::line_span(&item);
                 async move {
                     let mut permit = gate.clone().acquire_owned().await.ok();
                     let mut waits = 0;
@@ -166,6 +168,7 @@ impl Job for BulkPhoneService {
                         }
                     }
                 }
+                .instrument(span)
             })
             .buffer_unordered(width)
             .collect::<Vec<_>>()

@@ -4,6 +4,7 @@
 use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 use shared::{jobs::JobKind, phone_service::BulkItemOutcome};
+use tracing::Instrument as _;
 
 use super::{GaveUp, Job, JobContext, JobError};
 use crate::{
@@ -59,7 +60,8 @@ impl Job for BulkRollback {
         let results: Vec<Result<(), JobError>> = futures_util::stream::iter(left)
             .map(|item| {
                 let (ctx, payload) = (ctx.clone(), self.clone());
-                async move { rollback::undo_one(&ctx, &payload, &item).await }
+                let span = bulk::line_span(&item);
+                async move { rollback::undo_one(&ctx, &payload, &item).await }.instrument(span)
             })
             .buffer_unordered(width)
             .collect()

@@ -193,6 +193,16 @@ pub fn status(conn: &mut DbConn, caller: &Principal, id: Uuid) -> Result<BulkSta
     Ok(BulkStatus { job, items })
 }
 
+/// The tracing span of the work on one line of a bulk job (or rollback), inside the job's
+/// span: its position in the list and, once known, the user's id.
+pub fn line_span(line: &BulkItemRow) -> tracing::Span {
+    tracing::info_span!(
+        "bulk_user",
+        position = line.position,
+        user = line.user_id.as_deref().unwrap_or_default()
+    )
+}
+
 /// Writes the outcome of one line of a bulk job (or rollback): the one writer of `bulk_items`
 /// outcomes.
 pub fn record_line(
