@@ -172,6 +172,18 @@ async fn an_admin_syncs_users_adds_service_with_an_auto_selected_number_and_bulk
     wait_attr(&client, "#bulk-preview-result", "data-would-succeed", "20").await;
     click(&client, "#bulk-apply").await;
     wait_attr(&client, "#bulk-progress", "aria-valuenow", "100").await;
+    // The bar is drawn full, not only labelled so.
+    let drawn = client
+        .execute(
+            "const bar = document.querySelector('#bulk-progress'); \
+             const fill = bar.querySelector('rect.progress-fill'); \
+             return [fill.getBoundingClientRect().width, bar.getBoundingClientRect().width];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let [fill, bar]: [f64; 2] = serde_json::from_value(drawn).unwrap();
+    assert!(bar > 0.0 && fill >= bar * 0.99, "fill {fill} px of {bar} px");
     let assigned = client
         .find_all(Locator::Css("#bulk-outcomes li[data-outcome=\"assigned\"]"))
         .await
