@@ -183,7 +183,10 @@ async fn an_admin_syncs_users_adds_service_with_an_auto_selected_number_and_bulk
         .await
         .unwrap();
     let [fill, bar]: [f64; 2] = serde_json::from_value(drawn).unwrap();
-    assert!(bar > 0.0 && fill >= bar * 0.99, "fill {fill} px of {bar} px");
+    assert!(
+        bar > 0.0 && fill >= bar * 0.99,
+        "fill {fill} px of {bar} px"
+    );
     let assigned = client
         .find_all(Locator::Css("#bulk-outcomes li[data-outcome=\"assigned\"]"))
         .await
